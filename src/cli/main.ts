@@ -1,0 +1,25 @@
+/**
+ * The asyncdoctor command: `demo`, `check`, `run`. Each subcommand lives in its own file.
+ */
+import { Command, CommanderError } from "commander";
+import { registerDemo } from "./demo.js";
+
+/** Runs the CLI with `argv` (without node and the script); resolves to the exit code. */
+export async function main(argv: readonly string[]): Promise<number> {
+  const program = new Command("asyncdoctor")
+    .description("Find and prevent async bugs in Node.js")
+    .exitOverride()
+    .showHelpAfterError();
+  let code = 0;
+  const setCode = (c: number) => {
+    code = c;
+  };
+  registerDemo(program, setCode);
+  try {
+    await program.parseAsync([...argv], { from: "user" });
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode;
+    throw err;
+  }
+  return code;
+}

@@ -1,0 +1,87 @@
+/**
+ * The live registry: the pending tracked tasks, and named sections that other parts of the
+ * library contribute to `snapshot()` (locks from sync/, resources from diagnose/) without core
+ * knowing them.
+ */
+import { performance } from "node:perf_hooks";
+import type { Site } from "./site.js";
+import type { TaskRecord, TaskState } from "./task.js";
+
+const liveTasks = new Set<TaskRecord>();
+
+/** Marks a tracked task as live (pending). */
+export function registerTask(task: TaskRecord): void {
+  liveTasks.add(task);
+}
+
+/** Removes a settled task. */
+export function unregisterTask(task: TaskRecord): void {
+  liveTasks.delete(task);
+}
+
+/** Every pending tracked task. */
+export function pendingTasks(): TaskRecord[] {
+  return [...liveTasks];
+}
+
+/** A task as it appears in a snapshot. */
+export interface TaskSnapshot {
+  readonly id: number;
+  readonly name: string;
+  readonly state: TaskState;
+  readonly parentId: number | undefined;
+  readonly ageMs: number;
+  readonly site: Site | undefined;
+  readonly waitingOn: { readonly kind: string; readonly name: string; readonly forMs: number } | undefined;
+  readonly holds: readonly { readonly kind: string; readonly name: string; readonly site: Site | undefined }[];
+}
+
+/** The state of everything asyncdoctor knows, at one moment. */
+export interface Snapshot {
+  readonly time: number;
+  readonly tasks: readonly TaskSnapshot[];
+  /** Sections contributed by other parts: `locks`, `resources`, … */
+  readonly [section: string]: unknown;
+}
+
+const sections = new Map<string, () => unknown>();
+
+/** Adds a named section to every snapshot. */
+export function registerSnapshotSection(name: string, produce: () => unknown): void {
+  sections.set(name, produce);
+}
+
+/** Describes one task record for a snapshot. */
+export function describeTask(t: TaskRecord, now = performance.now()): TaskSnapshot {
+  return {
+    id: t.id,
+    name: t.name,
+    state: t.state,
+    parentId: t.parent?.id,
+    ageMs: Math.round(t.ageMs),
+    site: t.site,
+    waitingOn: t.waitingOn
+      ? { kind: t.waitingOn.target.kind, name: t.waitingOn.target.name, forMs: Math.round(now - t.waitingOn.since) }
+      : undefined,
+    holds: (t.held ?? []).map((h) => ({ kind: h.target.kind, name: h.target.name, site: h.site })),
+  };
+}
+
+/**
+ * The live state: pending tracked tasks, and every registered section (locks, resources).
+ *
+ * @example
+ * ```ts
+ * import { snapshot } from "asyncdoctor";
+ * console.log(snapshot().tasks.map((t) => `${t.name} ${t.ageMs}ms`));
+ * ```
+ */
+export function snapshot(): Snapshot {
+  const now = performance.now();
+  const out: Record<string, unknown> = {
+    time: Date.now(),
+    tasks: pendingTasks().map((t) => describeTask(t, now)),
+  };
+  for (const [name, produce] of sections) out[name] = produce();
+  return out as Snapshot;
+}

@@ -1,0 +1,28 @@
+/**
+ * asyncdoctor: primitives that cannot deadlock silently, tasks that cannot fail silently, and
+ * the reports that name the task, the lock, the line and the fix.
+ */
+import { setDefaultSink } from "./core/diagnosis.js";
+import { renderText } from "./report/text.js";
+
+setDefaultSink((d) => {
+  process.stderr.write(`\n[asyncdoctor] ${renderText(d)}`);
+});
+
+export { configure, getConfig, isDebug } from "./core/config.js";
+export type { Config, Mode, LockOrderPolicy } from "./core/config.js";
+export { report, createDiagnosis, addCollector } from "./core/diagnosis.js";
+export type { Diagnosis, DiagnosisInit, Certainty, RuntimeRule, Subject, SubjectKind, Step } from "./core/diagnosis.js";
+export { AsyncDoctorError, DeadlockError, TimeoutError, ClosedError, AbortError } from "./core/errors.js";
+export type { DeadlockKind } from "./core/errors.js";
+export { currentTask, TaskRecord } from "./core/task.js";
+export type { TaskState, TaskKind, WaitTarget, WaitInfo, HolderInfo, HeldEntry } from "./core/task.js";
+export { snapshot } from "./core/registry.js";
+export type { Snapshot, TaskSnapshot } from "./core/registry.js";
+export { channelNames } from "./core/channels.js";
+export type { Site } from "./core/site.js";
+export { formatSite } from "./core/site.js";
+export { renderText, ruleTitle } from "./report/text.js";
+export type { TextOptions } from "./report/text.js";
+export { renderJson } from "./report/json.js";
+export type { JsonReport } from "./report/json.js";
