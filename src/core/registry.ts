@@ -85,3 +85,18 @@ export function snapshot(): Snapshot {
   for (const [name, produce] of sections) out[name] = produce();
   return out as Snapshot;
 }
+
+let exitReportOwner: string | undefined;
+
+/**
+ * The runtime doctor (diagnose/) claims the exit report so the default tracker does not print
+ * its own leaked-task lines as well.
+ */
+export function claimExitReport(owner: string): void {
+  exitReportOwner = owner;
+}
+
+/** Who owns the exit report, if anyone. */
+export function exitReportClaimedBy(): string | undefined {
+  return exitReportOwner;
+}
