@@ -3,10 +3,18 @@
  * the reports that name the task, the lock, the line and the fix.
  */
 import { setDefaultSink } from "./core/diagnosis.js";
+import { isDebug, onConfigChange } from "./core/config.js";
 import { renderText } from "./report/text.js";
+import { installGuards } from "./tasks/guards.js";
 
 setDefaultSink((d) => {
   process.stderr.write(`\n[asyncdoctor] ${renderText(d)}`);
+});
+
+// Debug mode reports unhandled rejections with the task that created the promise.
+if (isDebug()) installGuards();
+onConfigChange((c) => {
+  if (c.mode === "debug") installGuards();
 });
 
 export { configure, getConfig, isDebug } from "./core/config.js";
@@ -26,3 +34,15 @@ export { renderText, ruleTitle } from "./report/text.js";
 export type { TextOptions } from "./report/text.js";
 export { renderJson } from "./report/json.js";
 export type { JsonReport } from "./report/json.js";
+export { Task } from "./tasks/task.js";
+export type { Spawnable, SpawnOptions } from "./tasks/task.js";
+export { TaskTracker, ShutdownError, ShutdownAbort } from "./tasks/task-tracker.js";
+export type { TaskTrackerOptions, WaitAllOptions, ShutdownOptions } from "./tasks/task-tracker.js";
+export type { TaskStats, TrackerReport } from "./tasks/tracker-report.js";
+export { TaskGroup, TaskGroupError, GroupAbort } from "./tasks/task-group.js";
+export type { TaskGroupOptions, TaskFailure } from "./tasks/task-group.js";
+export { withTimeout, currentDeadline } from "./tasks/with-timeout.js";
+export type { WithTimeoutOptions, Deadline } from "./tasks/with-timeout.js";
+export { spawn, defaultTracker } from "./tasks/default-tracker.js";
+export { installGuards } from "./tasks/guards.js";
+export type { GuardOptions } from "./tasks/guards.js";

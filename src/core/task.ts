@@ -65,6 +65,13 @@ export class TaskRecord {
   waitingOn: WaitInfo | undefined;
   /** Set by sync/: what this task holds now. */
   held: HeldEntry[] | undefined;
+  /**
+   * performance.now() by which this task's work must be done (a withTimeout / deadline scope);
+   * inherited from the parent so nested timeouts share one budget.
+   */
+  deadline: number | undefined;
+  /** The abort signal of the deadline scope, when there is one. */
+  deadlineSignal: AbortSignal | undefined;
   #site: Site | LazySite | undefined;
 
   constructor(name: string | undefined, kind: TaskKind, parent: TaskRecord | undefined, site: Site | LazySite | undefined) {
@@ -74,6 +81,8 @@ export class TaskRecord {
     this.parent = parent;
     this.createdAt = performance.now();
     this.#site = site;
+    this.deadline = parent?.deadline;
+    this.deadlineSignal = parent?.deadlineSignal;
   }
 
   /** Where the task was created (spawned, or where its scope began). */

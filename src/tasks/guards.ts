@@ -1,0 +1,99 @@
+/**
+ * No silent failures: an unhandled rejection becomes an `unhandled-rejection` Diagnosis naming
+ * the task in which the promise was created (when known), and then Node's own behaviour goes on.
+ */
+import { promiseHooks } from "node:v8";
+import { createDiagnosis, report } from "../core/diagnosis.js";
+import type { Subject } from "../core/diagnosis.js";
+import { isDebug } from "../core/config.js";
+import { LazySite } from "../core/site.js";
+import { currentTask } from "../core/task.js";
+import type { TaskRecord } from "../core/task.js";
+import { validateObject } from "../core/validate.js";
+import { errorSite } from "./task.js";
+
+/** Options of {@link installGuards}. */
+export interface GuardOptions {
+  /**
+   * Record, for every promise, the task that created it (v8 promise hooks: costs on every
+   * promise, so on by default in debug mode only).
+   */
+  trackPromiseOrigins?: boolean;
+}
+
+interface Origin {
+  readonly task: TaskRecord | undefined;
+  readonly site: LazySite | undefined;
+}
+
+let installed: (() => void) | undefined;
+
+/**
+ * Reports unhandled rejections as Diagnoses. Debug mode installs it. Afterwards Node's
+ * configured behaviour continues (by default the process still fails): the report is added,
+ * nothing is swallowed. Returns a function that uninstalls the guards.
+ *
+ * @example
+ * ```ts
+ * import { installGuards } from "asyncdoctor";
+ * installGuards();
+ * ```
+ */
+export function installGuards(options: GuardOptions = {}): () => void {
+  validateObject(options, "options");
+  if (installed) return installed;
+  const origins = new WeakMap<Promise<unknown>, Origin>();
+  let stopHook: (() => void) | undefined;
+  if (options.trackPromiseOrigins ?? isDebug()) {
+    const onInit = function promiseInit(promise: Promise<unknown>): void {
+      origins.set(promise, { task: currentTask(), site: isDebug() ? new LazySite(promiseInit, 16) : undefined });
+    };
+    stopHook = promiseHooks.onInit(onInit) as () => void;
+  }
+  const onUnhandled = (reason: unknown, promise: Promise<unknown>) => {
+    const origin = origins.get(promise);
+    const task = origin?.task;
+    const message = reason instanceof Error ? `${reason.name}: ${reason.message}` : String(reason);
+    const thrownAt = errorSite(reason);
+    const subjects: Subject[] = [];
+    if (task) subjects.push({ kind: "task", name: task.name, role: "the promise was created in task", site: task.site });
+    const createdAt = origin?.site?.site;
+    if (createdAt) subjects.push({ kind: "promise", name: "the rejected promise", role: "created here", site: createdAt });
+    if (thrownAt) subjects.push({ kind: "code", name: message, role: "rejected here", site: thrownAt });
+    report(
+      createDiagnosis({
+        rule: "unhandled-rejection",
+        certainty: "proven",
+        summary: `a promise rejected with no handler${task ? ` in task "${task.name}"` : ""}: ${message}`,
+        subjects,
+        site: createdAt ?? thrownAt,
+        fix: "await the promise, return it to a caller that awaits it, or add .catch() where it is created; spawn background work on a TaskTracker so its failures are reported with the task's name",
+        data: { error: message },
+      }),
+    );
+    rethrowLikeNode(reason);
+  };
+  process.on("unhandledRejection", onUnhandled);
+  installed = () => {
+    process.off("unhandledRejection", onUnhandled);
+    stopHook?.();
+    installed = undefined;
+  };
+  return installed;
+}
+
+/**
+ * With a listener present Node no longer applies its default (throw). Keep the program's
+ * behaviour: under the default or --unhandled-rejections=strict|throw, raise it as Node would.
+ */
+function rethrowLikeNode(reason: unknown): void {
+  const flag = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? "").split(/\s+/)]
+    .find((a) => a.startsWith("--unhandled-rejections="))
+    ?.split("=")[1];
+  const mode = flag ?? "throw";
+  if (mode !== "throw" && mode !== "strict") return;
+  if (process.listenerCount("unhandledRejection") > 1) return; // someone else decides
+  process.nextTick(() => {
+    throw reason;
+  });
+}
