@@ -25,17 +25,14 @@ export interface Site {
 
 /** The directory that holds asyncdoctor's own code (src/ or dist/…/src/), found at load time. */
 const OWN_DIR: string = (() => {
-  const frames = rawFrames(1, ownDirProbe);
+  // the first frame above rawFrames is this initialiser, in this very file
+  const frames = rawFrames(1, rawFrames);
   const file = frames[0] ? frameFile(frames[0]) : undefined;
   if (!file) return "\0";
   // this file lives in <root>/core/site.(ts|js): the package's own code is everything under <root>
   const parts = file.split(sep);
   return parts.slice(0, -2).join(sep) + sep;
 })();
-
-function ownDirProbe(): void {
-  /* a named frame to anchor the probe above */
-}
 
 /** True when the file belongs to asyncdoctor itself or to Node's internals. */
 export function isInternalFile(file: string): boolean {
