@@ -162,9 +162,8 @@ export class TaskGroup implements TaskOwner {
   /** @internal */
   onSettle(task: Task<unknown>, state: TaskState, error: unknown): void {
     this.#live.delete(task);
-    // A task that stopped because the group aborted it is cancelled, not a failure.
-    const cancelledByGroup = this.#controller.signal.aborted && (state === "cancelled" || isAbortLike(error, this.#controller.signal));
-    if ((state === "rejected" || state === "cancelled") && !cancelledByGroup) {
+    // A task that stopped because it was aborted is cancelled, not a failure; a new error is one.
+    if (state === "rejected") {
       this.#fail(task.name, task.site, error);
     }
     if (this.#live.size === 0 && this.#idle.length > 0) {
@@ -196,8 +195,4 @@ export class TaskGroup implements TaskOwner {
   async [Symbol.asyncDispose](): Promise<void> {
     await this.#finish();
   }
-}
-
-function isAbortLike(error: unknown, signal: AbortSignal): boolean {
-  return error === signal.reason || (error instanceof Error && error.name === "AbortError");
 }

@@ -105,8 +105,14 @@ export class Task<T> implements PromiseLike<T> {
     // handles the rejection, so a failure becomes a task-failed report, never a crash elsewhere.
     this.#promise.then(
       () => this.#settle(owner, "fulfilled", undefined),
-      (err: unknown) => this.#settle(owner, this.#aborted ? "cancelled" : "rejected", err),
+      (err: unknown) => this.#settle(owner, this.#aborted && this.#isAbortReason(err) ? "cancelled" : "rejected", err),
     );
+  }
+
+  /** A rejection after abort() is a cancellation only when it is the abort itself, not a new error. */
+  #isAbortReason(err: unknown): boolean {
+    if (err !== undefined && err === this.#controller?.signal.reason) return true;
+    return err instanceof Error && (err.name === "AbortError" || err.name === "TimeoutError");
   }
 
   #signalController(): AbortController {
