@@ -1,5 +1,10 @@
 /**
  * The shape of a demo: one seed scenario, shown as the bug, asyncdoctor's report, and the fix.
+ *
+ * Convention (the static checker's demo test relies on it): in each demo file, the buggy code
+ * lives in functions whose names start with `bug` and the corrected code in functions whose
+ * names start with `fixed`. `asyncdoctor check demos/` must report inside every `bug…`
+ * function of a static-checkable scenario and nowhere inside a `fixed…` function.
  */
 import type { Diagnosis } from "../src/index.js";
 import { renderText } from "../src/index.js";

@@ -175,22 +175,29 @@ export class TaskTracker implements TaskOwner {
       throw new InvalidArgTypeError("options.throwOnTimeout", "of type boolean", options.throwOnTimeout);
     }
     this.#closed = true;
-    let done = await this.#waitIdle(timeout);
-    if (!done) {
-      for (const t of this.#live) t.abort(new ShutdownAbort(this.name, timeout));
-      done = await this.#waitIdle(grace);
+    const inTime = await this.#waitIdle(timeout);
+    let aborted: Task<unknown>[] = [];
+    if (!inTime) {
+      aborted = this.tasks();
+      for (const t of aborted) t.abort(new ShutdownAbort(this.name, timeout));
+      await this.#waitIdle(grace);
     }
-    const still = this.tasks().map((t) => t.record);
-    const diagnoses: Diagnosis[] = still.map((r) =>
+    const still = this.tasks();
+    const diagnoses: Diagnosis[] = aborted.map((t) =>
       report(
         leakedTaskDiagnosis(
-          r,
-          `when ${this.label} shut down (waited ${timeout} ms, then aborted it and waited ${grace} ms more)`,
-          `make the task honour its AbortSignal (pass it to every await that can block), or give shutdown a longer timeout`,
+          t.record,
+          t.state === "pending"
+            ? `when ${this.label} shut down: it outlived the ${timeout} ms timeout and ignored the abort for ${grace} ms more`
+            : `when ${this.label}'s ${timeout} ms shutdown timeout passed, so its work was cut off (aborted; it ended ${t.state})`,
+          t.state === "pending"
+            ? "make the task honour its AbortSignal (pass it to every await that can block), or give shutdown a longer timeout"
+            : "give shutdown a timeout that covers this work, or make the work shorter; an aborted task's work is lost",
         ),
       ),
     );
-    const rep = buildReport(done, still, this.stats(), diagnoses);
+    const done = inTime;
+    const rep = buildReport(done, still.map((t) => t.record), this.stats(), diagnoses, aborted.map((t) => t.record));
     if (!done && options.throwOnTimeout) throw new ShutdownError(this.name, rep);
     return rep;
   }

@@ -23,6 +23,8 @@ export interface TrackerReport {
   readonly done: boolean;
   /** The tasks still running, oldest first. */
   readonly pending: readonly TaskSnapshot[];
+  /** The tasks shutdown had to abort because they outlived its timeout (with their final state). */
+  readonly aborted: readonly TaskSnapshot[];
   readonly stats: TaskStats;
   /** One `leaked-task` Diagnosis per task still running (shutdown only). */
   readonly diagnoses: readonly Diagnosis[];
@@ -30,23 +32,42 @@ export interface TrackerReport {
   toString(): string;
 }
 
-export function buildReport(done: boolean, records: readonly TaskRecord[], stats: TaskStats, diagnoses: readonly Diagnosis[]): TrackerReport {
-  const pending = records.map((r) => describeTask(r)).sort((a, b) => b.ageMs - a.ageMs);
+export function buildReport(
+  done: boolean,
+  records: readonly TaskRecord[],
+  stats: TaskStats,
+  diagnoses: readonly Diagnosis[],
+  abortedRecords: readonly TaskRecord[] = [],
+): TrackerReport {
+  const byAge = (a: TaskSnapshot, b: TaskSnapshot) => b.ageMs - a.ageMs;
+  const pending = records.map((r) => describeTask(r)).sort(byAge);
+  const aborted = abortedRecords.map((r) => describeTask(r)).sort(byAge);
   return {
     done,
     pending,
+    aborted,
     stats,
     diagnoses,
     toString() {
-      if (done) return `all tasks settled (${stats.completed} completed, ${stats.failed} failed, ${stats.cancelled} cancelled)`;
-      return [
-        `${pending.length} task(s) still running:`,
-        ...pending.map(
-          (t) =>
+      const counts = `${stats.completed} completed, ${stats.failed} failed, ${stats.cancelled} cancelled`;
+      if (done) return `all tasks settled (${counts})`;
+      const lines: string[] = [];
+      const stopped = aborted.filter((t) => t.state !== "pending");
+      if (stopped.length > 0) {
+        lines.push(`${stopped.length} task(s) outlived the timeout and were aborted:`);
+        for (const t of stopped) lines.push(`  - "${t.name}" (${t.state} after ${t.ageMs} ms), spawned at ${formatSite(t.site)}`);
+      }
+      if (pending.length > 0) {
+        lines.push(`${pending.length} task(s) still running, even after the abort:`);
+        for (const t of pending) {
+          lines.push(
             `  - "${t.name}" running ${t.ageMs} ms, spawned at ${formatSite(t.site)}` +
-            (t.waitingOn ? `, waiting on ${t.waitingOn.kind} "${t.waitingOn.name}" for ${t.waitingOn.forMs} ms` : ""),
-        ),
-      ].join("\n");
+              (t.waitingOn ? `, waiting on ${t.waitingOn.kind} "${t.waitingOn.name}" for ${t.waitingOn.forMs} ms` : ""),
+          );
+        }
+      }
+      lines.push(`(${counts})`);
+      return lines.join("\n");
     },
   };
 }

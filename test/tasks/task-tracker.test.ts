@@ -173,9 +173,14 @@ describe("waitAll and shutdown", () => {
     assert.equal(rep.done, false);
     assert.deepEqual(rep.pending.map((p) => p.name), ["stuck-forever"]);
     assert.match(rep.toString(), /"stuck-forever" running \d+ ms, spawned at test\/tasks\/task-tracker\.test\.ts:\d+/);
-    assert.equal(found.length, 1);
-    assert.equal(found[0]!.rule, "leaked-task");
-    assert.match(found[0]!.summary, /"stuck-forever" was still running when tracker "workers" shut down/);
+    // Both the task that ignored its abort and the one whose work was cut off are reported.
+    assert.deepEqual(found.map((d) => d.rule), ["leaked-task", "leaked-task"]);
+    const stuck = found.find((d) => d.summary.includes("stuck-forever"));
+    assert.match(stuck!.summary, /"stuck-forever" was still running when tracker "workers" shut down/);
+    const cut = found.find((d) => d.summary.includes("honours-signal"));
+    assert.match(cut!.summary, /work was cut off \(aborted; it ended cancelled\)/);
+    assert.deepEqual(rep.aborted.map((p) => p.name).sort(), ["honours-signal", "stuck-forever"]);
+    assert.match(rep.toString(), /outlived the timeout and were aborted:\n  - "honours-signal" \(cancelled/);
     assert.deepEqual(rep.stats, { pending: 1, completed: 1, failed: 0, cancelled: 1 });
   });
 

@@ -1,0 +1,58 @@
+/**
+ * Seed demo 3 (timeout protection): the seed's `with_timeout` can only say "timed out, maybe a
+ * deadlock". asyncdoctor's withTimeout aborts the work through its signal and says what the
+ * operation was waiting on and who holds it.
+ */
+import { TimeoutError, withTimeout } from "../src/index.js";
+import { collect } from "./collect.js";
+import type { Demo } from "./demo.js";
+
+const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve, reject) => {
+    const t = setTimeout(resolve, ms);
+    signal?.addEventListener("abort", () => {
+      clearTimeout(t);
+      reject(signal.reason);
+    }, { once: true });
+  });
+
+/** The bug: an await with no limit on something that may never come back. */
+async function bugPotentiallyStuck(): Promise<void> {
+  await sleep(10_000);
+}
+
+/** The fix: a named limit whose signal stops the work. */
+async function fixedWithLimit(): Promise<void> {
+  await withTimeout((signal) => sleep(10_000, signal), 50, { name: "potentially-stuck operation" });
+}
+
+export const timeout: Demo = {
+  name: "timeout",
+  title: "an await that may hang, with a named limit that stops the work",
+  seed: "demo 3",
+  async run(out) {
+    out.section("the bug: an unbounded await (cut here by a 50 ms race so the demo goes on)");
+    const started = Date.now();
+    const stuck = bugPotentiallyStuck();
+    await Promise.race([stuck, sleep(50)]);
+    out.log(`after ${Date.now() - started} ms it is still waiting, and nothing says on what; it would have waited 10 s, or for ever`);
+
+    out.section("asyncdoctor's report");
+    const { found } = await collect(async () => {
+      try {
+        await fixedWithLimit();
+      } catch (err) {
+        if (!(err instanceof TimeoutError)) throw err;
+        out.diagnosis(err.diagnosis);
+        return [err.diagnosis];
+      }
+      return [];
+    });
+
+    out.section("the fix");
+    out.log("every await that can block gets a limit (withTimeout) and the signal, so the work stops instead of piling up");
+    out.log("the program did not hang: the operation was stopped after its 50 ms budget");
+    stuck.catch(() => {});
+    return { bug: found, fixed: [] };
+  },
+};
