@@ -26,7 +26,7 @@ export type { DeadlockKind } from "./core/errors.js";
 export { currentTask, TaskRecord } from "./core/task.js";
 export type { TaskState, TaskKind, WaitTarget, WaitInfo, HolderInfo, HeldEntry } from "./core/task.js";
 export { snapshot } from "./core/registry.js";
-export type { Snapshot, TaskSnapshot } from "./core/registry.js";
+export type { Snapshot, TaskSnapshot, LockSnapshot, LockPartySnapshot, ResourceSnapshot } from "./core/registry.js";
 export { channelNames } from "./core/channels.js";
 export type { Site } from "./core/site.js";
 export { formatSite } from "./core/site.js";

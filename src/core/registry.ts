@@ -100,3 +100,44 @@ export function claimExitReport(owner: string): void {
 export function exitReportClaimedBy(): string | undefined {
   return exitReportOwner;
 }
+
+/** A holder or waiter of a primitive, as it appears in the `locks` section of a snapshot. */
+export interface LockPartySnapshot {
+  readonly taskId: number | undefined;
+  readonly taskName: string | undefined;
+  /** Where it acquired (holder) or started waiting (waiter), when known. */
+  readonly site: Site | undefined;
+  /** How long it has held or waited, in ms. */
+  readonly forMs: number;
+  /** Permits held or wanted (semaphores, pools); 1 for a mutex. */
+  readonly permits: number;
+  /** For an RWLock: "read" or "write". */
+  readonly mode?: "read" | "write" | undefined;
+}
+
+/**
+ * One live primitive in the `locks` section of a snapshot. sync/ registers the section under
+ * the name `locks` (an array of these); diagnose/ and report/ read it without importing sync/.
+ */
+export interface LockSnapshot {
+  readonly id: number;
+  readonly name: string;
+  /** "mutex", "semaphore", "rwlock", "pool". */
+  readonly kind: string;
+  /** Where it was constructed. */
+  readonly site: Site | undefined;
+  /** Total permits (1 for a mutex). */
+  readonly capacity: number;
+  readonly holders: readonly LockPartySnapshot[];
+  /** FIFO order. */
+  readonly waiters: readonly LockPartySnapshot[];
+}
+
+/** A tracked resource in the `resources` section of a snapshot (registered by diagnose/). */
+export interface ResourceSnapshot {
+  readonly id: number;
+  readonly name: string;
+  readonly site: Site | undefined;
+  readonly ageMs: number;
+  readonly taskName: string | undefined;
+}

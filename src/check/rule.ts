@@ -1,0 +1,73 @@
+/**
+ * The contract every static rule implements. A rule is one file in `rules/`, exporting one
+ * {@link Rule}; the CLI and the ESLint adapter both drive it through this interface, so the
+ * rule logic exists once.
+ */
+import type ts from "typescript";
+import type { Certainty, Step, Subject } from "../core/diagnosis.js";
+
+/** How seriously a finding of a rule is taken; `off` disables the rule. */
+export type Severity = "error" | "warning" | "off";
+
+/** What a rule is, for docs, config and output. */
+export interface RuleMeta {
+  /** Stable id, also the file name: `floating-promise`. */
+  readonly id: string;
+  /** One line, for `--list-rules` and the SARIF rule table. */
+  readonly description: string;
+  /** The certainty of its findings unless a finding says otherwise. */
+  readonly certainty: Certainty;
+  /** The severity when the configuration does not set one. */
+  readonly defaultSeverity: Exclude<Severity, "off">;
+  /**
+   * `file`: needs one source file (and the type checker) at a time, so it also runs in ESLint.
+   * `program`: looks across files (call chains, lock orders), so it runs once per program.
+   */
+  readonly scope: "file" | "program";
+}
+
+/** One finding, before it becomes a Diagnosis: anchored on a node of the checked source. */
+export interface Finding {
+  /** The node the finding points at (its start is the reported line and column). */
+  readonly node: ts.Node;
+  /** One sentence with names: what is wrong. */
+  readonly summary: string;
+  /** What to change, concretely. */
+  readonly fix: string;
+  /** Overrides the rule's certainty. */
+  readonly certainty?: Certainty;
+  /** Other places involved (the first acquire, the other lock order, …). */
+  readonly subjects?: readonly Subject[];
+  /** A call chain or an order of events, in forward order. */
+  readonly steps?: readonly Step[];
+  readonly data?: Readonly<Record<string, unknown>>;
+}
+
+/** Rule options from the configuration (`asyncdoctor.config.json` → `rules.<id>.options`). */
+export type RuleOptions = Readonly<Record<string, unknown>>;
+
+/** What a file-scoped rule sees. */
+export interface FileContext {
+  readonly program: ts.Program;
+  readonly checker: ts.TypeChecker;
+  readonly sourceFile: ts.SourceFile;
+  readonly options: RuleOptions;
+  report(finding: Finding): void;
+}
+
+/** What a program-scoped rule sees: every file to check, and the whole program for lookups. */
+export interface ProgramContext {
+  readonly program: ts.Program;
+  readonly checker: ts.TypeChecker;
+  /** The files asked for (not lib or node_modules declarations). */
+  readonly sourceFiles: readonly ts.SourceFile[];
+  readonly options: RuleOptions;
+  report(finding: Finding): void;
+}
+
+/** A static rule. Exactly one of the two checks is implemented, matching `meta.scope`. */
+export interface Rule {
+  readonly meta: RuleMeta;
+  checkFile?(context: FileContext): void;
+  checkProgram?(context: ProgramContext): void;
+}
