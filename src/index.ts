@@ -46,3 +46,8 @@ export type { WithTimeoutOptions, Deadline } from "./tasks/with-timeout.js";
 export { spawn, defaultTracker } from "./tasks/default-tracker.js";
 export { installGuards } from "./tasks/guards.js";
 export type { GuardOptions } from "./tasks/guards.js";
+export { renderHtml } from "./report/html.js";
+export type { HtmlReportInput } from "./report/html.js";
+export { TimelineRecorder } from "./diagnose/timeline.js";
+export type { TimelineEvent, TimelineEventKind, TimelineOptions } from "./diagnose/timeline.js";
+export type { TaskSpawnMessage, TaskSettleMessage, LockEventMessage } from "./core/channels.js";

@@ -3,6 +3,8 @@
  * Publishing is skipped when nobody subscribes (`hasSubscribers` is a field read).
  */
 import diagnosticsChannel from "node:diagnostics_channel";
+import type { Site } from "./site.js";
+import type { TaskRecord, TaskState, WaitTarget } from "./task.js";
 
 /** The channel names, stable across versions. */
 export const channelNames = {
@@ -23,3 +25,36 @@ export const channels = {
   lockRelease: diagnosticsChannel.channel(channelNames.lockRelease),
   diagnosis: diagnosticsChannel.channel(channelNames.diagnosis),
 };
+
+// The message each channel carries. Publishers pass live objects (the TaskRecord, the
+// primitive itself) so subscribers can read what they need without a copy on the hot path.
+
+/** `asyncdoctor:task:spawn`: a tracked task started. */
+export interface TaskSpawnMessage {
+  readonly task: TaskRecord;
+}
+
+/** `asyncdoctor:task:settle`: a tracked task ended. */
+export interface TaskSettleMessage {
+  readonly task: TaskRecord;
+  readonly state: TaskState;
+  /** The rejection reason, for `rejected` and `cancelled`. */
+  readonly error: unknown;
+}
+
+/**
+ * `asyncdoctor:lock:wait`, `asyncdoctor:lock:acquire`, `asyncdoctor:lock:release`: a task
+ * started waiting on a primitive, got it, or let it go.
+ */
+export interface LockEventMessage {
+  /** The primitive: its `name`, `kind` ("mutex", "semaphore", "rwlock", "pool") and construction site. */
+  readonly lock: WaitTarget;
+  /** The task doing it, when known (undefined for a bare acquire outside every task). */
+  readonly task: TaskRecord | undefined;
+  /** Permits wanted or held (1 for a mutex). */
+  readonly permits?: number | undefined;
+  /** For an RWLock: "read" or "write". */
+  readonly mode?: "read" | "write" | undefined;
+  /** Where it happened, when captured. */
+  readonly site?: Site | undefined;
+}
