@@ -51,3 +51,5 @@ export type { HtmlReportInput } from "./report/html.js";
 export { TimelineRecorder } from "./diagnose/timeline.js";
 export type { TimelineEvent, TimelineEventKind, TimelineOptions } from "./diagnose/timeline.js";
 export type { TaskSpawnMessage, TaskSettleMessage, LockEventMessage } from "./core/channels.js";
+export { enableOpenTelemetry } from "./integrations/opentelemetry.js";
+export type { OpenTelemetryOptions, OpenTelemetryBridge } from "./integrations/opentelemetry.js";

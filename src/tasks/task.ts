@@ -86,6 +86,9 @@ export class Task<T> implements PromiseLike<T> {
       if (outer.aborted) c.abort(outer.reason);
       else outer.addEventListener("abort", () => this.abort(outer.reason), { once: true });
     }
+    // published before the body runs, so subscribers see a task before anything it does
+    registerTask(record);
+    if (channels.taskSpawn.hasSubscribers) channels.taskSpawn.publish({ task: record });
     let started: PromiseLike<T> | T;
     if (typeof fnOrPromise === "function") {
       // a function that declares no parameter cannot read the signal: skip creating it
@@ -99,8 +102,6 @@ export class Task<T> implements PromiseLike<T> {
       started = fnOrPromise;
     }
     this.#promise = Promise.resolve(started);
-    registerTask(record);
-    if (channels.taskSpawn.hasSubscribers) channels.taskSpawn.publish({ task: record });
     // Our handler is attached first, so state is final before any awaiter resumes; it also
     // handles the rejection, so a failure becomes a task-failed report, never a crash elsewhere.
     this.#promise.then(

@@ -27,8 +27,8 @@ describe("TimelineRecorder", () => {
     const failing = tracker.spawn(() => Promise.reject(new Error("boom")), { name: "failing" });
     await failing.catch(() => {});
     const kinds = rec.events().map((e) => `${e.kind}:${e.taskName}${e.state ? `:${e.state}` : ""}`);
-    assert.deepEqual(kinds, ["spawn:child", "spawn:parent", "settle:child:fulfilled", "settle:parent:fulfilled", "spawn:failing", "settle:failing:rejected"]);
-    const child = rec.events()[0]!;
+    assert.deepEqual(kinds, ["spawn:parent", "spawn:child", "settle:child:fulfilled", "settle:parent:fulfilled", "spawn:failing", "settle:failing:rejected"]);
+    const child = rec.events()[1]!;
     assert.equal(child.parentId, parent.id);
     const times = rec.events().map((e) => e.time);
     assert.deepEqual([...times].sort((a, b) => a - b), times, "oldest first");
