@@ -39,7 +39,7 @@ export function consoleOutput(): DemoOutput {
   return {
     section: (title) => process.stdout.write(`\n  -- ${title} --\n`),
     log: (line) => process.stdout.write(`  ${line}\n`),
-    diagnosis: (d) => process.stdout.write(renderText(d, { color: false }).replace(/^/gm, "    ")),
+    diagnosis: (d) => process.stdout.write(`${renderText(d, { color: false }).trimEnd().replace(/^/gm, "    ")}\n\n`),
   };
 }
 

@@ -30,7 +30,8 @@ async function bugFireAndForget(done: number[]): Promise<void> {
 
 /** The fix: a tracker keeps every task and shutdown waits for them. */
 async function fixedWithTracker(done: number[]): Promise<TaskTracker> {
-  const tracker = new TaskTracker({ name: "notifications" });
+  // captureSites: the report names the line that spawned each task (always on in debug mode)
+  const tracker = new TaskTracker({ name: "notifications", captureSites: true });
   for (let i = 0; i < 5; i++) {
     tracker.spawn((signal) => sendNotification(i, done, signal), { name: `notify-${i}` });
   }

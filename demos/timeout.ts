@@ -17,8 +17,8 @@ const sleep = (ms: number, signal?: AbortSignal) =>
   });
 
 /** The bug: an await with no limit on something that may never come back. */
-async function bugPotentiallyStuck(): Promise<void> {
-  await sleep(10_000);
+async function bugPotentiallyStuck(cleanup: AbortSignal): Promise<void> {
+  await sleep(10_000, cleanup); // (the signal only lets the demo clean up; the bug has no limit)
 }
 
 /** The fix: a named limit whose signal stops the work. */
@@ -33,12 +33,13 @@ export const timeout: Demo = {
   async run(out) {
     out.section("the bug: an unbounded await (cut here by a 50 ms race so the demo goes on)");
     const started = Date.now();
-    const stuck = bugPotentiallyStuck();
+    const cleanup = new AbortController();
+    const stuck = bugPotentiallyStuck(cleanup.signal);
     await Promise.race([stuck, sleep(50)]);
     out.log(`after ${Date.now() - started} ms it is still waiting, and nothing says on what; it would have waited 10 s, or for ever`);
 
     out.section("asyncdoctor's report");
-    const { found } = await collect(async () => {
+    const { result: timedOut } = await collect(async () => {
       try {
         await fixedWithLimit();
       } catch (err) {
@@ -53,6 +54,7 @@ export const timeout: Demo = {
     out.log("every await that can block gets a limit (withTimeout) and the signal, so the work stops instead of piling up");
     out.log("the program did not hang: the operation was stopped after its 50 ms budget");
     stuck.catch(() => {});
-    return { bug: found, fixed: [] };
+    cleanup.abort();
+    return { bug: timedOut, fixed: [] };
   },
 };

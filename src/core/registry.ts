@@ -7,21 +7,32 @@ import { performance } from "node:perf_hooks";
 import type { Site } from "./site.js";
 import type { TaskRecord, TaskState } from "./task.js";
 
-const liveTasks = new Set<TaskRecord>();
-
-/** Marks a tracked task as live (pending). */
-export function registerTask(task: TaskRecord): void {
-  liveTasks.add(task);
+/**
+ * Whatever owns live tasks (a tracker, a group). Owners register while they have live tasks,
+ * so spawning costs no registry write per task; the registry asks them when a snapshot is taken.
+ */
+export interface TaskSource {
+  /** The records of its pending tasks. */
+  liveRecords(): Iterable<TaskRecord>;
 }
 
-/** Removes a settled task. */
-export function unregisterTask(task: TaskRecord): void {
-  liveTasks.delete(task);
+const sources = new Set<TaskSource>();
+
+/** An owner that now has live tasks (call when its first task starts). */
+export function registerTaskSource(source: TaskSource): void {
+  sources.add(source);
 }
 
-/** Every pending tracked task. */
+/** An owner whose tasks all settled. */
+export function unregisterTaskSource(source: TaskSource): void {
+  sources.delete(source);
+}
+
+/** Every pending tracked task, oldest first. */
 export function pendingTasks(): TaskRecord[] {
-  return [...liveTasks];
+  const out: TaskRecord[] = [];
+  for (const s of sources) for (const r of s.liveRecords()) if (r.state === "pending") out.push(r);
+  return out.sort((a, b) => a.id - b.id);
 }
 
 /** A task as it appears in a snapshot. */

@@ -54,7 +54,6 @@ let nextTaskId = 1;
 /** The record of one task. */
 export class TaskRecord {
   readonly id: number;
-  readonly name: string;
   readonly kind: TaskKind;
   readonly parent: TaskRecord | undefined;
   /** performance.now() at creation. */
@@ -73,10 +72,24 @@ export class TaskRecord {
   /** The abort signal of the deadline scope, when there is one. */
   deadlineSignal: AbortSignal | undefined;
   #site: Site | LazySite | undefined;
+  // The name is derived when first read: reading a function's name costs on every spawn.
+  #name: string | undefined;
+  #nameFrom: Function | undefined;
 
-  constructor(name: string | undefined, kind: TaskKind, parent: TaskRecord | undefined, site: Site | LazySite | undefined) {
+  /**
+   * @param name the given name; when undefined, the name of `nameFrom` (a spawned function)
+   *   is used, else `task#<id>`.
+   */
+  constructor(
+    name: string | undefined,
+    kind: TaskKind,
+    parent: TaskRecord | undefined,
+    site: Site | LazySite | undefined,
+    nameFrom?: Function,
+  ) {
     this.id = nextTaskId++;
-    this.name = name ?? `task#${this.id}`;
+    this.#name = name;
+    this.#nameFrom = name === undefined ? nameFrom : undefined;
     this.kind = kind;
     this.parent = parent;
     this.createdAt = performance.now();
@@ -85,13 +98,25 @@ export class TaskRecord {
     this.deadlineSignal = parent?.deadlineSignal;
   }
 
+  /** The given name, its function's name, or `task#<id>`. */
+  get name(): string {
+    if (this.#name === undefined) {
+      this.#name = this.#nameFrom?.name || `task#${this.id}`;
+      this.#nameFrom = undefined;
+    }
+    return this.#name;
+  }
+
   /** Where the task was created (spawned, or where its scope began). */
   get site(): Site | undefined {
     const s = this.#site;
     return s instanceof LazySite ? s.site : s;
   }
 
-  /** Milliseconds since creation (or its lifetime, once settled). */
+  /**
+   * Milliseconds since creation, or its lifetime once it failed or was cancelled (a fulfilled
+   * task's end is not timed: that would cost a clock read on every spawn's hot path).
+   */
   get ageMs(): number {
     return (this.settledAt ?? performance.now()) - this.createdAt;
   }

@@ -3,10 +3,14 @@
  * all of its tasks; the first failure aborts the others; every failure comes out in one error.
  */
 import { ClosedError } from "../core/errors.js";
+import { registerTaskSource, unregisterTaskSource } from "../core/registry.js";
+import type { TaskSource } from "../core/registry.js";
+import type { TaskRecord } from "../core/task.js";
 import type { TaskState } from "../core/task.js";
 import { formatSite } from "../core/site.js";
 import type { Site } from "../core/site.js";
 import { InvalidArgTypeError, validateFunction, validateObject, validateOptionalString, validateSignal } from "../core/validate.js";
+import { LiveList } from "./live-list.js";
 import { checkSpawnArgs, shouldCaptureSites, Task } from "./task.js";
 import type { Spawnable, SpawnOptions, TaskOwner } from "./task.js";
 
@@ -77,11 +81,11 @@ let groupCount = 0;
  * } // waits here; throws TaskGroupError listing every failure
  * ```
  */
-export class TaskGroup implements TaskOwner {
+export class TaskGroup implements TaskOwner, TaskSource {
   readonly name: string;
   readonly collectsFailures = true;
   readonly #controller = new AbortController();
-  readonly #live = new Set<Task<unknown>>();
+  readonly #live = new LiveList<Task<unknown>>();
   readonly #failures: TaskFailure[] = [];
   readonly #captureSites: boolean | undefined;
   #closed = false;
@@ -146,6 +150,7 @@ export class TaskGroup implements TaskOwner {
     }
     const t = new Task<T>(task, { name: options?.name, signal: this.#linked(options?.signal) }, this, shouldCaptureSites(this.#captureSites));
     t.markObserved();
+    if (this.#live.size === 0) registerTaskSource(this);
     this.#live.add(t as Task<unknown>);
     return t;
   }
@@ -160,8 +165,14 @@ export class TaskGroup implements TaskOwner {
   }
 
   /** @internal */
+  liveRecords(): Iterable<TaskRecord> {
+    return [...this.#live].map((t) => t.record);
+  }
+
+  /** @internal */
   onSettle(task: Task<unknown>, state: TaskState, error: unknown): void {
     this.#live.delete(task);
+    if (this.#live.size === 0) unregisterTaskSource(this);
     // A task that stopped because it was aborted is cancelled, not a failure; a new error is one.
     if (state === "rejected") {
       this.#fail(task.name, task.site, error);

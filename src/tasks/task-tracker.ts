@@ -3,10 +3,14 @@
  * reports failures nobody awaited, and shuts down naming whatever is still running.
  */
 import { ClosedError } from "../core/errors.js";
+import { registerTaskSource, unregisterTaskSource } from "../core/registry.js";
+import type { TaskSource } from "../core/registry.js";
+import type { TaskRecord } from "../core/task.js";
 import { report } from "../core/diagnosis.js";
 import type { Diagnosis } from "../core/diagnosis.js";
 import type { TaskState } from "../core/task.js";
 import { InvalidArgTypeError, validateObject, validateOptionalString, validateTimeoutMs } from "../core/validate.js";
+import { LiveList } from "./live-list.js";
 import { checkSpawnArgs, shouldCaptureSites, Task } from "./task.js";
 import type { Spawnable, SpawnOptions, TaskOwner } from "./task.js";
 import { buildReport, leakedTaskDiagnosis } from "./tracker-report.js";
@@ -61,10 +65,10 @@ let trackerCount = 0;
  * if (!report.done) console.error(report.toString());
  * ```
  */
-export class TaskTracker implements TaskOwner {
+export class TaskTracker implements TaskOwner, TaskSource {
   readonly name: string;
   readonly collectsFailures = false;
-  readonly #live = new Set<Task<unknown>>();
+  readonly #live = new LiveList<Task<unknown>>();
   readonly #captureSites: boolean | undefined;
   #completed = 0;
   #failed = 0;
@@ -104,13 +108,20 @@ export class TaskTracker implements TaskOwner {
       );
     }
     const t = new Task<T>(task, options, this, shouldCaptureSites(this.#captureSites));
+    if (this.#live.size === 0) registerTaskSource(this);
     this.#live.add(t as Task<unknown>);
     return t;
   }
 
   /** @internal */
+  liveRecords(): Iterable<TaskRecord> {
+    return [...this.#live].map((t) => t.record);
+  }
+
+  /** @internal */
   onSettle(task: Task<unknown>, state: TaskState): void {
     this.#live.delete(task);
+    if (this.#live.size === 0) unregisterTaskSource(this);
     if (state === "fulfilled") this.#completed++;
     else if (state === "cancelled") this.#cancelled++;
     else this.#failed++;

@@ -5,7 +5,6 @@
 import { channels } from "../core/channels.js";
 import { createDiagnosis, report } from "../core/diagnosis.js";
 import type { Diagnosis } from "../core/diagnosis.js";
-import { registerTask, unregisterTask } from "../core/registry.js";
 import { isInternalFile, LazySite } from "../core/site.js";
 import { sep } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -13,6 +12,7 @@ import type { Site } from "../core/site.js";
 import { currentTask, runInTask, TaskRecord } from "../core/task.js";
 import type { TaskState } from "../core/task.js";
 import { isDebug } from "../core/config.js";
+import type { Listed, ListNode } from "./live-list.js";
 import { InvalidArgTypeError, validateOptionalString, validateSignal } from "../core/validate.js";
 
 /** What `spawn` accepts: a function given the task's AbortSignal, or a promise already running. */
@@ -36,7 +36,6 @@ export interface TaskOwner {
   readonly label: string;
 }
 
-const noop = () => {};
 
 /** Validates spawn's arguments; shared by trackers and groups. */
 export function checkSpawnArgs(fnOrPromise: unknown, options: unknown): void {
@@ -65,10 +64,13 @@ function isThenable(v: unknown): v is PromiseLike<unknown> {
  * await task;              // its result, or its error
  * ```
  */
-export class Task<T> implements PromiseLike<T> {
+export class Task<T> implements PromiseLike<T>, Listed<Task<unknown>> {
   /** Its identity, shared with sync/ and the reports. */
   readonly record: TaskRecord;
-  readonly #promise: Promise<T>;
+  /** @internal its cell in the owner's list of live tasks. */
+  listNode: ListNode<Task<unknown>> | undefined = undefined;
+  /** Resolves once the task settled (to its value, or undefined when it failed); never rejects. */
+  readonly #promise: Promise<T | undefined>;
   #controller: AbortController | undefined;
   #observed = false;
   #aborted = false;
@@ -76,9 +78,14 @@ export class Task<T> implements PromiseLike<T> {
 
   /** @internal Use `TaskTracker.spawn` or `TaskGroup.spawn`. */
   constructor(fnOrPromise: Spawnable<T>, options: SpawnOptions | undefined, owner: TaskOwner, captureSite: boolean) {
-    const name = options?.name ?? (typeof fnOrPromise === "function" && fnOrPromise.name ? fnOrPromise.name : undefined);
     const site = captureSite ? new LazySite(Task) : undefined;
-    const record = new TaskRecord(name, "task", currentTask(), site);
+    const record = new TaskRecord(
+      options?.name,
+      "task",
+      currentTask(),
+      site,
+      typeof fnOrPromise === "function" ? fnOrPromise : undefined,
+    );
     this.record = record;
     const outer = options?.signal;
     if (outer) {
@@ -87,7 +94,6 @@ export class Task<T> implements PromiseLike<T> {
       else outer.addEventListener("abort", () => this.abort(outer.reason), { once: true });
     }
     // published before the body runs, so subscribers see a task before anything it does
-    registerTask(record);
     if (channels.taskSpawn.hasSubscribers) channels.taskSpawn.publish({ task: record });
     let started: PromiseLike<T> | T;
     if (typeof fnOrPromise === "function") {
@@ -101,12 +107,18 @@ export class Task<T> implements PromiseLike<T> {
     } else {
       started = fnOrPromise;
     }
-    this.#promise = Promise.resolve(started);
-    // Our handler is attached first, so state is final before any awaiter resumes; it also
-    // handles the rejection, so a failure becomes a task-failed report, never a crash elsewhere.
-    this.#promise.then(
-      () => this.#settle(owner, "fulfilled", undefined),
-      (err: unknown) => this.#settle(owner, this.#aborted && this.#isAbortReason(err) ? "cancelled" : "rejected", err),
+    // Our handler is the first on the promise, so state is final before any awaiter resumes;
+    // the derived promise never rejects, so a failure becomes a task-failed report, never an
+    // unhandled rejection.
+    this.#promise = Promise.resolve(started).then(
+      (value) => {
+        this.#settle(owner, "fulfilled", undefined);
+        return value;
+      },
+      (err: unknown) => {
+        this.#settle(owner, this.#aborted && this.#isAbortReason(err) ? "cancelled" : "rejected", err);
+        return undefined;
+      },
     );
   }
 
@@ -123,9 +135,8 @@ export class Task<T> implements PromiseLike<T> {
   #settle(owner: TaskOwner, state: TaskState, error: unknown): void {
     const record = this.record;
     record.state = state;
-    record.settledAt = performance.now();
+    if (state !== "fulfilled") record.settledAt = performance.now();
     this.#error = error;
-    unregisterTask(record);
     if (channels.taskSettle.hasSubscribers) channels.taskSettle.publish({ task: record, state, error });
     owner.onSettle(this as Task<unknown>, state, error);
     if (state === "rejected" && !owner.collectsFailures) {
@@ -183,7 +194,11 @@ export class Task<T> implements PromiseLike<T> {
     onrejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null,
   ): Promise<R1 | R2> {
     this.#observed = true;
-    return this.#promise.then(onfulfilled, onrejected);
+    return this.#promise.then((value) => {
+      if (this.record.state === "fulfilled") return onfulfilled ? onfulfilled(value as T) : (value as R1);
+      if (onrejected) return onrejected(this.#error);
+      throw this.#error;
+    });
   }
 
   catch<R = never>(onrejected?: ((reason: unknown) => R | PromiseLike<R>) | null): Promise<T | R> {
@@ -191,14 +206,21 @@ export class Task<T> implements PromiseLike<T> {
   }
 
   finally(onfinally?: (() => void) | null): Promise<T> {
-    this.#observed = true;
-    return this.#promise.finally(onfinally);
+    return this.then(
+      (value) => {
+        onfinally?.();
+        return value;
+      },
+      (err: unknown) => {
+        onfinally?.();
+        throw err;
+      },
+    );
   }
 
   /** Marks the result as observed without awaiting it (its failure will not be reported). */
   markObserved(): this {
     this.#observed = true;
-    this.#promise.catch(noop);
     return this;
   }
 
