@@ -46,3 +46,5 @@ export type { WithTimeoutOptions, Deadline } from "./tasks/with-timeout.js";
 export { spawn, defaultTracker } from "./tasks/default-tracker.js";
 export { installGuards } from "./tasks/guards.js";
 export type { GuardOptions } from "./tasks/guards.js";
+export { Shared } from "./sync/shared.js";
+export type { SharedOptions } from "./sync/shared.js";
