@@ -7,6 +7,7 @@ import { unawaitedGather } from "./unawaited-gather.js";
 import { timeout } from "./timeout.js";
 import { gatherExceptions } from "./gather-exceptions.js";
 import { swallowedException } from "./swallowed-exception.js";
+import { counterRace } from "./counter-race.js";
 
 /** The demos `npm run demo` runs, in order. Each issue's demos are added here. */
 export const demos: readonly Demo[] = [
@@ -15,4 +16,5 @@ export const demos: readonly Demo[] = [
   timeout,
   gatherExceptions,
   swallowedException,
+  counterRace,
 ];

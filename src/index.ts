@@ -53,3 +53,5 @@ export type { TimelineEvent, TimelineEventKind, TimelineOptions } from "./diagno
 export type { TaskSpawnMessage, TaskSettleMessage, LockEventMessage } from "./core/channels.js";
 export { enableOpenTelemetry } from "./integrations/opentelemetry.js";
 export type { OpenTelemetryOptions, OpenTelemetryBridge } from "./integrations/opentelemetry.js";
+export { Shared } from "./sync/shared.js";
+export type { SharedOptions } from "./sync/shared.js";

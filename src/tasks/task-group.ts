@@ -148,20 +148,24 @@ export class TaskGroup implements TaskOwner, TaskSource {
         `${this.label} is closed: cannot spawn ${options?.name ? `"${options.name}"` : "a new task"}; spawn inside the group's scope`,
       );
     }
-    const t = new Task<T>(task, { name: options?.name, signal: this.#linked(options?.signal) }, this, shouldCaptureSites(this.#captureSites));
+    // The group aborts its live tasks itself (see abort()); only a task spawned into an
+    // already-aborted group is handed the group's signal. (One listener per task on the
+    // group's signal would cost memory and trip Node's max-listeners warning.)
+    const groupSignal = this.#controller.signal;
+    const signal = groupSignal.aborted ? groupSignal : options?.signal;
+    const t = new Task<T>(task, { name: options?.name, signal }, this, shouldCaptureSites(this.#captureSites));
     t.markObserved();
     if (this.#live.size === 0) registerTaskSource(this);
     this.#live.add(t as Task<unknown>);
     return t;
   }
 
-  #linked(extra: AbortSignal | undefined): AbortSignal {
-    return extra ? AbortSignal.any([this.#controller.signal, extra]) : this.#controller.signal;
-  }
-
   /** Aborts every task of the group. */
   abort(reason?: unknown): void {
-    if (!this.#controller.signal.aborted) this.#controller.abort(reason ?? new GroupAbort(`${this.label} was aborted`));
+    const signal = this.#controller.signal;
+    if (signal.aborted) return;
+    this.#controller.abort(reason ?? new GroupAbort(`${this.label} was aborted`));
+    for (const t of this.#live) t.abort(signal.reason);
   }
 
   /** @internal */

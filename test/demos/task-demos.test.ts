@@ -62,3 +62,16 @@ describe("task demos", () => {
     }
   });
 });
+
+describe("counter-race demo", () => {
+  it("loses updates silently on a plain variable, reports them on a Shared, and the fix counts to 20", async () => {
+    const { counterRace } = await import("../../demos/counter-race.js");
+    const out = memoryOutput();
+    const { bug, fixed } = await counterRace.run(out);
+    assert.match(out.text, /counter = \d+ \(expected 20\); \d+ increments lost/);
+    assert.deepEqual(bug.map((d) => d.rule), ["lost-update"]);
+    assert.match(bug[0]!.summary, /task "worker-\d+" read it, awaited/);
+    assert.deepEqual(fixed, []);
+    assert.match(out.text, /counter = 20 \(expected 20\); reports: 0/);
+  });
+});
