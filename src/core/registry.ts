@@ -124,6 +124,12 @@ export interface LockPartySnapshot {
   readonly permits: number;
   /** For an RWLock: "read" or "write". */
   readonly mode?: "read" | "write" | undefined;
+  /**
+   * For a holder: true when it is a scope made for this hold (runExclusive, use), so everything
+   * inside it is inside the critical section; false for a bare acquire(), which concurrent code
+   * of the same task may still release. Undefined when not known.
+   */
+  readonly scoped?: boolean | undefined;
 }
 
 /**

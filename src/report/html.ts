@@ -93,6 +93,8 @@ interface GEdge {
   /** wait: task → primitive; hold: primitive → its holder (so a path follows who waits for whom). */
   readonly kind: "wait" | "hold";
   readonly label: string;
+  /** A hold that concurrent code of the same task may still release (a bare acquire): never part of a cycle. */
+  readonly uncertain: boolean;
   cycle: boolean;
 }
 
@@ -106,17 +108,18 @@ class Graph {
     return key;
   }
 
-  edge(from: string, to: string, kind: "wait" | "hold", label: string): void {
+  edge(from: string, to: string, kind: "wait" | "hold", label: string, uncertain = false): void {
     const k = `${from}\0${to}\0${kind}`;
     if (this.#edgeKeys.has(k)) return;
     this.#edgeKeys.add(k);
-    this.edges.push({ from, to, kind, label, cycle: false });
+    this.edges.push({ from, to, kind, label, uncertain, cycle: false });
   }
 
   /** Marks every node and edge that lies on a cycle (Tarjan's strongly connected components). */
   markCycles(): void {
     const out = new Map<string, string[]>();
-    for (const e of this.edges) (out.get(e.from) ?? out.set(e.from, []).get(e.from)!).push(e.to);
+    // an uncertain hold may still be released: it cannot close a deadlock
+    for (const e of this.edges) if (!e.uncertain) (out.get(e.from) ?? out.set(e.from, []).get(e.from)!).push(e.to);
     const index = new Map<string, number>();
     const low = new Map<string, number>();
     const onStack = new Set<string>();
@@ -164,7 +167,7 @@ class Graph {
     for (const c of comp.values()) size.set(c, (size.get(c) ?? 0) + 1);
     for (const e of this.edges) {
       const c = comp.get(e.from);
-      if (c !== undefined && c === comp.get(e.to) && (size.get(c)! > 1 || e.from === e.to)) {
+      if (!e.uncertain && c !== undefined && c === comp.get(e.to) && (size.get(c)! > 1 || e.from === e.to)) {
         e.cycle = true;
         this.nodes.get(e.from)!.cycle = true;
         this.nodes.get(e.to)!.cycle = true;
@@ -199,7 +202,9 @@ function buildLiveGraph(tasks: readonly TaskSnapshot[], locks: readonly LockSnap
   for (const l of locks) lockByName.set(`${l.kind}\0${l.name}`, lockByName.has(`${l.kind}\0${l.name}`) ? null : l);
   for (const l of locks) {
     const lk = g.node(`l:${l.id}`, "lock", l.name, `${l.kind} ${l.holders.length}/${l.capacity}`, l.site);
-    arr<LockPartySnapshot>(l.holders, isObj).forEach((h, i) => g.edge(lk, partyTaskKey(g, h, l.id, i, "h", byId), "hold", partyLabel(h, "held by")));
+    arr<LockPartySnapshot>(l.holders, isObj).forEach((h, i) =>
+      g.edge(lk, partyTaskKey(g, h, l.id, i, "h", byId), "hold", partyLabel(h, h.scoped === false ? "held (bare acquire) by" : "held by"), h.scoped === false),
+    );
     arr<LockPartySnapshot>(l.waiters, isObj).forEach((w, i) => g.edge(partyTaskKey(g, w, l.id, i, "w", byId), lk, "wait", partyLabel(w, "waits")));
   }
   // tasks say what they wait on and hold; this also covers primitives without a locks section
@@ -314,7 +319,7 @@ function renderGraphSvg(g: Graph, id: string): string {
     const a = pos.get(e.from);
     const b = pos.get(e.to);
     if (!a || !b) continue;
-    const cls = `edge ${e.kind}${e.cycle ? " cycle" : ""}`;
+    const cls = `edge ${e.kind}${e.cycle ? " cycle" : ""}${e.uncertain ? " uncertain" : ""}`;
     const marker = `url(#${esc(id)}-arrow${e.cycle ? "-cycle" : ""})`;
     let d: string;
     if (e.from === e.to) {
@@ -631,7 +636,7 @@ ul.tree{list-style:none;padding-left:18px;margin:2px 0;border-left:1px dotted va
 svg.graph{max-width:100%;height:auto;background:var(--panel);border:1px solid var(--line);border-radius:6px}
 .node circle,.node rect{fill:#fff;stroke:var(--blue);stroke-width:2}.node.lock rect{stroke:#555}.node.cycle circle,.node.cycle rect{stroke:var(--red);stroke-width:3.5;fill:#fdecec}
 .node text.label{font-size:12px;fill:var(--fg)}.node text.kind{font-size:10px;fill:var(--dim)}.node:focus{outline:none}.node.focus circle,.node.focus rect{stroke-width:5}
-.edge{fill:none;stroke:#8a93a3;stroke-width:1.6}.edge.wait{stroke-dasharray:6 4}.edge.cycle{stroke:var(--red);stroke-width:3}.edge.focus{stroke:var(--blue);stroke-width:3.5}.edge.cycle.focus{stroke:#7f0000}
+.edge{fill:none;stroke:#8a93a3;stroke-width:1.6}.edge.wait{stroke-dasharray:6 4}.edge.uncertain{stroke-dasharray:2 3;opacity:.7}.edge.cycle{stroke:var(--red);stroke-width:3}.edge.focus{stroke:var(--blue);stroke-width:3.5}.edge.cycle.focus{stroke:#7f0000}
 .arrow{fill:#8a93a3}.arrow.cycle{fill:var(--red)}.mini svg.graph{max-width:420px}
 svg.timeline{max-width:100%;height:auto;border:1px solid var(--line);border-radius:6px;background:#fff}.tick{stroke:#eceff3}.axis,.lane{font-size:11px;fill:var(--dim)}.lane{fill:var(--fg)}
 .bar.wait{fill:#f2a900}.bar.hold{fill:var(--blue)}.bar.life{fill:#9aa3b2}.bar.open{opacity:.65}.mark{fill:var(--green)}.mark.rejected{fill:var(--red)}.mark.cancelled{fill:#888}
@@ -712,7 +717,7 @@ export function renderHtml(input: HtmlReportInput): string {
   body.push(diagnoses.length === 0 ? `<p class="empty">No findings.</p>` : diagnoses.map((d, i) => diagnosisHtml(d, i, withSource)).join("\n"));
   body.push(`</section>`);
   body.push(
-    `<section id="graph"><h2>Wait-for graph</h2><p class="dim">Circles are tasks, boxes are primitives. A dashed arrow: the task waits on the primitive; a solid arrow: the primitive is held by the task. ${cycleCount > 0 ? `<b class="cyclenote" style="color:var(--red)">A cycle (in red): every task on it waits for another on it — a deadlock.</b>` : "No cycle."}</p>`,
+    `<section id="graph"><h2>Wait-for graph</h2><p class="dim">Circles are tasks, boxes are primitives. A dashed arrow: the task waits on the primitive; a solid arrow: the primitive is held by the task (dotted: a bare acquire, which other code of the task may still release). ${cycleCount > 0 ? `<b class="cyclenote" style="color:var(--red)">A cycle (in red): every task on it waits for another on it — a deadlock.</b>` : "No cycle."}</p>`,
     renderGraphSvg(live, "wait-for-graph"),
     `</section>`,
   );

@@ -66,6 +66,10 @@ describe("renderHtml", () => {
       ["a pool with holders that wait on another primitive", snap([task(1), task(2), task(3)], [lock(1, "db", [1, 2], [], 2), lock(2, "m", [3], [1, 2])])],
       ["a pool with a free permit and a waiter", snap([task(1), task(2)], [lock(1, "db", [1], [2], 2)])],
       ["no primitives at all", snap([task(1)], [])],
+      [
+        "a bare acquire: the task holds and waits, but other code of it may release",
+        snap([task(1)], [{ ...lock(1, "a", [], [1]), holders: [{ taskId: 1, taskName: "t1", site: undefined, forMs: 1, permits: 1, scoped: false }] }]),
+      ],
     ];
     for (const [name, s] of cases) {
       it(name, () => {
