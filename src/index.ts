@@ -50,7 +50,7 @@ export { renderHtml } from "./report/html.js";
 export type { HtmlReportInput } from "./report/html.js";
 export { TimelineRecorder } from "./diagnose/timeline.js";
 export type { TimelineEvent, TimelineEventKind, TimelineOptions } from "./diagnose/timeline.js";
-export type { TaskSpawnMessage, TaskSettleMessage, LockEventMessage } from "./core/channels.js";
+export type { TaskSpawnMessage, TaskSettleMessage, LockEventMessage, LockAbandonMessage, AbandonReason } from "./core/channels.js";
 export { enableOpenTelemetry } from "./integrations/opentelemetry.js";
 export type { OpenTelemetryOptions, OpenTelemetryBridge } from "./integrations/opentelemetry.js";
 export { Shared } from "./sync/shared.js";

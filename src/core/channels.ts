@@ -13,6 +13,7 @@ export const channelNames = {
   lockWait: "asyncdoctor:lock:wait",
   lockAcquire: "asyncdoctor:lock:acquire",
   lockRelease: "asyncdoctor:lock:release",
+  lockAbandon: "asyncdoctor:lock:abandon",
   diagnosis: "asyncdoctor:diagnosis",
 } as const;
 
@@ -23,6 +24,7 @@ export const channels = {
   lockWait: diagnosticsChannel.channel(channelNames.lockWait),
   lockAcquire: diagnosticsChannel.channel(channelNames.lockAcquire),
   lockRelease: diagnosticsChannel.channel(channelNames.lockRelease),
+  lockAbandon: diagnosticsChannel.channel(channelNames.lockAbandon),
   diagnosis: diagnosticsChannel.channel(channelNames.diagnosis),
 };
 
@@ -44,7 +46,8 @@ export interface TaskSettleMessage {
 
 /**
  * `asyncdoctor:lock:wait`, `asyncdoctor:lock:acquire`, `asyncdoctor:lock:release`: a task
- * started waiting on a primitive, got it, or let it go.
+ * started waiting on a primitive, got it, or let it go. `asyncdoctor:lock:abandon` (a
+ * {@link LockAbandonMessage}): a waiter left without it.
  */
 export interface LockEventMessage {
   /** The primitive: its `name`, `kind` ("mutex", "semaphore", "rwlock", "pool") and construction site. */
@@ -57,4 +60,16 @@ export interface LockEventMessage {
   readonly mode?: "read" | "write" | undefined;
   /** Where it happened, when captured. */
   readonly site?: Site | undefined;
+  /** For a release: how long it was held, in ms. */
+  readonly heldMs?: number | undefined;
+}
+
+/** Why a waiter left the queue without the primitive. */
+export type AbandonReason = "timeout" | "abort" | "deadlock" | "cancel";
+
+/** `asyncdoctor:lock:abandon`: a waiter gave up (timed out, aborted) or was rejected (a deadlock). */
+export interface LockAbandonMessage extends LockEventMessage {
+  readonly reason: AbandonReason;
+  /** How long it waited, in ms. */
+  readonly waitedMs: number;
 }

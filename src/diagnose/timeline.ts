@@ -13,7 +13,7 @@ import type { TaskState } from "../core/task.js";
 import { validateInteger, validateObject } from "../core/validate.js";
 
 /** What happened. */
-export type TimelineEventKind = "spawn" | "settle" | "wait" | "acquire" | "release";
+export type TimelineEventKind = "spawn" | "settle" | "wait" | "acquire" | "release" | "abandon";
 
 /** One recorded event: plain data, safe to serialise. */
 export interface TimelineEvent {
@@ -33,6 +33,8 @@ export interface TimelineEvent {
   readonly lockKind?: string | undefined;
   readonly permits?: number | undefined;
   readonly mode?: "read" | "write" | undefined;
+  /** For abandon: why the waiter left ("timeout", "abort", "deadlock", "cancel"). */
+  readonly reason?: string | undefined;
   readonly site?: Site | undefined;
 }
 
@@ -46,6 +48,7 @@ const lockChannels: ReadonlyArray<[string, TimelineEventKind]> = [
   [channelNames.lockWait, "wait"],
   [channelNames.lockAcquire, "acquire"],
   [channelNames.lockRelease, "release"],
+  [channelNames.lockAbandon, "abandon"],
 ];
 
 interface TaskLike {
@@ -181,7 +184,7 @@ export class TimelineRecorder implements Disposable {
 
   #onLock(kind: TimelineEventKind, message: unknown): void {
     if (message === null || typeof message !== "object") return;
-    const m = message as { lock?: unknown; task?: unknown; permits?: unknown; mode?: unknown; site?: unknown };
+    const m = message as { lock?: unknown; task?: unknown; permits?: unknown; mode?: unknown; site?: unknown; reason?: unknown };
     const lock = m.lock !== null && typeof m.lock === "object" ? (m.lock as { name?: unknown; kind?: unknown }) : undefined;
     let lockId: number | undefined;
     if (lock) {
@@ -199,6 +202,7 @@ export class TimelineRecorder implements Disposable {
       lockKind: typeof lock?.kind === "string" ? lock.kind : undefined,
       permits: typeof m.permits === "number" ? m.permits : undefined,
       mode: m.mode === "read" || m.mode === "write" ? m.mode : undefined,
+      reason: kind === "abandon" && typeof m.reason === "string" ? m.reason : undefined,
       site: asSite(m.site),
     });
   }

@@ -88,7 +88,8 @@ interface LockMessage {
  *
  * Spans: `asyncdoctor.task <name>` from spawn to settle (status ERROR when it failed), child of
  * the spawning task's span or of the span active at spawn; `asyncdoctor.wait <kind> <name>` from
- * the start of a wait to the acquire (or to its end without one: timeout, abort, deadlock).
+ * the start of a wait to the acquire, or to its end without one (`asyncdoctor.wait.outcome`:
+ * "timeout", "abort", "deadlock", "cancel").
  * Events: `asyncdoctor.acquire`, `asyncdoctor.release`, `asyncdoctor.diagnosis`.
  *
  * @example
@@ -131,6 +132,7 @@ class Bridge implements OpenTelemetryBridge {
         [channelNames.lockWait, (m) => this.#onWait(m as LockMessage)],
         [channelNames.lockAcquire, (m) => this.#onAcquire(m as LockMessage)],
         [channelNames.lockRelease, (m) => this.#onRelease(m as LockMessage)],
+        [channelNames.lockAbandon, (m) => this.#onAbandon(m as LockMessage & { reason?: unknown })],
       );
     }
     if (options.diagnoses ?? true) this.#subs.push([channelNames.diagnosis, (m) => this.#onDiagnosis(m as Diagnosis)]);
@@ -257,6 +259,10 @@ class Bridge implements OpenTelemetryBridge {
     // a release with a wait still open is a wait that ended without the lock (timeout, abort, deadlock)
     if (this.#endWait(m, "abandoned")) return;
     this.#eventTarget(m.task)?.addEvent("asyncdoctor.release", this.#lockAttrs(m));
+  }
+
+  #onAbandon(m: LockMessage & { reason?: unknown }): void {
+    this.#endWait(m, typeof m?.reason === "string" ? m.reason : "abandoned");
   }
 
   #onDiagnosis(d: Diagnosis): void {

@@ -522,6 +522,16 @@ function timelineHtml(events: readonly TimelineEvent[], endTime: number): string
         open.set(`${lk}\0hold`, b);
         break;
       }
+      case "abandon": {
+        const w = open.get(`${lk}\0wait`);
+        if (w) {
+          w.end = e.time;
+          w.open = false;
+          open.delete(`${lk}\0wait`);
+        }
+        l.marks.push({ t: e.time, label: `gave up waiting for ${lockLabel}: ${e.reason ?? "?"}`, kind: "abandon" });
+        break;
+      }
       case "release": {
         const h = open.get(`${lk}\0hold`);
         if (h) {
@@ -580,7 +590,7 @@ function timelineHtml(events: readonly TimelineEvent[], endTime: number): string
     .slice(-300)
     .map(
       (e) =>
-        `<tr><td>+${esc(fmtMs(e.time - t0))}</td><td>${esc(e.kind)}</td><td>${esc(e.taskName ?? (e.taskId !== undefined ? `task#${e.taskId}` : "(no task)"))}</td><td>${e.lockName !== undefined ? `${esc(e.lockKind ?? "")} ${esc(e.lockName)}` : e.state ? esc(e.state) : ""}</td><td>${e.site ? esc(formatSite(e.site)) : ""}</td></tr>`,
+        `<tr><td>+${esc(fmtMs(e.time - t0))}</td><td>${esc(e.kind)}${e.reason ? ` (${esc(e.reason)})` : ""}</td><td>${esc(e.taskName ?? (e.taskId !== undefined ? `task#${e.taskId}` : "(no task)"))}</td><td>${e.lockName !== undefined ? `${esc(e.lockKind ?? "")} ${esc(e.lockName)}` : e.state ? esc(e.state) : ""}</td><td>${e.site ? esc(formatSite(e.site)) : ""}</td></tr>`,
     )
     .join("");
   const more = rows.length < lanes.size ? `<p class="note">Showing 200 of ${lanes.size} tasks.</p>` : "";
@@ -639,7 +649,7 @@ svg.graph{max-width:100%;height:auto;background:var(--panel);border:1px solid va
 .edge{fill:none;stroke:#8a93a3;stroke-width:1.6}.edge.wait{stroke-dasharray:6 4}.edge.uncertain{stroke-dasharray:2 3;opacity:.7}.edge.cycle{stroke:var(--red);stroke-width:3}.edge.focus{stroke:var(--blue);stroke-width:3.5}.edge.cycle.focus{stroke:#7f0000}
 .arrow{fill:#8a93a3}.arrow.cycle{fill:var(--red)}.mini svg.graph{max-width:420px}
 svg.timeline{max-width:100%;height:auto;border:1px solid var(--line);border-radius:6px;background:#fff}.tick{stroke:#eceff3}.axis,.lane{font-size:11px;fill:var(--dim)}.lane{fill:var(--fg)}
-.bar.wait{fill:#f2a900}.bar.hold{fill:var(--blue)}.bar.life{fill:#9aa3b2}.bar.open{opacity:.65}.mark{fill:var(--green)}.mark.rejected{fill:var(--red)}.mark.cancelled{fill:#888}
+.bar.wait{fill:#f2a900}.bar.hold{fill:var(--blue)}.bar.life{fill:#9aa3b2}.bar.open{opacity:.65}.mark{fill:var(--green)}.mark.rejected,.mark.abandon{fill:var(--red)}.mark.cancelled{fill:#888}
 .legend{font-size:12px;color:var(--dim);margin:4px 0}.sw{display:inline-block;width:14px;height:8px;margin:0 4px 0 10px;vertical-align:middle}.sw.wait{background:#f2a900}.sw.hold{background:var(--blue)}.sw.life{background:#9aa3b2;height:2px}
 `;
 

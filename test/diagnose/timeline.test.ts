@@ -42,7 +42,8 @@ describe("TimelineRecorder", () => {
     channels.lockWait.publish({ lock: lockA, task: task.record, permits: 1 });
     channels.lockAcquire.publish({ lock: lockA, task: task.record, permits: 1, site: { file: "/x.ts", line: 3, column: 1 } });
     channels.lockWait.publish({ lock: lockB, task: undefined, permits: 2, mode: "read" });
-    channels.lockRelease.publish({ lock: lockA, task: task.record, permits: 1 });
+    channels.lockRelease.publish({ lock: lockA, task: task.record, permits: 1, heldMs: 2 });
+    channels.lockAbandon.publish({ lock: lockB, task: undefined, permits: 2, mode: "read", reason: "timeout", waitedMs: 5 });
     const lockEvents = rec.events().filter((e) => e.lockName !== undefined);
     assert.deepEqual(
       lockEvents.map((e) => [e.kind, e.taskName, e.lockName, e.lockKind, e.lockId, e.permits]),
@@ -51,8 +52,10 @@ describe("TimelineRecorder", () => {
         ["acquire", "worker", "a", "mutex", 1, 1],
         ["wait", undefined, "b", "semaphore", 2, 2],
         ["release", "worker", "a", "mutex", 1, 1],
+        ["abandon", undefined, "b", "semaphore", 2, 2],
       ],
     );
+    assert.equal(lockEvents[4]!.reason, "timeout");
     assert.equal(lockEvents[1]!.site?.line, 3);
     assert.equal(lockEvents[2]!.mode, "read");
   });

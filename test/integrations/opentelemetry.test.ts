@@ -91,14 +91,17 @@ describe("OpenTelemetry bridge", () => {
     assert.equal(t?.events[0]?.attributes?.["asyncdoctor.waited"], true);
   });
 
-  it("ends a wait that gave up (timeout, abort, deadlock) as abandoned", async () => {
+  it("ends a wait that gave up with the reason (timeout, abort, deadlock, cancel) as its outcome", async () => {
     bridge = await enableOpenTelemetry();
-    channels.lockWait.publish({ lock, task: undefined, permits: 1 });
-    channels.lockRelease.publish({ lock, task: undefined, permits: 1 });
-    const [wait] = byName("asyncdoctor.wait mutex accounts");
-    assert.equal(wait?.ended, true);
-    assert.equal(wait?.attributes["asyncdoctor.wait.outcome"], "abandoned");
-    assert.equal(wait?.parent, undefined);
+    for (const reason of ["timeout", "deadlock"]) {
+      channels.lockWait.publish({ lock, task: undefined, permits: 1 });
+      channels.lockAbandon.publish({ lock, task: undefined, permits: 1, reason, waitedMs: 3 });
+    }
+    const waits = byName("asyncdoctor.wait mutex accounts");
+    assert.deepEqual(waits.map((w) => [w.ended, w.attributes["asyncdoctor.wait.outcome"], w.parent]), [
+      [true, "timeout", undefined],
+      [true, "deadlock", undefined],
+    ]);
   });
 
   it("adds a finding reported inside a task as an event on that task's span", async () => {

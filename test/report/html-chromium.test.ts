@@ -75,7 +75,7 @@ describe("HTML report in headless Chromium", { skip }, () => {
     await graph.locator('g.node[data-key="t:2"]').click();
     assert.equal(await graph.locator("path.edge.focus").count(), 2);
 
-    assert.equal(await page.locator("svg.timeline rect.bar").count(), 9);
+    assert.equal(await page.locator("svg.timeline rect.bar").count(), 10);
     assert.equal(await page.locator("article.diagnosis").count(), 3);
     assert.equal(await page.locator("#tasks ul.tree li").count(), 7);
     await page.screenshot({ path: join(ARTIFACTS, "html-report.png"), fullPage: true });

@@ -56,7 +56,9 @@ export function reportFixture(evil = ""): Fixture {
     ev(5, { kind: "acquire", taskId: 3, taskName: tasks[2]!.name, lockId: 2, lockName: "audit" + evil, lockKind: "mutex" }),
     ev(20, { kind: "wait", taskId: 2, taskName: tasks[1]!.name, lockId: 2, lockName: "audit" + evil, lockKind: "mutex" }),
     ev(22, { kind: "wait", taskId: 3, taskName: tasks[2]!.name, lockId: 1, lockName: "accounts" + evil, lockKind: "mutex" }),
+    ev(24, { kind: "wait", taskId: 6, taskName: tasks[5]!.name, lockId: 4, lockName: "cache" + evil, lockKind: "semaphore" }),
     ev(25, { kind: "spawn", taskId: 7, taskName: "short-lived" + evil, parentId: 1 }),
+    ev(26, { kind: "abandon", taskId: 6, taskName: tasks[5]!.name, lockId: 4, lockName: "cache" + evil, lockKind: "semaphore", reason: "timeout" }),
     ev(30, { kind: "settle", taskId: 7, taskName: "short-lived" + evil, state: "fulfilled" }),
   ];
   const diagnoses = [

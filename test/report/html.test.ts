@@ -33,7 +33,8 @@ describe("renderHtml", () => {
     assert.match(html, /<b>main<\/b>.*<ul class="tree"><li><span class="state pending">pending<\/span> <b>transfer-a<\/b>/s);
     assert.match(html, /<span class="state fulfilled">fulfilled<\/span> <b>short-lived<\/b>/);
     // timeline bars: waits that ended, holds still open, a task's life
-    assert.ok(count(html, /class="bar wait"/g) >= 2);
+    assert.ok(count(html, /class="bar wait"/g) >= 3, "waits that ended: acquired, or given up");
+    assert.match(html, /<circle class="mark abandon"[^>]*><title>gave up waiting for semaphore &#34;cache&#34;: timeout<\/title>/);
     assert.ok(count(html, /class="bar hold open"/g) >= 2);
     assert.match(html, /class="bar life"/);
     assert.match(html, /<b>session<\/b>/);
