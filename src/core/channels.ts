@@ -65,9 +65,9 @@ export interface LockEventMessage {
 }
 
 /** Why a waiter left the queue without the primitive. */
-export type AbandonReason = "timeout" | "abort" | "deadlock" | "cancel";
+export type AbandonReason = "timeout" | "abort" | "cancel";
 
-/** `asyncdoctor:lock:abandon`: a waiter gave up (timed out, aborted) or was rejected (a deadlock). */
+/** `asyncdoctor:lock:abandon`: a waiter gave up (timed out, aborted) or was cancelled. */
 export interface LockAbandonMessage extends LockEventMessage {
   readonly reason: AbandonReason;
   /** How long it waited, in ms. */

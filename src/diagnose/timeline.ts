@@ -33,7 +33,7 @@ export interface TimelineEvent {
   readonly lockKind?: string | undefined;
   readonly permits?: number | undefined;
   readonly mode?: "read" | "write" | undefined;
-  /** For abandon: why the waiter left ("timeout", "abort", "deadlock", "cancel"). */
+  /** For abandon: why the waiter left ("timeout", "abort", "cancel"). */
   readonly reason?: string | undefined;
   readonly site?: Site | undefined;
 }

@@ -89,7 +89,7 @@ interface LockMessage {
  * Spans: `asyncdoctor.task <name>` from spawn to settle (status ERROR when it failed), child of
  * the spawning task's span or of the span active at spawn; `asyncdoctor.wait <kind> <name>` from
  * the start of a wait to the acquire, or to its end without one (`asyncdoctor.wait.outcome`:
- * "timeout", "abort", "deadlock", "cancel").
+ * "timeout", "abort", "cancel").
  * Events: `asyncdoctor.acquire`, `asyncdoctor.release`, `asyncdoctor.diagnosis`.
  *
  * @example
