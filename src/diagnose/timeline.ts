@@ -22,6 +22,12 @@ export interface TimelineEvent {
   readonly time: number;
   readonly taskId: number | undefined;
   readonly taskName: string | undefined;
+  /**
+   * For lock events inside a `runExclusive`/`use` scope: the task the scope runs in (the
+   * nearest enclosing spawned task, else the outermost scope), so a report can draw them together.
+   */
+  readonly ownerId?: number | undefined;
+  readonly ownerName?: string | undefined;
   /** For spawn: the parent task's id. */
   readonly parentId?: number | undefined;
   /** For settle: how the task ended. */
@@ -54,7 +60,16 @@ const lockChannels: ReadonlyArray<[string, TimelineEventKind]> = [
 interface TaskLike {
   readonly id?: unknown;
   readonly name?: unknown;
-  readonly parent?: { readonly id?: unknown } | undefined;
+  readonly kind?: unknown;
+  readonly parent?: TaskLike | undefined;
+}
+
+/** The task a scope runs in: up the chain of scopes to the first spawned task, else the top scope. */
+function ownerOf(task: unknown): { ownerId: number | undefined; ownerName: string | undefined } {
+  if (task === null || typeof task !== "object" || (task as TaskLike).kind !== "scope") return { ownerId: undefined, ownerName: undefined };
+  let t = task as TaskLike;
+  for (let depth = 0; t.kind === "scope" && t.parent && depth < 64; depth++) t = t.parent;
+  return typeof t.id === "number" ? { ownerId: t.id, ownerName: typeof t.name === "string" ? t.name : undefined } : { ownerId: undefined, ownerName: undefined };
 }
 
 function taskFields(task: unknown): { taskId: number | undefined; taskName: string | undefined; parentId: number | undefined } {
@@ -192,11 +207,14 @@ export class TimelineRecorder implements Disposable {
       if (lockId === undefined) this.#lockIds.set(lock, (lockId = this.#nextLockId++));
     }
     const { taskId, taskName } = taskFields(m.task);
+    const { ownerId, ownerName } = ownerOf(m.task);
     this.#push({
       kind,
       time: performance.timeOrigin + performance.now(),
       taskId,
       taskName,
+      ownerId,
+      ownerName,
       lockId,
       lockName: typeof lock?.name === "string" ? lock.name : undefined,
       lockKind: typeof lock?.kind === "string" ? lock.kind : undefined,

@@ -222,40 +222,32 @@ function buildLiveGraph(tasks: readonly TaskSnapshot[], locks: readonly LockSnap
   return g;
 }
 
-const deadlockRules = new Set(["deadlock-cycle", "deadlock-reentrant", "pool-exhaustion", "lock-order-inversion"]);
+// a finding of these rules is a cycle that can be drawn
+const deadlockRules = new Set(["deadlock-cycle", "deadlock-reentrant", "pool-exhaustion"]);
 
 /**
- * The cycle of one deadlock finding, from its subjects: with one primitive, every task both
- * holds it and waits on it (re-entrance, pool exhaustion); with several, the subjects are the
- * cycle in forward order (task, primitive, task, primitive, …).
+ * The cycle of one deadlock finding, from its subjects. A task's role names what it waits for or
+ * holds (`waits for mutex "a"`, `holds pool "db", acquired here`): those are its edges. For
+ * re-entrance and pool exhaustion every task holds the one primitive and waits on it again.
  */
 function buildDiagnosisGraph(d: Diagnosis): Graph | undefined {
-  const subs = d.subjects.filter((s) => s.kind === "task" || s.kind === "lock");
-  const locks = subs.filter((s) => s.kind === "lock");
-  const tasks = subs.filter((s) => s.kind === "task");
-  if (locks.length === 0 || subs.length < 2) return undefined;
+  const locks = d.subjects.filter((s) => s.kind === "lock");
+  const tasks = d.subjects.filter((s) => s.kind === "task");
+  if (locks.length === 0 || tasks.length === 0) return undefined;
   const g = new Graph();
-  const key = (s: Subject) => g.node(`${s.kind}:${s.name}`, s.kind as "task" | "lock", s.name, s.role ?? "", s.site);
-  if (locks.length === 1) {
-    const lk = key(locks[0]!);
-    for (const t of tasks) {
-      const tk = key(t);
-      const role = (t.role ?? "").toLowerCase();
-      // re-entrance and pool exhaustion: each task holds the primitive and waits on it again
-      const both = d.rule === "deadlock-reentrant" || d.rule === "pool-exhaustion" || (!role.includes("hold") && !role.includes("wait"));
-      const holds = both || role.includes("hold");
-      const waits = both || role.includes("wait");
-      if (holds) g.edge(lk, tk, "hold", t.detail ?? "holds");
-      if (waits) g.edge(tk, lk, "wait", "waits");
-    }
-  } else {
-    for (let i = 0; i < subs.length; i++) {
-      const a = subs[i]!;
-      const b = subs[(i + 1) % subs.length]!;
-      if (a.kind === b.kind) continue;
-      g.edge(key(a), key(b), a.kind === "task" ? "wait" : "hold", d.steps?.[i]?.text ?? (a.kind === "task" ? "waits" : "held by"));
+  const lockKey = (l: Subject) => g.node(`lock:${l.name}`, "lock", l.name, l.role ?? "", l.site);
+  const taskKey = (t: Subject) => g.node(`task:${t.name}`, "task", t.name, "", t.site);
+  const onePrimitive = d.rule === "deadlock-reentrant" || d.rule === "pool-exhaustion";
+  for (const t of tasks) {
+    const role = (t.role ?? "").toLowerCase();
+    const named = locks.filter((l) => (t.role ?? "").includes(`"${l.name}"`));
+    const targets = named.length > 0 ? named : locks.length === 1 ? locks : [];
+    for (const l of targets) {
+      if (onePrimitive || role.includes("hold") || role.includes("held")) g.edge(lockKey(l), taskKey(t), "hold", t.role ?? "holds");
+      if (onePrimitive || role.includes("wait")) g.edge(taskKey(t), lockKey(l), "wait", t.role ?? "waits");
     }
   }
+  if (g.edges.length === 0) return undefined;
   g.markCycles();
   return g;
 }
@@ -476,10 +468,13 @@ function timelineHtml(events: readonly TimelineEvent[], endTime: number): string
   const t0 = events[0]!.time;
   const t1 = Math.max(endTime, events[events.length - 1]!.time, t0 + 1);
   const lanes = new Map<string, { name: string; bars: Bar[]; marks: Array<{ t: number; label: string; kind: string }> }>();
+  // a runExclusive/use scope is drawn in the lane of the task it runs in
   const lane = (e: TimelineEvent) => {
-    const k = e.taskId !== undefined ? `t${e.taskId}` : `n${e.taskName ?? "(no task)"}`;
+    const id = e.ownerId ?? e.taskId;
+    const k = id !== undefined ? `t${id}` : `n${e.taskName ?? "(no task)"}`;
     let l = lanes.get(k);
-    if (!l) lanes.set(k, (l = { name: e.taskName ?? (e.taskId !== undefined ? `task#${e.taskId}` : "(no task)"), bars: [], marks: [] }));
+    const name = e.ownerName ?? e.taskName ?? (id !== undefined ? `task#${id}` : "(no task)");
+    if (!l) lanes.set(k, (l = { name, bars: [], marks: [] }));
     return l;
   };
   const open = new Map<string, Bar>();

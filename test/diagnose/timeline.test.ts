@@ -1,6 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { channels } from "../../src/core/channels.js";
+import { TaskRecord } from "../../src/core/task.js";
 import type { WaitTarget } from "../../src/core/task.js";
 import { TimelineRecorder } from "../../src/diagnose/timeline.js";
 import { TaskTracker } from "../../src/tasks/task-tracker.js";
@@ -58,6 +59,27 @@ describe("TimelineRecorder", () => {
     assert.equal(lockEvents[4]!.reason, "timeout");
     assert.equal(lockEvents[1]!.site?.line, 3);
     assert.equal(lockEvents[2]!.mode, "read");
+  });
+
+  it("names the task a runExclusive/use scope runs in, so the report draws them in one lane", async () => {
+    using rec = new TimelineRecorder().start();
+    const tracker = new TaskTracker();
+    const task = tracker.spawn(async () => {}, { name: "worker" });
+    await task;
+    const outer = new TaskRecord("worker", "scope", task.record, undefined);
+    const inner = new TaskRecord("worker", "scope", outer, undefined);
+    const topScope = new TaskRecord("mutex-a-holder-1", "scope", undefined, undefined);
+    channels.lockAcquire.publish({ lock: lockA, task: inner, permits: 1 });
+    channels.lockAcquire.publish({ lock: lockA, task: topScope, permits: 1 });
+    channels.lockAcquire.publish({ lock: lockA, task: task.record, permits: 1 });
+    assert.deepEqual(
+      rec.events().filter((e) => e.kind === "acquire").map((e) => [e.taskId, e.ownerId, e.ownerName]),
+      [
+        [inner.id, task.id, "worker"],
+        [topScope.id, topScope.id, "mutex-a-holder-1"],
+        [task.id, undefined, undefined],
+      ],
+    );
   });
 
   it("keeps only the newest events when the ring is full, and counts the dropped ones", () => {

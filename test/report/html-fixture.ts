@@ -66,11 +66,14 @@ export function reportFixture(evil = ""): Fixture {
       rule: "deadlock-cycle",
       certainty: "proven",
       summary: `task "transfer-a${evil}" waits for mutex "audit${evil}" held by task "transfer-b${evil}", which waits for mutex "accounts${evil}"`,
+      // as sync/ words them: each task's role names the primitive it waits for or holds
       subjects: [
-        { kind: "task", name: "transfer-a" + evil, role: "waiter", site: at(23) },
-        { kind: "lock", name: "audit" + evil, role: "held by transfer-b", site: at(21) },
-        { kind: "task", name: "transfer-b" + evil, role: "waiter", site: at(22) },
-        { kind: "lock", name: "accounts" + evil, role: "held by transfer-a", site: at(20) },
+        { kind: "task", name: "transfer-a" + evil, role: `waits for mutex "audit${evil}" here`, site: at(23) },
+        { kind: "task", name: "transfer-b" + evil, role: `holds mutex "audit${evil}", acquired here`, site: at(21) },
+        { kind: "task", name: "transfer-b" + evil, role: `waits for mutex "accounts${evil}" here`, site: at(22) },
+        { kind: "task", name: "transfer-a" + evil, role: `holds mutex "accounts${evil}", acquired here`, site: at(20) },
+        { kind: "lock", name: "accounts" + evil, role: "mutex", site: at(5) },
+        { kind: "lock", name: "audit" + evil, role: "mutex", site: at(6) },
       ],
       steps: [
         { text: `task "transfer-a${evil}" waits for mutex "audit${evil}"`, site: at(23) },
