@@ -247,6 +247,16 @@ function buildDiagnosisGraph(d: Diagnosis): Graph | undefined {
       if (onePrimitive || role.includes("wait")) g.edge(taskKey(t), lockKey(l), "wait", t.role ?? "waits");
     }
   }
+  // the steps tell the cycle in forward order: `task "a" waits for mutex "x"`, `mutex "x" is held by task "b"`
+  for (const step of d.steps ?? []) {
+    for (const t of tasks) {
+      const w = step.text.indexOf(`task "${t.name}" waits for `);
+      for (const l of locks) {
+        if (w !== -1 && step.text.indexOf(`"${l.name}"`, w + t.name.length + 7) !== -1) g.edge(taskKey(t), lockKey(l), "wait", step.text);
+        if (step.text.includes(`"${l.name}" is held by task "${t.name}"`)) g.edge(lockKey(l), taskKey(t), "hold", step.text);
+      }
+    }
+  }
   if (g.edges.length === 0) return undefined;
   g.markCycles();
   return g;
