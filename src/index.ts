@@ -46,3 +46,5 @@ export type { WithTimeoutOptions, Deadline } from "./tasks/with-timeout.js";
 export { spawn, defaultTracker } from "./tasks/default-tracker.js";
 export { installGuards } from "./tasks/guards.js";
 export type { GuardOptions } from "./tasks/guards.js";
+export { Mutex, Semaphore, RWLock, Pool, lockAll, LockSet, Lease, ReleaseError, Primitive, lockSnapshot } from "./sync/index.js";
+export type { SemaphoreAcquireOptions, PoolOptions, PoolGuardOptions, Lockable, AcquireOptions, PrimitiveOptions } from "./sync/index.js";
