@@ -48,3 +48,5 @@ export { installGuards } from "./tasks/guards.js";
 export type { GuardOptions } from "./tasks/guards.js";
 export { Shared } from "./sync/shared.js";
 export type { SharedOptions } from "./sync/shared.js";
+export { Mutex, Semaphore, RWLock, Pool, lockAll, LockSet, Lease, ReleaseError, Primitive, lockSnapshot } from "./sync/index.js";
+export type { SemaphoreAcquireOptions, PoolOptions, PoolGuardOptions, Lockable, AcquireOptions, PrimitiveOptions } from "./sync/index.js";
