@@ -57,7 +57,11 @@ export function exitFindings(reason: ExitReason): Diagnosis[] {
     );
     // what the task awaits, when debug mode saw the await (its own or a child's)
     const awaits = isTrackingPromises() ? pendingAwaits().filter((a) => a.taskName === t.name) : [];
-    const waits: Subject[] = awaits.map((a) => ({ kind: "promise", name: `await in ${a.site?.functionName ?? "<anonymous>"}`, role: "waiting at", site: a.site, detail: `for ${a.forMs} ms` }));
+    const seen = new Set<string>();
+    const waits: Subject[] = awaits.filter((a) => {
+      const key = `${a.site?.file}:${a.site?.line}:${a.site?.column}`;
+      return !seen.has(key) && seen.add(key);
+    }).map((a) => ({ kind: "promise", name: `await in ${a.site?.functionName ?? "<anonymous>"}`, role: "waiting at", site: a.site, detail: `for ${a.forMs} ms` }));
     out.push({ ...d, certainty: drained ? "proven" : d.certainty, subjects: [...d.subjects, ...waits] });
   }
   const locks = snapshot()["locks"];

@@ -31,9 +31,10 @@ export interface LoopBlockingOptions {
 const CLOCK_TICK_MS = 2;
 const CLOCK_SOURCE = `
 const { workerData } = require("node:worker_threads");
-const clock = new Int32Array(workerData);
-const start = Date.now();
-setInterval(() => { clock[0] = Date.now() - start; }, ${CLOCK_TICK_MS});
+const clock = new Float64Array(workerData);
+const tick = () => { clock[0] = performance.timeOrigin + performance.now(); };
+tick();
+setInterval(tick, ${CLOCK_TICK_MS});
 `;
 
 let active: { stop: () => void } | undefined;
@@ -52,7 +53,9 @@ export function monitorLoopBlocking(options: LoopBlockingOptions = {}): () => vo
   if (options.thresholdMs !== undefined) validateTimeoutMs(options.thresholdMs, "options.thresholdMs");
   if (active) active.stop();
   const threshold = options.thresholdMs ?? getConfig().loopBlockMs;
-  const clock = new Int32Array(new SharedArrayBuffer(4));
+  // absolute ms, so the worker's clock and a precise main-thread read can be compared
+  const clock = new Float64Array(new SharedArrayBuffer(8));
+  const origin = performance.timeOrigin;
   const worker = new Worker(CLOCK_SOURCE, { eval: true, workerData: clock.buffer });
   worker.unref();
   // the coarse clock can under-read by one tick at each end
@@ -61,12 +64,16 @@ export function monitorLoopBlocking(options: LoopBlockingOptions = {}): () => vo
   let lastReportAt = 0;
   let stopped = false;
 
+  // Until the worker's first tick (it takes a few tens of ms to boot) the main thread reads a
+  // precise clock; afterwards the worker's clock, and a precise read only for the rare long one.
   const before = () => {
-    startedAt = clock[0]!;
+    const c = clock[0]!;
+    startedAt = c === 0 ? origin + performance.now() : c;
   };
   const after = () => {
-    const ms = clock[0]! - startedAt;
-    if (ms >= coarse && ms > 0) {
+    const c = clock[0]!;
+    if (c === 0 ? origin + performance.now() - startedAt >= threshold : c - startedAt >= coarse) {
+      const ms = Math.round(origin + performance.now() - startedAt);
       const task = currentTask();
       lastReportAt = performance.now();
       // not from inside a promise hook: report on the next turn

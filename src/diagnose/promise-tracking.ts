@@ -16,6 +16,7 @@ import { captureFrames, frameFileName, frameToSite, isInternalFile } from "../co
 import type { Site } from "../core/site.js";
 import { currentTask } from "../core/task.js";
 import { sep } from "node:path";
+import { inspect } from "node:util";
 
 interface AwaitRecord {
   /** The innermost frames of the await (raw: formatted only when reported). */
@@ -75,6 +76,11 @@ export function isTrackingPromises(): boolean {
   return stop !== undefined;
 }
 
+/** A promise's state, read the one way Node offers without a native binding (not on a hot path). */
+function isPending(promise: Promise<unknown>): boolean {
+  return inspect(promise, { depth: 0, customInspect: false, maxStringLength: 0, maxArrayLength: 0 }).includes("<pending>");
+}
+
 /** The program's own file: not asyncdoctor, not Node, not a dependency. */
 function isOwnFile(file: string): boolean {
   return !isInternalFile(file) && !file.includes(`${sep}node_modules${sep}`);
@@ -84,7 +90,13 @@ function isOwnFile(file: string): boolean {
 export function pendingAwaits(): PendingAwait[] {
   const now = performance.now();
   const out: PendingAwait[] = [];
-  for (const rec of pending.values()) {
+  for (const [promise, rec] of pending) {
+    // an await on a promise that had settled long before (not the one just settled) is recorded
+    // too; its state is checked here, on the rare reporting path, rather than on every settle
+    if (!isPending(promise)) {
+      pending.delete(promise);
+      continue;
+    }
     // the frame that awaits (or calls .then): builtins have no file; a library's own chaining is not the program's await
     // (Node's own hook multiplexer may sit between the hook and the awaiting frame)
     const frame = rec.frames.find((f) => frameFileName(f) !== undefined && !frameFileName(f)!.startsWith("node:"));
