@@ -143,7 +143,8 @@ export function loopBlockedDiagnosis(
   thresholdMs = getConfig().loopBlockMs,
   cpuMsSpent = durationMs,
 ): Diagnosis {
-  const busy = cpuMsSpent >= durationMs / 2;
+  // a CPU-bound block on a loaded machine still gets a fair share of a core; a stall gets ~none
+  const busy = cpuMsSpent >= durationMs / 5;
   const subjects: Subject[] = task
     ? [{ kind: "task", name: task.name, role: "was running", site: task.site, detail: `blocked the loop ${durationMs} ms` }]
     : [];

@@ -63,7 +63,8 @@ describe("loop blocking (debug mode)", () => {
   it("names the task that blocked the loop and for how long", () => {
     const r = register("loop-block.ts", ["bug"]);
     assert.equal(r.status, 0);
-    const m = /OBSERVED event loop blocked \[loop-blocked\]\n {2}the event loop was blocked for (\d+) ms by a promise continuation in task "render-report"/.exec(r.stderr);
+    // (observed; "potential" only when a loaded machine gave the busy loop under a fifth of a core)
+    const m = /(?:OBSERVED|POTENTIAL) event loop blocked \[loop-blocked\]\n {2}the event loop was blocked for (\d+) ms by a promise continuation in task "render-report"/.exec(r.stderr);
     assert.ok(m, r.stderr);
     assert.ok(Number(m[1]) >= 250, `duration ${m[1]} ms`);
     assert.match(r.stderr, /was running: task "render-report" at test\/diagnose\/fixtures\/loop-block\.ts:13:9/);
