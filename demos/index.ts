@@ -8,6 +8,10 @@ import { timeout } from "./timeout.js";
 import { gatherExceptions } from "./gather-exceptions.js";
 import { swallowedException } from "./swallowed-exception.js";
 import { counterRace } from "./counter-race.js";
+import { unclosedSession } from "./unclosed-session.js";
+import { blockedLoop } from "./blocked-loop.js";
+import { leakyTest } from "./leaky-test.js";
+import { exitWithPending } from "./exit-with-pending.js";
 
 /** The demos `npm run demo` runs, in order. Each issue's demos are added here. */
 export const demos: readonly Demo[] = [
@@ -17,4 +21,8 @@ export const demos: readonly Demo[] = [
   gatherExceptions,
   swallowedException,
   counterRace,
+  unclosedSession,
+  blockedLoop,
+  leakyTest,
+  exitWithPending,
 ];

@@ -188,3 +188,18 @@ export function sourceLine(site: Site | undefined): string | undefined {
   const text = lines?.[site.line - 1];
   return text === undefined ? undefined : text.trim();
 }
+
+/** The raw V8 frames above `above` (structured, unformatted: cheap with a small limit). */
+export function captureFrames(above: Function, depth: number): NodeJS.CallSite[] {
+  return rawFrames(depth, above);
+}
+
+/** The file of a raw frame (a path for file URLs), or undefined for builtins. */
+export function frameFileName(frame: NodeJS.CallSite): string | undefined {
+  return frameFile(frame);
+}
+
+/** A raw frame as a Site (source-mapped when a source map is known). */
+export function frameToSite(frame: NodeJS.CallSite): Site | undefined {
+  return toSite(frame);
+}

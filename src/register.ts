@@ -1,0 +1,17 @@
+/**
+ * `node --import asyncdoctor/register app.js`: debug mode for the whole program. Settings come
+ * from the environment (so `asyncdoctor run` can pass them to the child process):
+ * `ASYNCDOCTOR_FAIL_ON=leaked-task,never-settled`, `ASYNCDOCTOR_REPORT=out.json`,
+ * `ASYNCDOCTOR_LOOP_BLOCK_MS=50`.
+ */
+import { enableDebugMode } from "./index.js";
+import type { DebugModeOptions } from "./index.js";
+
+const options: DebugModeOptions = {};
+const failOn = process.env.ASYNCDOCTOR_FAIL_ON;
+if (failOn) options.failOn = failOn.split(",").map((r) => r.trim()).filter(Boolean);
+const reportFile = process.env.ASYNCDOCTOR_REPORT;
+if (reportFile) options.reportFile = reportFile;
+const blockMs = Number(process.env.ASYNCDOCTOR_LOOP_BLOCK_MS);
+if (Number.isFinite(blockMs) && blockMs > 0) options.loopBlockMs = blockMs;
+enableDebugMode(options);

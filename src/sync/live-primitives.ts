@@ -1,0 +1,66 @@
+/**
+ * The live primitives, held weakly, and the `locks` section of `snapshot()`.
+ */
+import { performance } from "node:perf_hooks";
+import { registerSnapshotSection } from "../core/registry.js";
+import type { LockPartySnapshot, LockSnapshot } from "../core/registry.js";
+import type { Primitive } from "./primitive.js";
+
+const live = new Set<WeakRef<Primitive>>();
+const collected = new FinalizationRegistry<WeakRef<Primitive>>((ref) => live.delete(ref));
+
+/** Called by every primitive's constructor. */
+export function registerPrimitive(p: Primitive): void {
+  const ref = new WeakRef(p);
+  live.add(ref);
+  collected.register(p, ref);
+}
+
+/** Every live primitive, oldest first. */
+export function livePrimitives(): Primitive[] {
+  const out: Primitive[] = [];
+  for (const ref of live) {
+    const p = ref.deref();
+    if (p !== undefined) out.push(p);
+  }
+  return out;
+}
+
+/** One primitive as the snapshot shows it. */
+export function describePrimitive(p: Primitive, now = performance.now()): LockSnapshot {
+  return {
+    id: p.id,
+    name: p.name,
+    kind: p.kind,
+    site: p.site,
+    capacity: p._capacity,
+    holders: p._holds.map(
+      (h): LockPartySnapshot => ({
+        taskId: h.task?.id,
+        taskName: h.task?.name,
+        site: h.site,
+        forMs: Math.round(now - h.since),
+        permits: h.permits,
+        mode: h.mode,
+      }),
+    ),
+    waiters: p._queue.map(
+      (w): LockPartySnapshot => ({
+        taskId: w.task?.id,
+        taskName: w.task?.name,
+        site: w.site,
+        forMs: Math.round(now - w.since),
+        permits: w.need,
+        mode: w.mode,
+      }),
+    ),
+  };
+}
+
+/** The `locks` section: every live primitive with its holders and waiters. */
+export function lockSnapshot(): LockSnapshot[] {
+  const now = performance.now();
+  return livePrimitives().map((p) => describePrimitive(p, now));
+}
+
+registerSnapshotSection("locks", lockSnapshot);

@@ -1,0 +1,66 @@
+// monitorLoopBlocking() in-process: a long continuation is named with its task; short ones, and
+// the continuation that was running when the monitor started, are not reported.
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { addCollector } from "../../src/core/diagnosis.js";
+import type { Diagnosis } from "../../src/core/diagnosis.js";
+import { configure } from "../../src/core/config.js";
+import { monitorLoopBlocking } from "../../src/diagnose/loop-blocking.js";
+import { TaskTracker } from "../../src/tasks/task-tracker.js";
+
+configure({ onDiagnosis: () => {} });
+
+function busy(ms: number): void {
+  const end = performance.now() + ms;
+  while (performance.now() < end) {
+    // synchronous work
+  }
+}
+
+/** Runs `fn` with the monitor on and returns the loop-blocked reports made meanwhile. */
+async function blocks(fn: (tracker: TaskTracker) => Promise<unknown>): Promise<Diagnosis[]> {
+  const found: Diagnosis[] = [];
+  const stopCollecting = addCollector((d) => {
+    if (d.rule === "loop-blocked") found.push(d);
+  });
+  const stop = monitorLoopBlocking({ thresholdMs: 60 });
+  try {
+    await fn(new TaskTracker({ name: "t", captureSites: true }));
+    await new Promise((r) => setImmediate(r)); // reports are made on the next turn
+  } finally {
+    stop();
+    stopCollecting();
+  }
+  return found;
+}
+
+describe("monitorLoopBlocking()", () => {
+  it("reports a long continuation with its task and duration", async () => {
+    const found = await blocks((tracker) =>
+      tracker.spawn(async () => {
+        await null;
+        busy(150);
+      }, { name: "parse-big-json" }),
+    );
+    assert.equal(found.length, 1);
+    assert.match(found[0]!.summary, /blocked for (\d+) ms by a promise continuation in task "parse-big-json"/);
+    const ms = Number(/for (\d+) ms/.exec(found[0]!.summary)![1]);
+    assert.ok(ms >= 150 && ms < 10_000, `${ms} ms`);
+    assert.match(found[0]!.site?.file ?? "", /loop-blocking\.test\.ts$/);
+  });
+
+  it("stays silent for short continuations that yield to the loop, and for the one running when it started", async () => {
+    const found = await blocks(async (tracker) => {
+      for (let i = 0; i < 20; i++) {
+        await tracker.spawn(async () => {
+          await null;
+          busy(2);
+        });
+        // (chained microtasks alone would not let the loop turn: together they would block it)
+        await new Promise((r) => setImmediate(r));
+      }
+    });
+    // a stall during which the process hardly ran (a loaded machine) is only a "potential" one
+    assert.deepEqual(found.filter((d) => d.certainty === "observed").map((d) => d.summary), []);
+  });
+});

@@ -1,0 +1,79 @@
+// leakCheck() in-process: attribution by scope, the allow-list, and argument checks.
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "../../src/tasks/default-tracker.js";
+import { assertNoLeaks, leakCheck, LeakError, setupLeakChecks } from "../../src/testing/index.js";
+import { deferred } from "../tasks/helpers.js";
+
+describe("leakCheck()", () => {
+  it("fails with a LeakError naming the leftover task; passes once it is awaited", async () => {
+    const gate = deferred();
+    let leaked: Promise<unknown> | undefined;
+    const leaky = leakCheck(async () => {
+      leaked = spawn(() => gate.promise, { name: "left-running" });
+    }, { name: "leaky test" });
+    await assert.rejects(leaky(), (err: unknown) => {
+      assert.ok(err instanceof LeakError);
+      assert.equal(err.diagnoses.length, 1);
+      assert.equal(err.diagnosis.rule, "leaked-task");
+      assert.match(err.message, /test "leaky test" leaked 1 thing\(s\)/);
+      assert.match(err.message, /task "left-running" was still running when test "leaky test" ended/);
+      assert.match(err.message, /spawned here: task "left-running" at test\/testing\/leak-check\.test\.ts:\d+/);
+      return true;
+    });
+    gate.resolve();
+    await leaked;
+    const clean = leakCheck(async () => {
+      await spawn(async () => 1, { name: "awaited" });
+      return "ok";
+    });
+    assert.equal(await clean(), "ok");
+  });
+
+  it("does not blame a test for work another concurrent test left behind", async () => {
+    const gate = deferred();
+    const started = deferred();
+    const a = leakCheck(async () => {
+      spawn(() => gate.promise, { name: "from-a" });
+      started.resolve();
+    }, { name: "a" });
+    const b = leakCheck(async () => {
+      await started.promise;
+      await spawn(async () => 2, { name: "from-b" });
+    }, { name: "b" });
+    const [ra, rb] = await Promise.allSettled([a(), b()]);
+    assert.equal(ra.status, "rejected");
+    assert.equal(rb.status, "fulfilled");
+    gate.resolve();
+  });
+
+  it("lets allow-listed work outlive the test, by name or pattern", async () => {
+    const gate = deferred();
+    await leakCheck(async () => {
+      spawn(() => gate.promise, { name: "metrics-flusher" });
+      spawn(() => gate.promise, { name: "cache-warmer-1" });
+    }, { allow: ["metrics-flusher", /^cache-warmer-/] })();
+    gate.resolve();
+  });
+
+  it("passes a test's own failure through unchanged", async () => {
+    const boom = new Error("assertion in the test");
+    await assert.rejects(leakCheck(async () => { throw boom; })(), (e) => e === boom);
+  });
+
+  it("rejects bad arguments", () => {
+    assert.throws(() => leakCheck(5 as never), { name: "TypeError", message: /"fn" argument must be a function/ });
+    assert.throws(() => leakCheck(async () => {}, null as never), { name: "TypeError", message: /"options"/ });
+    assert.throws(() => leakCheck(async () => {}, { allow: "x" as never }), { name: "TypeError", message: /"options\.allow"/ });
+    assert.throws(() => leakCheck(async () => {}, { allow: [3 as never] }), { name: "TypeError", message: /"options\.allow\[0\]".*Received type number \(3\)/ });
+    assert.throws(() => leakCheck(async () => {}, { timers: "yes" as never }), { name: "TypeError", message: /"options\.timers"/ });
+    assert.throws(() => leakCheck(async () => {}, { name: 1 as never }), { name: "TypeError", message: /"options\.name"/ });
+    assert.throws(() => setupLeakChecks(null as never), { name: "TypeError", message: /"hooks"/ });
+    assert.throws(() => setupLeakChecks({ beforeEach: () => {} } as never), { name: "TypeError", message: /"hooks\.afterEach" argument must be a function/ });
+  });
+
+  it("assertNoLeaks() outside a checked test says how to set it up", async () => {
+    await assert.rejects(assertNoLeaks(), /not inside a checked test; wrap the test with leakCheck\(\)/);
+    await assert.rejects(assertNoLeaks(null as never), { name: "TypeError", message: /"options"/ });
+  });
+});
