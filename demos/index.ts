@@ -12,6 +12,7 @@ import { unclosedSession } from "./unclosed-session.js";
 import { blockedLoop } from "./blocked-loop.js";
 import { leakyTest } from "./leaky-test.js";
 import { exitWithPending } from "./exit-with-pending.js";
+import { pgPoolDeadlock } from "./pg-pool-deadlock.js";
 
 /** The demos `npm run demo` runs, in order. Each issue's demos are added here. */
 export const demos: readonly Demo[] = [
@@ -20,6 +21,7 @@ export const demos: readonly Demo[] = [
   timeout,
   gatherExceptions,
   swallowedException,
+  pgPoolDeadlock,
   counterRace,
   unclosedSession,
   blockedLoop,

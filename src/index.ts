@@ -71,3 +71,7 @@ export { trackPromises, pendingAwaits } from "./diagnose/promise-tracking.js";
 export type { PendingAwait } from "./diagnose/promise-tracking.js";
 export { enableDebugMode } from "./diagnose/debug-mode.js";
 export type { DebugModeOptions } from "./diagnose/debug-mode.js";
+export { guardPool } from "./integrations/pg.js";
+export type { GuardPoolOptions, GuardedPool, GuardedPoolExtras, PgPoolLike, PgClientLike, PgClientOf } from "./integrations/pg.js";
+export { guardKnex } from "./integrations/knex.js";
+export type { GuardKnexOptions, GuardedKnex, KnexLike, KnexClientLike } from "./integrations/knex.js";

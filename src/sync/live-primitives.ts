@@ -42,6 +42,7 @@ export function describePrimitive(p: Primitive, now = performance.now()): LockSn
         forMs: Math.round(now - h.since),
         permits: h.permits,
         mode: h.mode,
+        scoped: h.scoped,
       }),
     ),
     waiters: p._queue.map(

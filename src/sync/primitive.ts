@@ -248,7 +248,7 @@ export abstract class Primitive implements WaitTarget {
 
   /** @internal Rejects every waiter (compat's cancel()). */
   _cancelAll(error: unknown): void {
-    for (const w of this._queue.slice()) this.#giveUp(w, error);
+    for (const w of this._queue.slice()) this.#giveUp(w, error, "cancel");
   }
 
   /** Hands free permits to the waiters at the head of the queue, in order. */
@@ -316,11 +316,11 @@ export abstract class Primitive implements WaitTarget {
     if (options !== undefined) {
       const { signal, timeout } = options;
       if (timeout !== undefined) {
-        w.timer = setTimeout(() => this.#giveUp(w, this.#timeoutError(w, timeout)), timeout);
+        w.timer = setTimeout(() => this.#giveUp(w, this.#timeoutError(w, timeout), "timeout"), timeout);
       }
       if (signal !== undefined) {
         w.signal = signal;
-        w.onAbort = () => this.#giveUp(w, new AbortError(`the wait for ${this.kind} "${this.name}" was aborted`, { cause: signal.reason }));
+        w.onAbort = () => this.#giveUp(w, new AbortError(`the wait for ${this.kind} "${this.name}" was aborted`, { cause: signal.reason }), "abort");
         signal.addEventListener("abort", w.onAbort, { once: true });
       }
     }
@@ -328,11 +328,14 @@ export abstract class Primitive implements WaitTarget {
   }
 
   /** A waiter leaves the queue without permits (timeout, abort): it can never take one later. */
-  #giveUp(w: Waiter, error: unknown): void {
+  #giveUp(w: Waiter, error: unknown, reason: "timeout" | "abort" | "cancel"): void {
     if (w.done) return;
     const i = this._queue.indexOf(w);
     if (i !== -1) this._queue.splice(i, 1);
     this.#endWait(w);
+    if (channels.lockAbandon.hasSubscribers) {
+      channels.lockAbandon.publish({ lock: this, task: w.task, permits: w.need, mode: w.mode, reason, waitedMs: performance.now() - w.since });
+    }
     w.reject(error);
     // the waiter may have been the head that blocked smaller requests behind it
     if (i === 0) this._dispatch();

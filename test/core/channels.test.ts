@@ -8,7 +8,8 @@ import { channelNames } from "../../src/core/channels.js";
 import { addCollector, createDiagnosis, report } from "../../src/core/diagnosis.js";
 import { TaskRecord } from "../../src/core/task.js";
 import { TaskTracker } from "../../src/tasks/task-tracker.js";
-import { collecting } from "../tasks/helpers.js";
+import { collecting, deferred } from "../tasks/helpers.js";
+import { Mutex, Semaphore, RWLock, Pool } from "../../src/sync/index.js";
 
 /** channel name → documented fields (name → type text), read from the doc's tables. */
 function documented(): Map<string, Map<string, string>> {
@@ -36,6 +37,7 @@ function matches(value: unknown, type: string): boolean {
     if (/^".*"$/.test(t)) return value === JSON.parse(t);
     if (t === "TaskRecord") return value instanceof TaskRecord;
     if (t.endsWith("[]")) return Array.isArray(value);
+    if (t === "WaitTarget") return typeof value === "object" && value !== null && typeof (value as { name?: unknown }).name === "string" && typeof (value as { kind?: unknown }).kind === "string";
     if (t === "Site") return typeof value === "object" && value !== null && "file" in value && "line" in value;
     if (t.startsWith("Record<")) return typeof value === "object" && value !== null;
     throw new Error(`the test does not know the documented type ${t}`);
@@ -117,5 +119,57 @@ describe("diagnostics channels, as docs/channels.md documents them", () => {
     assert.equal(rec.messages.length, 1);
     checkMessage(channelNames.diagnosis, rec.messages[0]![1]);
     assert.deepEqual(seen, [(rec.messages[0]![1] as { id: string }).id]);
+  });
+});
+
+describe("lock channels, as docs/channels.md documents them", () => {
+  const lockChannels = [channelNames.lockWait, channelNames.lockAcquire, channelNames.lockRelease, channelNames.lockAbandon];
+
+  it("wait, acquire, release carry the documented fields for a mutex, a semaphore, an RWLock and a pool", async () => {
+    const rec = record(lockChannels);
+    try {
+      const m = new Mutex({ name: "m" });
+      const s = new Semaphore(2, { name: "s" });
+      const rw = new RWLock({ name: "rw" });
+      const p = new Pool({ name: "p", max: 1, create: () => ({}) });
+      const tracker = new TaskTracker();
+      const gate = deferred();
+      const holder = tracker.spawn(() => m.runExclusive(() => gate.promise), { name: "holder" });
+      const waiter = tracker.spawn(() => m.runExclusive(() => 1), { name: "waiter" });
+      gate.resolve();
+      await Promise.all([holder, waiter]);
+      (await s.acquire({ permits: 2 })).release();
+      (await rw.acquireRead()).release();
+      (await rw.acquireWrite()).release();
+      await p.use(() => 1);
+    } finally {
+      rec.stop();
+    }
+    const kinds = rec.messages.map(([n, m]) => `${n.split(":").pop()} ${(m as { lock: { name: string } }).lock.name}`);
+    assert.deepEqual(kinds, ["acquire m", "wait m", "release m", "acquire m", "release m", "acquire s", "release s", "acquire rw", "release rw", "acquire rw", "release rw", "acquire p", "release p"]);
+    for (const [channel, m] of rec.messages) checkMessage(channel, m);
+    const modes = rec.messages.filter(([, m]) => (m as { lock: { name: string } }).lock.name === "rw").map(([, m]) => (m as { mode?: string }).mode);
+    assert.deepEqual(modes.slice(0, 1), ["read"]);
+  });
+
+  it("abandon carries the documented fields when a wait times out or is aborted", async () => {
+    const rec = record(lockChannels);
+    const m = new Mutex({ name: "busy" });
+    const lease = await m.acquire();
+    try {
+      await assert.rejects(m.acquire({ timeout: 1 }));
+      const ac = new AbortController();
+      const aborted = m.acquire({ signal: ac.signal });
+      ac.abort();
+      await assert.rejects(aborted);
+    } finally {
+      lease.release();
+      rec.stop();
+    }
+    const abandons = rec.messages.filter(([n]) => n === channelNames.lockAbandon);
+    assert.deepEqual(abandons.map(([, msg]) => (msg as { reason: string }).reason), ["timeout", "abort"]);
+    for (const [channel, msg] of rec.messages) checkMessage(channel, msg);
+    // every wait ends in exactly one acquire or abandon
+    assert.equal(rec.messages.filter(([n]) => n === channelNames.lockWait).length, 2);
   });
 });

@@ -10,6 +10,7 @@ import type { BrowserContext, Page } from "playwright-core";
 import { renderHtml } from "../../src/report/html.js";
 import { reportFixture } from "./html-fixture.js";
 import { launchChromium, skipWithoutChromium } from "./chromium.js";
+import { liveDeadlock } from "./live-deadlock.js";
 
 const ARTIFACTS = "test-artifacts";
 const skip = skipWithoutChromium();
@@ -93,6 +94,14 @@ describe("HTML report in headless Chromium", { skip }, () => {
     assert.equal(await page.title(), evil);
     assert.ok((await page.locator("#findings .summary").first().textContent())?.includes(evil));
     await page.screenshot({ path: join(ARTIFACTS, "html-report-hostile.png") });
+    await page.close();
+  });
+
+  it("draws a real deadlock, from the snapshot taken when it was found", async () => {
+    const { page, errors } = await open(renderHtml(await liveDeadlock()), "live");
+    assert.deepEqual(errors, []);
+    assert.equal(await page.locator("svg#wait-for-graph path.edge.cycle").count(), 4);
+    await page.screenshot({ path: join(ARTIFACTS, "html-report-live.png"), fullPage: true });
     await page.close();
   });
 });

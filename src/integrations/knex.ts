@@ -1,0 +1,137 @@
+/**
+ * knex: `guardKnex(knex)` puts a knex instance's connection pool under asyncdoctor's pool
+ * detection, in place, through `Pool.guard`. knex's classic deadlock — inside
+ * `knex.transaction(async (trx) => …)`, a query on `knex` instead of `trx`, in as many
+ * transactions at once as the pool has connections — is rejected at once as a proven
+ * `pool-exhaustion` naming every transaction's task and where it began, instead of knex's
+ * "Timeout acquiring a connection" after `acquireConnectionTimeout` (60 s by default). Such a
+ * query is reported as a potential one the first time it runs at that line, even when a
+ * connection was free (once per line, when the line can be seen; else once per pool).
+ *
+ * knex stays optional: this file never imports it; it works on anything shaped like it.
+ */
+import { captureStack } from "../core/site.js";
+import { currentTask } from "../core/task.js";
+import { InvalidArgTypeError, validateInteger, validateObject, validateOptionalString } from "../core/validate.js";
+import type { Lease } from "../sync/lease.js";
+import { Pool } from "../sync/pool.js";
+import type { AcquireOptions } from "../sync/primitive.js";
+import { nestedAcquireReporter, scopedHoldOf } from "./nested-acquire.js";
+
+/** What guardKnex needs of knex's client (`knex.client`). */
+export interface KnexClientLike {
+  acquireConnection(): Promise<unknown>;
+  releaseConnection(connection: unknown): unknown;
+  readonly config?: { readonly pool?: { readonly max?: number } | undefined; readonly acquireConnectionTimeout?: number | undefined } | undefined;
+}
+
+/** What guardKnex needs of a knex instance. */
+export interface KnexLike {
+  readonly client: KnexClientLike;
+  transaction(...args: never[]): unknown;
+}
+
+/** Options of {@link guardKnex}. */
+export interface GuardKnexOptions {
+  /** A name for reports (default: where guardKnex was called). */
+  name?: string;
+  /** The pool's size; default the knex config's `pool.max`, else knex's default of 10. */
+  max?: number;
+  /** Record where each connection was acquired (default: in debug mode only). */
+  captureSites?: boolean;
+}
+
+/** A knex instance after {@link guardKnex}: the same object, with `guard` added. */
+export type GuardedKnex<K> = K & { readonly guard: Pool<unknown> };
+
+const guarded = new WeakSet<object>();
+
+/**
+ * Puts a knex instance's pool under deadlock detection, in place. Every connection knex takes
+ * goes through one of `max` permits; `knex.transaction(handler)` holds its connection in a scope
+ * of its own, so a query on `knex` (not `trx`) inside it is watched.
+ *
+ * @example
+ * ```ts
+ * import knex from "knex";
+ * import { guardKnex } from "asyncdoctor";
+ * const db = guardKnex(knex({ client: "pg", connection: url, pool: { max: 10 } }), { name: "db" });
+ * await db.transaction(async (trx) => {
+ *   await trx("accounts").update({ balance: 0 });
+ *   await db("audit").insert({ event: "reset" }); // reported: a second connection, not trx
+ * });
+ * ```
+ */
+export function guardKnex<K extends KnexLike>(knex: K, options: GuardKnexOptions = {}): GuardedKnex<K> {
+  if ((typeof knex !== "function" && (typeof knex !== "object" || knex === null)) || typeof knex.transaction !== "function") {
+    throw new InvalidArgTypeError("knex", "a knex instance", knex);
+  }
+  const client = knex.client;
+  if (
+    client === null ||
+    typeof client !== "object" ||
+    typeof client.acquireConnection !== "function" ||
+    typeof client.releaseConnection !== "function"
+  ) {
+    throw new InvalidArgTypeError("knex.client", "a knex client (with acquireConnection() and releaseConnection())", client);
+  }
+  validateObject(options, "options");
+  validateOptionalString(options.name, "options.name");
+  if (options.max !== undefined) validateInteger(options.max, "options.max", 1);
+  if (options.captureSites !== undefined && typeof options.captureSites !== "boolean") {
+    throw new InvalidArgTypeError("options.captureSites", "of type boolean", options.captureSites);
+  }
+  if (guarded.has(knex)) return knex as GuardedKnex<K>;
+
+  const knexAcquire = client.acquireConnection.bind(client);
+  const knexRelease = client.releaseConnection.bind(client);
+  const knexTransaction = (knex.transaction as (...a: unknown[]) => unknown).bind(knex);
+  const max = options.max ?? client.config?.pool?.max ?? 10;
+  const timeout = client.config?.acquireConnectionTimeout ?? 60_000;
+  // knex's acquireConnectionTimeout now bounds the wait for a permit (its pool no longer queues)
+  const acquireOptions: AcquireOptions | undefined = timeout > 0 ? { timeout } : undefined;
+  const guard = Pool.guard<unknown>(() => knexAcquire(), (connection) => knexRelease(connection), {
+    max,
+    name: options.name,
+    captureSites: options.captureSites,
+  });
+  const reportNested = nestedAcquireReporter(guard, {
+    resource: "connection",
+    fix: `inside a transaction, run every query on trx (or add .transacting(trx)), not on the knex instance: each query on it takes another connection of pool "${guard.name}"`,
+  });
+  const leases = new Map<unknown, Lease<unknown>>();
+
+  async function acquireConnection(): Promise<unknown> {
+    const hold = scopedHoldOf(guard, currentTask());
+    // knex starts a query from the builder's then(), which await calls from a microtask: the
+    // query's own line is usually not on the stack, and then the report names the transaction
+    const site = hold ? captureStack(acquireConnection, 48).find((f) => !f.file.includes("/node_modules/")) : undefined;
+    const lease = await guard.acquire(acquireOptions);
+    if (hold) reportNested(hold, "a query on the knex instance inside a transaction", site);
+    leases.set(lease.resource, lease);
+    return lease.resource;
+  }
+
+  function releaseConnection(connection: unknown): unknown {
+    const lease = leases.get(connection);
+    if (lease === undefined) return knexRelease(connection);
+    leases.delete(connection);
+    lease.release();
+    return Promise.resolve();
+  }
+
+  // transaction(handler, config?): the handler runs in a scope that holds the connection, which
+  // knex is handed through its `connection` option (it then neither acquires nor releases it)
+  function transaction(container?: unknown, config?: unknown): unknown {
+    const given = config !== null && typeof config === "object" ? (config as { connection?: unknown }) : undefined;
+    if (typeof container !== "function" || given?.connection !== undefined) return knexTransaction(container, config);
+    return guard.use((connection) => knexTransaction(container, { ...given, connection }), acquireOptions);
+  }
+
+  client.acquireConnection = acquireConnection;
+  client.releaseConnection = releaseConnection;
+  Object.defineProperty(knex, "transaction", { value: transaction, configurable: true, writable: true });
+  Object.defineProperty(knex, "guard", { value: guard, configurable: true });
+  guarded.add(knex);
+  return knex as GuardedKnex<K>;
+}
