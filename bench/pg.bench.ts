@@ -48,7 +48,8 @@ try {
   // knex: a query on knex instead of trx inside every transaction at once
   const knexFactory = (await import("knex")).default;
   const knexRound = async (guard: boolean): Promise<number> => {
-    const k = knexFactory({ client: "pg", connection: server.url, pool: { min: 0, max: POOL_SIZE }, acquireConnectionTimeout: PG_TIMEOUT_MS });
+    const quiet = { warn() {}, error() {}, debug() {}, deprecate() {} };
+    const k = knexFactory({ client: "pg", connection: server.url, pool: { min: 0, max: POOL_SIZE }, acquireConnectionTimeout: PG_TIMEOUT_MS, log: quiet });
     const db = guard ? guardKnex(k, { name: "db" }) : k;
     let arrived = 0;
     let openedAt = NaN;
