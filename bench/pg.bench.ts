@@ -23,6 +23,43 @@ configure({ onDiagnosis: () => {} });
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 try {
+  // what the guard costs on the happy path: one query at a time, guarded and plain. A network
+  // round trip jitters more than batches of one kind can average out, so the two are interleaved
+  // op by op and the medians compared.
+  const plainPool = new pg.Pool({ connectionString: server.url, max: 2 });
+  const guardedPool = guardPool(new pg.Pool({ connectionString: server.url, max: 2 }), { name: "bench" });
+  const plainConnect = async () => {
+    const c = await plainPool.connect();
+    try {
+      return await c.query("select 1");
+    } finally {
+      c.release();
+    }
+  };
+  const ops: Record<string, () => Promise<unknown>> = {
+    guardedQuery: () => guardedPool.query("select 1"),
+    plainQuery: () => plainPool.query("select 1"),
+    guardedUse: () => guardedPool.use((c) => c.query("select 1")),
+    plainConnect,
+  };
+  const times: Record<string, number[]> = Object.fromEntries(Object.keys(ops).map((k) => [k, []]));
+  const names = Object.keys(ops);
+  for (let i = 0; i < 4000; i++) {
+    // round robin, starting at a different op each time, so none always follows the same one
+    for (let j = 0; j < names.length; j++) {
+      const k = names[(i + j) % names.length]!;
+      const t = performance.now();
+      await ops[k]!();
+      if (i >= 500) times[k]!.push(performance.now() - t);
+    }
+  }
+  const m = (k: string) => median(times[k]!);
+  const line = (label: string, ours: string, peer: string, peerName: string) =>
+    figure(label, `${(m(ours) / m(peer)).toFixed(2)}x ${peerName}  [median ${(m(ours) * 1000).toFixed(1)} µs vs ${(m(peer) * 1000).toFixed(1)} µs per query on loopback, interleaved, 3,500 each]`);
+  line("pool.query('select 1'), guardPool'ed", "guardedQuery", "plainQuery", "plain pg.Pool");
+  line("pool.use((c) => c.query('select 1'))", "guardedUse", "plainConnect", "plain connect/query/release");
+  await Promise.all([plainPool.end(), guardedPool.end()]);
+
   const guardedMs: number[] = [];
   const plainMs: number[] = [];
   const tracker = new TaskTracker();
