@@ -28,7 +28,10 @@ export interface TimelineEvent {
    */
   readonly ownerId?: number | undefined;
   readonly ownerName?: string | undefined;
-  /** For spawn: the parent task's id. */
+  /**
+   * For spawn: the parent task's id. For a lock event: the parent of its task — for an acquire
+   * by a new `runExclusive`/`use` scope, the task that waited.
+   */
   readonly parentId?: number | undefined;
   /** For settle: how the task ended. */
   readonly state?: TaskState | undefined;
@@ -206,7 +209,7 @@ export class TimelineRecorder implements Disposable {
       lockId = this.#lockIds.get(lock);
       if (lockId === undefined) this.#lockIds.set(lock, (lockId = this.#nextLockId++));
     }
-    const { taskId, taskName } = taskFields(m.task);
+    const { taskId, taskName, parentId } = taskFields(m.task);
     const { ownerId, ownerName } = ownerOf(m.task);
     this.#push({
       kind,
@@ -215,6 +218,7 @@ export class TimelineRecorder implements Disposable {
       taskName,
       ownerId,
       ownerName,
+      parentId,
       lockId,
       lockName: typeof lock?.name === "string" ? lock.name : undefined,
       lockKind: typeof lock?.kind === "string" ? lock.kind : undefined,

@@ -230,9 +230,11 @@ class Bridge implements OpenTelemetryBridge {
   #endWait(m: LockMessage, outcome: string): boolean {
     if (!m || typeof m.lock !== "object" || m.lock === null) return false;
     const byTask = this.#waits.get(m.lock);
-    const list = byTask?.get(m.task);
+    // a runExclusive/use acquire is made by a new scope: the wait was its parent's
+    const who = byTask?.has(m.task) || m.task?.kind !== "scope" ? m.task : m.task.parent;
+    const list = byTask?.get(who);
     const span = list?.shift();
-    if (list && list.length === 0) byTask!.delete(m.task);
+    if (list && list.length === 0) byTask!.delete(who);
     if (!span) return false;
     span.setAttribute(ATTR.outcome, outcome);
     this.#end(span);

@@ -192,7 +192,7 @@ function partyLabel(p: LockPartySnapshot, verb: string): string {
   if (p.mode) parts.push(p.mode);
   if (typeof p.forMs === "number") parts.push(`for ${fmtMs(p.forMs)}`);
   if (p.site) parts.push(`at ${formatSite(p.site)}`);
-  return parts.join(" ");
+  return parts.join(", ").replace(/, for /, " for ");
 }
 
 function buildLiveGraph(tasks: readonly TaskSnapshot[], locks: readonly LockSnapshot[]): Graph {
@@ -203,7 +203,7 @@ function buildLiveGraph(tasks: readonly TaskSnapshot[], locks: readonly LockSnap
   for (const l of locks) {
     const lk = g.node(`l:${l.id}`, "lock", l.name, `${l.kind} ${l.holders.length}/${l.capacity}`, l.site);
     arr<LockPartySnapshot>(l.holders, isObj).forEach((h, i) =>
-      g.edge(lk, partyTaskKey(g, h, l.id, i, "h", byId), "hold", partyLabel(h, h.scoped === false ? "held (bare acquire) by" : "held by"), h.scoped === false),
+      g.edge(lk, partyTaskKey(g, h, l.id, i, "h", byId), "hold", partyLabel(h, h.scoped === false ? "held (bare acquire)" : "held"), h.scoped === false),
     );
     arr<LockPartySnapshot>(l.waiters, isObj).forEach((w, i) => g.edge(partyTaskKey(g, w, l.id, i, "w", byId), lk, "wait", partyLabel(w, "waits")));
   }
@@ -516,11 +516,14 @@ function timelineHtml(events: readonly TimelineEvent[], endTime: number): string
         break;
       }
       case "acquire": {
-        const w = open.get(`${lk}\0wait`);
+        // a runExclusive/use acquire is made by a new scope: the wait was its parent's
+        const parentKey = `${e.parentId ?? "?"}\0${e.lockId ?? e.lockName}\0wait`;
+        const waitKey = open.has(`${lk}\0wait`) ? `${lk}\0wait` : parentKey;
+        const w = open.get(waitKey);
         if (w) {
           w.end = e.time;
           w.open = false;
-          open.delete(`${lk}\0wait`);
+          open.delete(waitKey);
         }
         const b: Bar = { kind: "hold", start: e.time, end: t1, open: true, label: `holds ${lockLabel}` };
         l.bars.push(b);

@@ -7,6 +7,7 @@ import type { WaitTarget } from "../../src/core/task.js";
 import { enableOpenTelemetry } from "../../src/integrations/opentelemetry.js";
 import type { OpenTelemetryBridge } from "../../src/integrations/opentelemetry.js";
 import { TaskTracker } from "../../src/tasks/task-tracker.js";
+import { Mutex } from "../../src/sync/index.js";
 import { collecting, deferred } from "../tasks/helpers.js";
 import { provider } from "./otel-memory.js";
 
@@ -89,6 +90,23 @@ describe("OpenTelemetry bridge", () => {
       ["asyncdoctor.release", "accounts"],
     ]);
     assert.equal(t?.events[0]?.attributes?.["asyncdoctor.waited"], true);
+  });
+
+  it("with a real Mutex: the waiter's wait span ends when its runExclusive scope gets the lock", async () => {
+    bridge = await enableOpenTelemetry();
+    const m = new Mutex({ name: "real" });
+    const tracker = new TaskTracker();
+    const gate = deferred();
+    const holder = tracker.spawn(() => m.runExclusive(() => gate.promise), { name: "holder" });
+    const waiter = tracker.spawn(() => m.runExclusive(() => 1), { name: "waiter" });
+    const [wait] = byName("asyncdoctor.wait mutex real");
+    assert.equal(wait?.ended, false, "waiting");
+    gate.resolve();
+    await Promise.all([holder, waiter]);
+    assert.equal(wait?.ended, true);
+    assert.equal(wait?.attributes["asyncdoctor.wait.outcome"], "acquired");
+    assert.equal(wait?.parent, byName("asyncdoctor.task waiter")[0]);
+    assert.deepEqual(provider.spans.filter((sp) => !sp.ended), [], "no span left open");
   });
 
   it("ends a wait that gave up with the reason (timeout, abort, cancel) as its outcome", async () => {
