@@ -98,6 +98,7 @@ export class Waiter implements WaitInfo {
 }
 
 let nextPrimitiveId = 1;
+const noop = () => {};
 
 /**
  * The shared engine. Not constructed directly: use {@link Mutex}, {@link Semaphore},
@@ -116,6 +117,8 @@ export abstract class Primitive implements WaitTarget {
   _free: number;
   /** @internal The leases that hold permits now. */
   readonly _holds: Lease<unknown>[] = [];
+  /** @internal The wait-for graph search's visit stamp. */
+  _seen = 0;
   /** @internal FIFO. */
   readonly _queue: Waiter[] = [];
   /** @internal */
@@ -246,9 +249,20 @@ export abstract class Primitive implements WaitTarget {
     if (this._onChange !== undefined) this._onChange();
   }
 
-  /** @internal Rejects every waiter (compat's cancel()). */
-  _cancelAll(error: unknown): void {
-    for (const w of this._queue.slice()) this.#giveUp(w, error);
+  /** @internal Rejects every waiter (compat's cancel()); with `settle` false, drops them unsettled (p-limit's clearQueue). */
+  _cancelAll(error: unknown, settle = true): void {
+    for (const w of this._queue.slice()) {
+      if (!settle) w.reject = noop;
+      this.#giveUp(w, error);
+    }
+  }
+
+  /** @internal Changes the total (compat: setValue, release without a lease, p-limit's concurrency). */
+  _resize(delta: number): void {
+    this._capacity += delta;
+    this._free += delta;
+    if (this._queue.length !== 0) this._dispatch();
+    if (this._onChange !== undefined) this._onChange();
   }
 
   /** Hands free permits to the waiters at the head of the queue, in order. */

@@ -41,6 +41,8 @@ export function holdsCertainly(record: TaskRecord): boolean {
   return false;
 }
 
+let searchStamp = 0;
+
 /** For each holder scope, the waits of code running inside it. */
 const blockedUnder = new Map<TaskRecord, Waiter[]>();
 
@@ -84,7 +86,9 @@ export function findDeadlock(p: Primitive, w: Waiter): DeadlockError | undefined
   if (own > 0 && p._capacity - own < w.need) return fail("reentrant", reentrantDiagnosis(p, w, own));
 
   // 2. can any holder of p still make progress? Search the holders' waits for one that can.
-  const seen = new Set<Primitive>([p]);
+  // a search stamp on each primitive instead of a Set: this runs on every blocked acquire
+  const stamp = ++searchStamp;
+  p._seen = stamp;
   const stack: Primitive[] = [p];
   while (stack.length !== 0) {
     const q = stack.pop()!;
@@ -93,8 +97,8 @@ export function findDeadlock(p: Primitive, w: Waiter): DeadlockError | undefined
       const waits = blockedUnder.get(h.task);
       if (waits === undefined || waits.length === 0) return undefined; // a holder not blocked will release
       for (const x of waits) {
-        if (!seen.has(x.prim)) {
-          seen.add(x.prim);
+        if (x.prim._seen !== stamp) {
+          x.prim._seen = stamp;
           stack.push(x.prim);
         }
       }
