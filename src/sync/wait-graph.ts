@@ -134,7 +134,7 @@ function holderSubjects(p: Primitive): Subject[] {
     name: taskName(h.task),
     role: `holds ${label(p)}${p._capacity > 1 && p.kind !== "rwlock" ? ` (${h.permits} permit${h.permits > 1 ? "s" : ""})` : h.mode ? ` (${h.mode})` : ""}, acquired here`,
     site: h.site,
-    detail: since(h.since),
+    detail: h.site === undefined ? `${since(h.since)}; acquire sites are recorded in debug mode or with captureSites` : since(h.since),
   }));
 }
 
