@@ -121,8 +121,7 @@ export abstract class Primitive implements WaitTarget {
   _seen = 0;
   /** @internal FIFO. */
   readonly _queue: Waiter[] = [];
-  /** @internal */
-  readonly _captureSites: boolean;
+  readonly #captureOption: boolean | undefined;
   readonly #givenName: string | undefined;
   #name: string | undefined;
   #scopeName: string | undefined;
@@ -142,7 +141,7 @@ export abstract class Primitive implements WaitTarget {
     this._capacity = capacity;
     this._free = capacity;
     this.#givenName = options?.name;
-    this._captureSites = options?.captureSites ?? isDebug();
+    this.#captureOption = options?.captureSites;
     // a long-lived object: its construction site is its default name and lock class
     this.#site = new LazySite(above);
     registerPrimitive(this);
@@ -165,6 +164,11 @@ export abstract class Primitive implements WaitTarget {
   /** Who holds it now (WaitTarget). */
   holders(): readonly HolderInfo[] {
     return this._holds;
+  }
+
+  /** @internal Whether acquires record their site: the option, else debug mode (read each time, so configure() applies at once). */
+  get _captureSites(): boolean {
+    return this.#captureOption ?? isDebug();
   }
 
   /** How many acquires are queued. */
@@ -214,6 +218,7 @@ export abstract class Primitive implements WaitTarget {
     holderKind: HolderKind,
     given: TaskRecord | undefined,
     site: LazySite | undefined,
+    waitedSince = 0,
   ): Lease<unknown> {
     let holder: TaskRecord | undefined;
     let since: number;
@@ -227,8 +232,14 @@ export abstract class Primitive implements WaitTarget {
     const lease = new Lease<unknown>(this, holder, since, need, mode, holderKind !== HolderKind.Bare && holder !== undefined, site);
     this._free -= need;
     this._holds.push(lease);
-    if (holder !== undefined) (holder.held ??= []).push(lease);
-    if (channels.lockAcquire.hasSubscribers) channels.lockAcquire.publish({ lock: this, task: holder, permits: need, mode });
+    if (holder !== undefined) {
+      // a fresh scope has no list yet: one literal instead of an empty array and a push
+      if (holder.held === undefined) holder.held = [lease];
+      else holder.held.push(lease);
+    }
+    if (channels.lockAcquire.hasSubscribers) {
+      channels.lockAcquire.publish({ lock: this, task: holder, permits: need, mode, waitedMs: waitedSince === 0 ? 0 : performance.now() - waitedSince });
+    }
     return lease;
   }
 
@@ -273,7 +284,7 @@ export abstract class Primitive implements WaitTarget {
       if (w.need > this._free) break;
       q.shift();
       this.#endWait(w);
-      const lease = this._grant(w.task, w.need, w.mode, w.holderKind, w.given, w.lazySite);
+      const lease = this._grant(w.task, w.need, w.mode, w.holderKind, w.given, w.lazySite, w.since);
       w.resolve(lease);
     }
   }
