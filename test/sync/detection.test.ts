@@ -8,6 +8,7 @@ import { lockAll } from "../../src/sync/lock-all.js";
 import { resetLockOrder } from "../../src/sync/lock-order.js";
 import { DeadlockError } from "../../src/core/errors.js";
 import { configure } from "../../src/core/config.js";
+import { addCollector } from "../../src/core/diagnosis.js";
 import { spawn } from "../../src/tasks/default-tracker.js";
 import { collecting, deferred } from "../tasks/helpers.js";
 
@@ -236,12 +237,15 @@ describe("deadlock detection", () => {
       const reported = deferred();
       configure({ longWaitMs: 10 });
       try {
-        const { found } = await collecting(async (found) => {
+        const { found } = await collecting(async () => {
           const held = spawn(() => m.runExclusive(() => gate.promise), { name: "slow-holder" });
           const waiter = spawn(() => m.runExclusive(async () => {}), { name: "patient" });
-          const check = setInterval(() => { if (found.length > 0) reported.resolve(); }, 2);
+          const stop = addCollector(() => reported.resolve());
+          // the watchdog's timer is unref'd (it never keeps a program alive): this test does
+          const keepAlive = setTimeout(() => reported.reject(new Error("no long-wait report")), 5_000);
           await reported.promise;
-          clearInterval(check);
+          clearTimeout(keepAlive);
+          stop();
           gate.resolve();
           await Promise.all([held, waiter]);
         });

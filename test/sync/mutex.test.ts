@@ -171,6 +171,17 @@ describe("Mutex", () => {
 });
 
 describe("RWLock", () => {
+  it("rejects bad input like the other primitives", async () => {
+    const rw = new RWLock({ name: "bad" });
+    await assert.rejects(rw.read("x" as never), TypeError);
+    await assert.rejects(rw.acquireWrite({ timeout: 0 }), RangeError);
+    await assert.rejects(rw.acquireRead({ signal: AbortSignal.abort() }), AbortError);
+    const lease = await rw.acquireRead();
+    assert.throws(() => new Mutex().release(lease as never), ReleaseError);
+    rw.release(lease);
+    assert.throws(() => lease.release(), ReleaseError);
+  });
+
   it("lets readers share and a writer exclude, FIFO (a queued writer stops new readers)", async () => {
     const rw = new RWLock({ name: "rw" });
     const r1 = await rw.acquireRead();

@@ -38,6 +38,16 @@ describe("Pool", () => {
     assert.equal(pool.idle, 0);
   });
 
+  it("tryAcquire takes an idle resource, never creates or waits", async () => {
+    const pool = new Pool({ max: 1, create: () => "r" });
+    assert.equal(pool.tryAcquire(), undefined, "nothing idle yet");
+    (await pool.acquire()).release();
+    const lease = pool.tryAcquire();
+    assert.equal(lease?.resource, "r");
+    assert.equal(pool.tryAcquire(), undefined, "the only permit is taken");
+    lease!.release();
+  });
+
   it("gives the permit back when create() fails", async () => {
     let fail = true;
     const pool = new Pool({ max: 1, create: async () => { if (fail) throw new Error("no route"); return "ok"; } });
