@@ -248,11 +248,14 @@ export abstract class Primitive implements WaitTarget {
     const holds = this._holds;
     const i = holds.indexOf(lease);
     if (i === -1) throw new ReleaseError(`release(): the lease does not hold ${this.kind} "${this.name}"`);
-    holds.splice(i, 1);
+    // remove without splice (which allocates the array of removed items): keep FIFO order of holders
+    if (i === holds.length - 1) holds.pop();
+    else holds.splice(i, 1);
     const held = lease.task?.held;
     if (held !== undefined) {
-      const j = held.indexOf(lease);
-      if (j !== -1) held.splice(j, 1);
+      const j = held.lastIndexOf(lease);
+      if (j === held.length - 1) held.pop();
+      else if (j !== -1) held.splice(j, 1);
     }
     this._free += lease.permits;
     if (channels.lockRelease.hasSubscribers) channels.lockRelease.publish({ lock: this, task: lease.task, permits: lease.permits, heldMs: performance.now() - lease.since });

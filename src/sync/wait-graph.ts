@@ -88,6 +88,8 @@ export function findDeadlock(p: Primitive, w: Waiter): DeadlockError | undefined
   // 2. can any holder of p still make progress? Search the holders' waits for one that can.
   // a search stamp on each primitive instead of a Set: this runs on every blocked acquire
   const stamp = ++searchStamp;
+  // another wait in the knot that a timeout or signal will end: the deadlock breaks by itself
+  let breakable: Waiter | undefined;
   p._seen = stamp;
   const stack: Primitive[] = [p];
   while (stack.length !== 0) {
@@ -97,6 +99,7 @@ export function findDeadlock(p: Primitive, w: Waiter): DeadlockError | undefined
       const waits = blockedUnder.get(h.task);
       if (waits === undefined || waits.length === 0) return undefined; // a holder not blocked will release
       for (const x of waits) {
+        if (x !== w && breakable === undefined && willEnd(x)) breakable = x;
         if (x.prim._seen !== stamp) {
           x.prim._seen = stamp;
           stack.push(x.prim);
@@ -104,7 +107,11 @@ export function findDeadlock(p: Primitive, w: Waiter): DeadlockError | undefined
       }
     }
   }
-  // Nothing reachable can move: proven.
+  // Nothing reachable can move: proven, unless another waiter in it will give up.
+  if (breakable !== undefined) {
+    report(breakableDiagnosis(p, w, breakable));
+    return undefined;
+  }
   if (p._holds.every((h) => h.task !== undefined && inChain(me, h.task))) {
     return fail("reentrant", reentrantDiagnosis(p, w, own));
   }
@@ -112,6 +119,28 @@ export function findDeadlock(p: Primitive, w: Waiter): DeadlockError | undefined
     return fail("pool-exhaustion", exhaustionDiagnosis(p, w));
   }
   return fail("cycle", cycleDiagnosis(p, w));
+}
+
+/** True when the wait will end on its own: a timeout, a signal, or a withTimeout deadline around it. */
+function willEnd(x: Waiter): boolean {
+  return x.timer !== undefined || x.signal !== undefined || x.task?.deadline !== undefined;
+}
+
+function breakableDiagnosis(p: Primitive, w: Waiter, breaker: Waiter) {
+  const me = taskName(w.task);
+  const other = taskName(breaker.task);
+  return createDiagnosis({
+    rule: "deadlock-cycle",
+    certainty: "observed",
+    summary: `task "${me}" waits for ${label(p)} in a deadlock that only the time limit of "${other}" (waiting for ${label(breaker.prim)}) will break: until then nothing moves, then "${other}" fails`,
+    subjects: [
+      { kind: "task", name: me, role: `waits for ${label(p)} here`, site: w.site },
+      { kind: "task", name: other, role: `waits for ${label(breaker.prim)} with a time limit`, site: breaker.site },
+      ...holderSubjects(p),
+    ],
+    site: w.site,
+    fix: `take the locks in one order everywhere (lockAll), or release one before taking another; the time limit only turns the hang into a failure`,
+  });
 }
 
 function waitsOn(holder: TaskRecord, p: Primitive): boolean {

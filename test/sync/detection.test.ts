@@ -6,7 +6,7 @@ import { RWLock } from "../../src/sync/rwlock.js";
 import { Pool } from "../../src/sync/pool.js";
 import { lockAll } from "../../src/sync/lock-all.js";
 import { resetLockOrder } from "../../src/sync/lock-order.js";
-import { DeadlockError } from "../../src/core/errors.js";
+import { DeadlockError, TimeoutError } from "../../src/core/errors.js";
 import { configure } from "../../src/core/config.js";
 import { addCollector } from "../../src/core/diagnosis.js";
 import { spawn } from "../../src/tasks/default-tracker.js";
@@ -110,6 +110,25 @@ describe("deadlock detection", () => {
       });
       assert.ok(found.some((d) => d.rule === "deadlock-cycle"));
       assert.ok(found.some((d) => d.rule === "lock-order-inversion"));
+    });
+
+    it("does not reject when another waiter in the cycle has a time limit: reports it as observed, and the limit breaks it", async () => {
+      const a = new Mutex({ name: "ta" });
+      const b = new Mutex({ name: "tb" });
+      const start = deferred();
+      const { found } = await collecting(async () => {
+        const r = await Promise.allSettled([
+          a.runExclusive(async () => { await start.promise; return b.runExclusive(() => "one", { timeout: 20 }); }),
+          b.runExclusive(async () => { await start.promise; await tick(); return a.runExclusive(() => "two"); }),
+          (async () => { await tick(); start.resolve(); })(),
+        ]);
+        assert.equal(r[0].status, "rejected");
+        assert.ok((r[0] as PromiseRejectedResult).reason instanceof TimeoutError, "the time limit broke it");
+        assert.deepEqual(r[1], { status: "fulfilled", value: "two" });
+      });
+      const cycles = found.filter((d) => d.rule === "deadlock-cycle");
+      assert.equal(cycles.length, 1);
+      assert.equal(cycles[0]!.certainty, "observed");
     });
 
     it("detects a three-lock cycle across a mutex, a semaphore and an rwlock", async () => {
