@@ -317,7 +317,8 @@ export abstract class Primitive implements WaitTarget {
   ): Promise<Lease<unknown>> {
     // a waiter that may close a cycle gets its site now: the report will want it
     const involved = task !== undefined && holdsCertainly(task);
-    const site = this._captureSites || involved ? new LazySite(above) : undefined;
+    // a few frames are enough: `above` is the public method, so the first frame is its caller
+    const site = this._captureSites || involved ? new LazySite(above, 6) : undefined;
     const w = new Waiter(this, task, need, mode, holderKind, given, site, priority);
     const promise = new Promise<Lease<unknown>>((resolve, reject) => {
       w.resolve = resolve as (lease: Lease<unknown>) => void;
