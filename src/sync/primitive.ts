@@ -18,7 +18,7 @@ import { checkLockOrder } from "./lock-order.js";
 import { retractLongWait, watchWait } from "./long-wait.js";
 import { registerPrimitive } from "./live-primitives.js";
 import { Lease, ReleaseError } from "./lease.js";
-import { taskLabel } from "./names.js";
+import { holderWaiting, taskLabel } from "./names.js";
 
 /** Options of every `acquire`. */
 export interface AcquireOptions {
@@ -396,7 +396,7 @@ export abstract class Primitive implements WaitTarget {
           name: taskLabel(h.task),
           role: "holder",
           site: h.site,
-          detail: `held for ${Math.round(now - h.since)} ms`,
+          detail: `held for ${Math.round(now - h.since)} ms${holderWaiting(h.task)}`,
         })),
       ],
       site: w.site,
