@@ -3,6 +3,7 @@
  * FIFO queue of waiters. A mutex is one permit, a semaphore N, an RWLock writer takes them all.
  * Detection (re-entrance, cycles, pool exhaustion) runs only when an acquire actually blocks.
  */
+import { executionAsyncResource } from "node:async_hooks";
 import { performance } from "node:perf_hooks";
 import { channels } from "../core/channels.js";
 import { isDebug } from "../core/config.js";
@@ -13,7 +14,7 @@ import { LazySite, relativeFile } from "../core/site.js";
 import { currentTask, TaskRecord } from "../core/task.js";
 import type { HolderInfo, WaitInfo, WaitTarget } from "../core/task.js";
 import { validateObject, validateOptionalString, validateSignal, validateTimeoutMs } from "../core/validate.js";
-import { findDeadlock, holdsCertainly, indexWait, unindexWait } from "./wait-graph.js";
+import { findDeadlock, holdsCertainly, inOwnFlow, indexWait, unindexWait } from "./wait-graph.js";
 import { checkLockOrder } from "./lock-order.js";
 import { retractLongWait, watchWait } from "./long-wait.js";
 import { registerPrimitive } from "./live-primitives.js";
@@ -230,6 +231,7 @@ export abstract class Primitive implements WaitTarget {
       since = performance.now();
     }
     const lease = new Lease<unknown>(this, holder, since, need, mode, holderKind !== HolderKind.Bare && holder !== undefined, site);
+    if (holderKind !== HolderKind.Bare) lease.startResource = executionAsyncResource();
     this._free -= need;
     this._holds.push(lease);
     if (holder !== undefined) {
@@ -316,7 +318,7 @@ export abstract class Primitive implements WaitTarget {
     priority: number,
   ): Promise<Lease<unknown>> {
     // a waiter that may close a cycle gets its site now: the report will want it
-    const involved = task !== undefined && holdsCertainly(task);
+    const involved = task !== undefined && holdsCertainly(task) && inOwnFlow(task);
     // a few frames are enough: `above` is the public method, so the first frame is its caller
     const site = this._captureSites || involved ? new LazySite(above, 6) : undefined;
     const w = new Waiter(this, task, need, mode, holderKind, given, site, priority);

@@ -10,6 +10,7 @@
  * Code inside a scope reaches it through nested scopes only; a task spawned inside a scope is
  * its own unit (the scope may not await it), so it never counts as the scope.
  */
+import { executionAsyncResource } from "node:async_hooks";
 import { performance } from "node:perf_hooks";
 import { createDiagnosis, report } from "../core/diagnosis.js";
 import type { Step, Subject } from "../core/diagnosis.js";
@@ -42,6 +43,22 @@ export function holdsCertainly(record: TaskRecord): boolean {
 }
 
 let searchStamp = 0;
+
+/**
+ * True when an acquire made now belongs to the awaited flow of the scopes it runs in: it runs
+ * in a promise continuation, or synchronously in the callback where a scope of its chain
+ * started. An acquire from a timer, immediate, nextTick or I/O callback scheduled inside a
+ * scope carries the scope's identity without being awaited by it: not certain, never judged.
+ */
+export function inOwnFlow(record: TaskRecord): boolean {
+  const now = executionAsyncResource();
+  if (now instanceof Promise) return true;
+  for (let t: TaskRecord | undefined = record; t !== undefined; t = t.kind === "scope" ? t.parent : undefined) {
+    const held = t.held;
+    if (held !== undefined) for (const e of held) if (certainLease(e) && e.startResource === now) return true;
+  }
+  return false;
+}
 
 /** For each holder scope, the waits of code running inside it. */
 const blockedUnder = new Map<TaskRecord, Waiter[]>();

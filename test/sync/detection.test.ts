@@ -75,6 +75,35 @@ describe("deadlock detection", () => {
       assert.deepEqual(found, []);
     });
 
+    it("stays silent when a timer scheduled inside the section takes the lock while the section still holds it", async () => {
+      const m = new Mutex({ name: "flush" });
+      const fired = deferred();
+      const flushed = deferred<string>();
+      const { found } = await collecting(async () => {
+        await m.runExclusive(async () => {
+          setTimeout(() => {
+            void m.runExclusive(async () => flushed.resolve("flushed"));
+            fired.resolve();
+          }, 1);
+          await fired.promise; // the timer's acquire waits while this section still holds the lock
+        });
+        assert.equal(await flushed.promise, "flushed");
+      });
+      assert.deepEqual(found, []);
+    });
+
+    it("still rejects a nested acquire made synchronously inside a section started in a timer callback", async () => {
+      const m = new Mutex({ name: "in-timer" });
+      const result = deferred<unknown>();
+      await collecting(async () => {
+        setTimeout(() => {
+          m.runExclusive(() => m.runExclusive(() => 1)).then(result.resolve, result.resolve);
+        }, 1);
+        const err = await result.promise;
+        assert.ok(deadlock("reentrant")(err));
+      });
+    });
+
     it("stays silent when a spawned child task waits for what its parent scope holds", async () => {
       const m = new Mutex({ name: "parent-held" });
       const { found } = await collecting(async () => {
