@@ -17,6 +17,7 @@ import type { TaskRecord } from "../core/task.js";
 import { Lease } from "./lease.js";
 import type { Primitive } from "./primitive.js";
 import { taskLabel } from "./names.js";
+import { inOwnFlow } from "./wait-graph.js";
 
 interface OrderEdge {
   readonly heldKind: string;
@@ -42,6 +43,7 @@ export function resetLockOrder(): void {
 export function checkLockOrder(p: Primitive, task: TaskRecord, above: Function): void {
   const policy = getConfig().lockOrder;
   if (policy === "off") return;
+  let ownFlow: boolean | undefined;
   for (let t: TaskRecord | undefined = task; t !== undefined; t = t.kind === "scope" ? t.parent : undefined) {
     const held = t.held;
     if (held === undefined) continue;
@@ -54,6 +56,8 @@ export function checkLockOrder(p: Primitive, task: TaskRecord, above: Function):
       let from = order.get(a);
       if (from === undefined) order.set(a, (from = new Map()));
       if (from.has(b)) continue;
+      // a callback scheduled inside the section is not nested in it (checked only for a new order)
+      if ((ownFlow ??= inOwnFlow(task)) === false) return;
       const edge: OrderEdge = { heldKind: e.target.kind, acquiredKind: p.kind, heldSite: e.site, acquireAt: new LazySite(above), task: taskLabel(task) };
       from.set(b, edge);
       const earlier = order.get(b)?.get(a);

@@ -265,6 +265,20 @@ describe("deadlock detection", () => {
       assert.equal(a.isLocked || b.isLocked, false);
     });
 
+    it("does not count a lock taken by a timer callback scheduled inside a section as nested in it", async () => {
+      const a = new Mutex({ name: "section" });
+      const b = new Mutex({ name: "timer-lock" });
+      const { found } = await collecting(async () => {
+        const done = deferred();
+        await a.runExclusive(async () => {
+          setTimeout(() => void b.runExclusive(async () => done.resolve()), 1);
+          await done.promise;
+        });
+        await b.runExclusive(() => a.runExclusive(() => {}));
+      });
+      assert.deepEqual(found, []);
+    });
+
     it("stays silent for a consistent order and for two locks of one class", async () => {
       const accounts = [new Mutex({ name: "account" }), new Mutex({ name: "account" })];
       const c = new Mutex({ name: "c" });
