@@ -1,7 +1,7 @@
 // Mutex/Semaphore against async-mutex and p-limit, side by side, detection on.
 import { Mutex as PeerMutex } from "async-mutex";
 import pLimit from "p-limit";
-import { configure, Mutex, spawn } from "../src/index.js";
+import { configure, Mutex } from "../src/index.js";
 import { compare, figure } from "./harness.js";
 
 const noop = async () => {};
@@ -72,40 +72,48 @@ console.log("\n# debug mode (detection on, stacks everywhere)");
 }
 configure({ mode: "production" });
 
-// Scale: 10,000 tasks blocked on 1,000 locks; each holder is itself inside a held scope, so
-// every new blocked acquire pays the wait-for graph search.
-{
-  const locks = Array.from({ length: 1000 }, (_, i) => new Mutex({ name: `L${i}` }));
-  const release: Array<() => void> = [];
-  const gates = locks.map(() => new Promise<void>((r) => release.push(r)));
-  const holders = locks.map((l, i) => l.runExclusive(() => gates[i]));
-  const started = performance.now();
+// Scale: 10,000 tasks blocking on 1,000 held locks. A waiter that holds a lock of its own makes
+// the detector search for a holder that can still release; one that holds nothing skips the
+// search. "flat": the holders are busy (not waiting), so the search stops at the first one.
+// "chained": the holder of L[k] itself waits for L[k-1] (only L[0]'s holder is free), so a
+// search walks k locks: the worst case, 500 locks on average.
+async function scale(nLocks: number, nWaiters: number, waiterHolds: boolean, chained: boolean): Promise<number> {
+  const locks = Array.from({ length: nLocks }, (_, i) => new Mutex({ name: `L${i}` }));
+  const gates: Array<() => void> = [];
+  const holders = locks.map((l, k) =>
+    l.runExclusive(async () => {
+      await new Promise<void>((r) => gates.push(r));
+      if (chained && k > 0) await locks[k - 1]!.runExclusive(noop);
+    }),
+  );
+  if (chained) {
+    for (let k = 1; k < nLocks; k++) gates[k]!();
+    await new Promise((r) => setImmediate(r));
+  }
+  // one lock class for the waiters' own locks, as per-entity locks made on one line are
+  const own = waiterHolds ? Array.from({ length: nWaiters }, () => new Mutex({ name: "entity" })) : [];
   const waiters: Promise<unknown>[] = [];
-  for (let t = 0; t < 10_000; t++) {
-    const outer = locks[t % 1000]!;
-    const inner = locks[(t * 7 + 1) % 1000]!;
-    // each waiter holds nothing: the cheap, common case
-    waiters.push(spawn(() => inner.runExclusive(noop), { name: `w${t}` }).catch(() => {}));
-    void outer;
-  }
-  const plain = (performance.now() - started) / 10_000;
-  figure("blocked acquire, 10,000 waiters on 1,000 locks, waiter holds nothing", `${(plain * 1000).toFixed(2)} µs per acquire`);
-  for (const r of release) r();
-  await Promise.all([...holders, ...waiters]);
-
-  // Now waiters that hold a lock of their own: the graph search runs on every block.
-  const gates2: Array<() => void> = [];
-  const held = locks.map((l) => l.runExclusive(() => new Promise<void>((r) => gates2.push(r))));
-  const nested: Promise<unknown>[] = [];
-  const extra = Array.from({ length: 10_000 }, (_, i) => new Mutex({ name: `E${i}` }));
   const t0 = performance.now();
-  for (let t = 0; t < 10_000; t++) {
-    const target = locks[t % 1000]!;
-    nested.push(extra[t]!.runExclusive(() => target.runExclusive(noop)).catch(() => {}));
+  for (let t = 0; t < nWaiters; t++) {
+    const target = locks[t % nLocks]!;
+    waiters.push(waiterHolds ? own[t]!.runExclusive(() => target.runExclusive(noop)) : target.runExclusive(noop));
   }
-  await new Promise((r) => setImmediate(r));
-  const perBlock = (performance.now() - t0) / 10_000;
-  figure("blocked acquire with detection (waiter holds a lock), 10,000 waiters on 1,000 locks", `${(perBlock * 1000).toFixed(2)} µs per acquire`);
-  for (const r of gates2) r();
-  await Promise.all([...held, ...nested]);
+  const perAcquire = (performance.now() - t0) / nWaiters;
+  if (chained) gates[0]!();
+  else for (const g of gates) g();
+  await Promise.all([...holders, ...waiters]);
+  return perAcquire;
 }
+for (const chained of [false, true]) {
+  await scale(100, 1000, true, chained); // warm-up
+  await scale(100, 1000, false, chained);
+}
+const us = (ms: number) => `${(ms * 1000).toFixed(2)} µs per blocked acquire`;
+const flatSearch = await scale(1000, 10_000, true, false);
+const flatNone = await scale(1000, 10_000, false, false);
+const chainSearch = await scale(1000, 10_000, true, true);
+const chainNone = await scale(1000, 10_000, false, true);
+figure("scale, 10,000 waiters on 1,000 locks, flat: waiter holds a lock (search runs)", us(flatSearch));
+figure("scale, flat: waiter holds nothing (no search)", us(flatNone));
+figure("scale, chained holders (worst case, 500-lock search on average): waiter holds a lock", us(chainSearch));
+figure("scale, chained holders: waiter holds nothing", us(chainNone));

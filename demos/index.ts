@@ -13,18 +13,24 @@ import { blockedLoop } from "./blocked-loop.js";
 import { leakyTest } from "./leaky-test.js";
 import { exitWithPending } from "./exit-with-pending.js";
 import { pgPoolDeadlock } from "./pg-pool-deadlock.js";
+import { nestedSemaphore } from "./nested-semaphore.js";
+import { lockOrder } from "./lock-order.js";
+import { connectionPool } from "./connection-pool.js";
 
 /** The demos `npm run demo` runs, in order. Each issue's demos are added here. */
 export const demos: readonly Demo[] = [
   taskLeak,
   unawaitedGather,
+  nestedSemaphore,
+  lockOrder,
+  connectionPool,
+  pgPoolDeadlock,
+  counterRace,
   timeout,
   gatherExceptions,
   swallowedException,
-  pgPoolDeadlock,
-  counterRace,
-  unclosedSession,
   blockedLoop,
+  unclosedSession,
   leakyTest,
   exitWithPending,
 ];

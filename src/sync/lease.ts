@@ -44,6 +44,12 @@ export class Lease<R = undefined> implements Disposable, HeldEntry, HolderInfo {
    * rely on it. A bare acquire in a task is not: concurrent code of the same task shares it.
    */
   readonly scoped: boolean;
+  /**
+   * @internal The async resource (executionAsyncResource) the holder scope started in: an
+   * acquire made later from a scheduled callback (timer, immediate, tick) runs elsewhere and is
+   * not the scope's own awaited flow.
+   */
+  startResource: object | undefined;
   /** The pooled resource (pools only). */
   resource: R;
   #site: Site | LazySite | undefined;

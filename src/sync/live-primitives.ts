@@ -58,7 +58,14 @@ export function describePrimitive(p: Primitive, now = performance.now()): LockSn
   };
 }
 
-/** The `locks` section: every live primitive with its holders and waiters. */
+/**
+ * The `locks` section of `snapshot()`: every live primitive with its holders and waiters.
+ *
+ * @example
+ * ```ts
+ * for (const l of lockSnapshot()) if (l.waiters.length) console.log(l.name, l.holders.map((h) => h.taskName));
+ * ```
+ */
 export function lockSnapshot(): LockSnapshot[] {
   const now = performance.now();
   return livePrimitives().map((p) => describePrimitive(p, now));

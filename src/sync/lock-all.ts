@@ -15,7 +15,14 @@ import { Semaphore } from "./semaphore.js";
 /** What lockAll takes: mutexes, semaphores (one permit) and RWLocks (for write). */
 export type Lockable = Mutex | Semaphore | RWLock;
 
-/** The leases of a lockAll, released together (in reverse order). */
+/**
+ * The leases of a lockAll without a callback, released together (last taken first).
+ *
+ * @example
+ * ```ts
+ * using held = await lockAll([a, b]);   // or: const held = …; try { … } finally { held.release(); }
+ * ```
+ */
 export class LockSet implements Disposable {
   /** The leases, in the order they were taken. */
   readonly leases: readonly Lease[];

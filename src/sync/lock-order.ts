@@ -11,20 +11,21 @@
 import { getConfig } from "../core/config.js";
 import { createDiagnosis, report } from "../core/diagnosis.js";
 import { DeadlockError } from "../core/errors.js";
-import { captureSite } from "../core/site.js";
+import { LazySite } from "../core/site.js";
 import type { Site } from "../core/site.js";
 import type { TaskRecord } from "../core/task.js";
 import { Lease } from "./lease.js";
 import type { Primitive } from "./primitive.js";
 import { taskLabel } from "./names.js";
+import { inOwnFlow } from "./wait-graph.js";
 
 interface OrderEdge {
   readonly heldKind: string;
   readonly acquiredKind: string;
   /** Where the held lock was acquired (when known). */
   readonly heldSite: Site | undefined;
-  /** Where the second lock was taken while the first was held. */
-  readonly acquireSite: Site | undefined;
+  /** Where the second lock was taken while the first was held (raw frames; resolved when reported). */
+  readonly acquireAt: LazySite;
   readonly task: string;
 }
 
@@ -42,6 +43,7 @@ export function resetLockOrder(): void {
 export function checkLockOrder(p: Primitive, task: TaskRecord, above: Function): void {
   const policy = getConfig().lockOrder;
   if (policy === "off") return;
+  let ownFlow: boolean | undefined;
   for (let t: TaskRecord | undefined = task; t !== undefined; t = t.kind === "scope" ? t.parent : undefined) {
     const held = t.held;
     if (held === undefined) continue;
@@ -54,7 +56,9 @@ export function checkLockOrder(p: Primitive, task: TaskRecord, above: Function):
       let from = order.get(a);
       if (from === undefined) order.set(a, (from = new Map()));
       if (from.has(b)) continue;
-      const edge: OrderEdge = { heldKind: e.target.kind, acquiredKind: p.kind, heldSite: e.site, acquireSite: captureSite(above), task: taskLabel(task) };
+      // a callback scheduled inside the section is not nested in it (checked only for a new order)
+      if ((ownFlow ??= inOwnFlow(task)) === false) return;
+      const edge: OrderEdge = { heldKind: e.target.kind, acquiredKind: p.kind, heldSite: e.site, acquireAt: new LazySite(above), task: taskLabel(task) };
       from.set(b, edge);
       const earlier = order.get(b)?.get(a);
       if (earlier === undefined) continue;
@@ -68,7 +72,9 @@ export function checkLockOrder(p: Primitive, task: TaskRecord, above: Function):
   }
 }
 
-function inversionDiagnosis(a: string, b: string, now: OrderEdge, earlier: OrderEdge) {
+function inversionDiagnosis(a: string, b: string, nowEdge: OrderEdge, earlierEdge: OrderEdge) {
+  const now = { ...nowEdge, acquireSite: nowEdge.acquireAt.site };
+  const earlier = { ...earlierEdge, acquireSite: earlierEdge.acquireAt.site };
   const A = `${now.heldKind} "${a}"`;
   const B = `${now.acquiredKind} "${b}"`;
   return createDiagnosis({

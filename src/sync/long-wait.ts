@@ -10,7 +10,7 @@ import { getConfig } from "../core/config.js";
 import { createDiagnosis, report } from "../core/diagnosis.js";
 import type { Subject } from "../core/diagnosis.js";
 import type { Primitive, Waiter } from "./primitive.js";
-import { taskLabel } from "./names.js";
+import { holderWaiting, taskLabel } from "./names.js";
 
 const watched = new Set<Primitive>();
 let timer: NodeJS.Timeout | undefined;
@@ -74,7 +74,7 @@ function longWait(w: Waiter, now: number) {
       name: taskLabel(h.task),
       role: `holds ${p.kind} "${p.name}", acquired here`,
       site: h.site,
-      detail: `since ${Math.round(now - h.since)} ms ago${onto ? `; now waiting on ${onto.target.kind} "${onto.target.name}"` : ""}`,
+      detail: `since ${Math.round(now - h.since)} ms ago${holderWaiting(h.task)}`,
     });
     return `"${taskLabel(h.task)}" (for ${Math.round(now - h.since)} ms${onto ? `, itself waiting on ${onto.target.kind} "${onto.target.name}"` : ""})`;
   });

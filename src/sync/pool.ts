@@ -94,6 +94,17 @@ export class Pool<R> extends Primitive {
     return this.#fill((got instanceof Lease ? got : await got) as Lease<R>);
   }
 
+  /**
+   * A lease when a permit is free, nobody waits and an idle resource is ready (an owned pool),
+   * else undefined. Never waits and never creates.
+   */
+  tryAcquire(): Lease<R> | undefined {
+    if (this.#source.guarded || this.#idle.length === 0) return undefined;
+    const lease = this._try(1, undefined, this.tryAcquire) as Lease<R> | undefined;
+    if (lease !== undefined) lease.resource = this.#idle.pop()!;
+    return lease;
+  }
+
   /** Runs `fn` with a resource, in a scope of its own; gives the resource back when it settles. */
   async use<T>(fn: (resource: R) => T | PromiseLike<T>, options?: AcquireOptions): Promise<T> {
     validateFunction(fn, "fn");

@@ -3,6 +3,7 @@
  * FIFO queue of waiters. A mutex is one permit, a semaphore N, an RWLock writer takes them all.
  * Detection (re-entrance, cycles, pool exhaustion) runs only when an acquire actually blocks.
  */
+import { executionAsyncResource } from "node:async_hooks";
 import { performance } from "node:perf_hooks";
 import { channels } from "../core/channels.js";
 import { isDebug } from "../core/config.js";
@@ -13,12 +14,12 @@ import { LazySite, relativeFile } from "../core/site.js";
 import { currentTask, TaskRecord } from "../core/task.js";
 import type { HolderInfo, WaitInfo, WaitTarget } from "../core/task.js";
 import { validateObject, validateOptionalString, validateSignal, validateTimeoutMs } from "../core/validate.js";
-import { findDeadlock, holdsCertainly, indexWait, unindexWait } from "./wait-graph.js";
+import { findDeadlock, holdsCertainly, inOwnFlow, indexWait, unindexWait } from "./wait-graph.js";
 import { checkLockOrder } from "./lock-order.js";
 import { retractLongWait, watchWait } from "./long-wait.js";
 import { registerPrimitive } from "./live-primitives.js";
 import { Lease, ReleaseError } from "./lease.js";
-import { taskLabel } from "./names.js";
+import { holderWaiting, taskLabel } from "./names.js";
 
 /** Options of every `acquire`. */
 export interface AcquireOptions {
@@ -98,6 +99,7 @@ export class Waiter implements WaitInfo {
 }
 
 let nextPrimitiveId = 1;
+const noop = () => {};
 
 /**
  * The shared engine. Not constructed directly: use {@link Mutex}, {@link Semaphore},
@@ -116,10 +118,11 @@ export abstract class Primitive implements WaitTarget {
   _free: number;
   /** @internal The leases that hold permits now. */
   readonly _holds: Lease<unknown>[] = [];
+  /** @internal The wait-for graph search's visit stamp. */
+  _seen = 0;
   /** @internal FIFO. */
   readonly _queue: Waiter[] = [];
-  /** @internal */
-  readonly _captureSites: boolean;
+  readonly #captureOption: boolean | undefined;
   readonly #givenName: string | undefined;
   #name: string | undefined;
   #scopeName: string | undefined;
@@ -139,7 +142,7 @@ export abstract class Primitive implements WaitTarget {
     this._capacity = capacity;
     this._free = capacity;
     this.#givenName = options?.name;
-    this._captureSites = options?.captureSites ?? isDebug();
+    this.#captureOption = options?.captureSites;
     // a long-lived object: its construction site is its default name and lock class
     this.#site = new LazySite(above);
     registerPrimitive(this);
@@ -162,6 +165,11 @@ export abstract class Primitive implements WaitTarget {
   /** Who holds it now (WaitTarget). */
   holders(): readonly HolderInfo[] {
     return this._holds;
+  }
+
+  /** @internal Whether acquires record their site: the option, else debug mode (read each time, so configure() applies at once). */
+  get _captureSites(): boolean {
+    return this.#captureOption ?? isDebug();
   }
 
   /** How many acquires are queued. */
@@ -211,6 +219,7 @@ export abstract class Primitive implements WaitTarget {
     holderKind: HolderKind,
     given: TaskRecord | undefined,
     site: LazySite | undefined,
+    waitedSince = 0,
   ): Lease<unknown> {
     let holder: TaskRecord | undefined;
     let since: number;
@@ -222,10 +231,17 @@ export abstract class Primitive implements WaitTarget {
       since = performance.now();
     }
     const lease = new Lease<unknown>(this, holder, since, need, mode, holderKind !== HolderKind.Bare && holder !== undefined, site);
+    if (holderKind !== HolderKind.Bare) lease.startResource = executionAsyncResource();
     this._free -= need;
     this._holds.push(lease);
-    if (holder !== undefined) (holder.held ??= []).push(lease);
-    if (channels.lockAcquire.hasSubscribers) channels.lockAcquire.publish({ lock: this, task: holder, permits: need, mode });
+    if (holder !== undefined) {
+      // a fresh scope has no list yet: one literal instead of an empty array and a push
+      if (holder.held === undefined) holder.held = [lease];
+      else holder.held.push(lease);
+    }
+    if (channels.lockAcquire.hasSubscribers) {
+      channels.lockAcquire.publish({ lock: this, task: holder, permits: need, mode, waitedMs: waitedSince === 0 ? 0 : performance.now() - waitedSince });
+    }
     return lease;
   }
 
@@ -234,11 +250,14 @@ export abstract class Primitive implements WaitTarget {
     const holds = this._holds;
     const i = holds.indexOf(lease);
     if (i === -1) throw new ReleaseError(`release(): the lease does not hold ${this.kind} "${this.name}"`);
-    holds.splice(i, 1);
+    // remove without splice (which allocates the array of removed items): keep FIFO order of holders
+    if (i === holds.length - 1) holds.pop();
+    else holds.splice(i, 1);
     const held = lease.task?.held;
     if (held !== undefined) {
-      const j = held.indexOf(lease);
-      if (j !== -1) held.splice(j, 1);
+      const j = held.lastIndexOf(lease);
+      if (j === held.length - 1) held.pop();
+      else if (j !== -1) held.splice(j, 1);
     }
     this._free += lease.permits;
     if (channels.lockRelease.hasSubscribers) channels.lockRelease.publish({ lock: this, task: lease.task, permits: lease.permits, heldMs: performance.now() - lease.since });
@@ -246,9 +265,20 @@ export abstract class Primitive implements WaitTarget {
     if (this._onChange !== undefined) this._onChange();
   }
 
-  /** @internal Rejects every waiter (compat's cancel()). */
-  _cancelAll(error: unknown): void {
-    for (const w of this._queue.slice()) this.#giveUp(w, error, "cancel");
+  /** @internal Rejects every waiter (compat's cancel()); with `settle` false, drops them unsettled (p-limit's clearQueue). */
+  _cancelAll(error: unknown, settle = true): void {
+    for (const w of this._queue.slice()) {
+      if (!settle) w.reject = noop;
+      this.#giveUp(w, error, "cancel");
+    }
+  }
+
+  /** @internal Changes the total (compat: setValue, release without a lease, p-limit's concurrency). */
+  _resize(delta: number): void {
+    this._capacity += delta;
+    this._free += delta;
+    if (this._queue.length !== 0) this._dispatch();
+    if (this._onChange !== undefined) this._onChange();
   }
 
   /** Hands free permits to the waiters at the head of the queue, in order. */
@@ -259,7 +289,7 @@ export abstract class Primitive implements WaitTarget {
       if (w.need > this._free) break;
       q.shift();
       this.#endWait(w);
-      const lease = this._grant(w.task, w.need, w.mode, w.holderKind, w.given, w.lazySite);
+      const lease = this._grant(w.task, w.need, w.mode, w.holderKind, w.given, w.lazySite, w.since);
       w.resolve(lease);
     }
   }
@@ -288,8 +318,9 @@ export abstract class Primitive implements WaitTarget {
     priority: number,
   ): Promise<Lease<unknown>> {
     // a waiter that may close a cycle gets its site now: the report will want it
-    const involved = task !== undefined && holdsCertainly(task);
-    const site = this._captureSites || involved ? new LazySite(above) : undefined;
+    const involved = task !== undefined && holdsCertainly(task) && inOwnFlow(task);
+    // a few frames are enough: `above` is the public method, so the first frame is its caller
+    const site = this._captureSites || involved ? new LazySite(above, 6) : undefined;
     const w = new Waiter(this, task, need, mode, holderKind, given, site, priority);
     const promise = new Promise<Lease<unknown>>((resolve, reject) => {
       w.resolve = resolve as (lease: Lease<unknown>) => void;
@@ -370,7 +401,7 @@ export abstract class Primitive implements WaitTarget {
           name: taskLabel(h.task),
           role: "holder",
           site: h.site,
-          detail: `held for ${Math.round(now - h.since)} ms`,
+          detail: `held for ${Math.round(now - h.since)} ms${holderWaiting(h.task)}`,
         })),
       ],
       site: w.site,

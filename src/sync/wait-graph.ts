@@ -10,6 +10,7 @@
  * Code inside a scope reaches it through nested scopes only; a task spawned inside a scope is
  * its own unit (the scope may not await it), so it never counts as the scope.
  */
+import { executionAsyncResource } from "node:async_hooks";
 import { performance } from "node:perf_hooks";
 import { createDiagnosis, report } from "../core/diagnosis.js";
 import type { Step, Subject } from "../core/diagnosis.js";
@@ -37,6 +38,24 @@ export function holdsCertainly(record: TaskRecord): boolean {
   for (let t: TaskRecord | undefined = record; t !== undefined; t = t.kind === "scope" ? t.parent : undefined) {
     const held = t.held;
     if (held !== undefined) for (const e of held) if (certainLease(e)) return true;
+  }
+  return false;
+}
+
+let searchStamp = 0;
+
+/**
+ * True when an acquire made now belongs to the awaited flow of the scopes it runs in: it runs
+ * in a promise continuation, or synchronously in the callback where a scope of its chain
+ * started. An acquire from a timer, immediate, nextTick or I/O callback scheduled inside a
+ * scope carries the scope's identity without being awaited by it: not certain, never judged.
+ */
+export function inOwnFlow(record: TaskRecord): boolean {
+  const now = executionAsyncResource();
+  if (now instanceof Promise) return true;
+  for (let t: TaskRecord | undefined = record; t !== undefined; t = t.kind === "scope" ? t.parent : undefined) {
+    const held = t.held;
+    if (held !== undefined) for (const e of held) if (certainLease(e) && e.startResource === now) return true;
   }
   return false;
 }
@@ -84,7 +103,11 @@ export function findDeadlock(p: Primitive, w: Waiter): DeadlockError | undefined
   if (own > 0 && p._capacity - own < w.need) return fail("reentrant", reentrantDiagnosis(p, w, own));
 
   // 2. can any holder of p still make progress? Search the holders' waits for one that can.
-  const seen = new Set<Primitive>([p]);
+  // a search stamp on each primitive instead of a Set: this runs on every blocked acquire
+  const stamp = ++searchStamp;
+  // another wait in the knot that a timeout or signal will end: the deadlock breaks by itself
+  let breakable: Waiter | undefined;
+  p._seen = stamp;
   const stack: Primitive[] = [p];
   while (stack.length !== 0) {
     const q = stack.pop()!;
@@ -93,14 +116,19 @@ export function findDeadlock(p: Primitive, w: Waiter): DeadlockError | undefined
       const waits = blockedUnder.get(h.task);
       if (waits === undefined || waits.length === 0) return undefined; // a holder not blocked will release
       for (const x of waits) {
-        if (!seen.has(x.prim)) {
-          seen.add(x.prim);
+        if (x !== w && breakable === undefined && willEnd(x)) breakable = x;
+        if (x.prim._seen !== stamp) {
+          x.prim._seen = stamp;
           stack.push(x.prim);
         }
       }
     }
   }
-  // Nothing reachable can move: proven.
+  // Nothing reachable can move: proven, unless another waiter in it will give up.
+  if (breakable !== undefined) {
+    report(breakableDiagnosis(p, w, breakable));
+    return undefined;
+  }
   if (p._holds.every((h) => h.task !== undefined && inChain(me, h.task))) {
     return fail("reentrant", reentrantDiagnosis(p, w, own));
   }
@@ -108,6 +136,28 @@ export function findDeadlock(p: Primitive, w: Waiter): DeadlockError | undefined
     return fail("pool-exhaustion", exhaustionDiagnosis(p, w));
   }
   return fail("cycle", cycleDiagnosis(p, w));
+}
+
+/** True when the wait will end on its own: a timeout, a signal, or a withTimeout deadline around it. */
+function willEnd(x: Waiter): boolean {
+  return x.timer !== undefined || x.signal !== undefined || x.task?.deadline !== undefined;
+}
+
+function breakableDiagnosis(p: Primitive, w: Waiter, breaker: Waiter) {
+  const me = taskName(w.task);
+  const other = taskName(breaker.task);
+  return createDiagnosis({
+    rule: "deadlock-cycle",
+    certainty: "observed",
+    summary: `task "${me}" waits for ${label(p)} in a deadlock that only the time limit of "${other}" (waiting for ${label(breaker.prim)}) will break: until then nothing moves, then "${other}" fails`,
+    subjects: [
+      { kind: "task", name: me, role: `waits for ${label(p)} here`, site: w.site },
+      { kind: "task", name: other, role: `waits for ${label(breaker.prim)} with a time limit`, site: breaker.site },
+      ...holderSubjects(p),
+    ],
+    site: w.site,
+    fix: `take the locks in one order everywhere (lockAll), or release one before taking another; the time limit only turns the hang into a failure`,
+  });
 }
 
 function waitsOn(holder: TaskRecord, p: Primitive): boolean {
@@ -130,7 +180,7 @@ function holderSubjects(p: Primitive): Subject[] {
     name: taskName(h.task),
     role: `holds ${label(p)}${p._capacity > 1 && p.kind !== "rwlock" ? ` (${h.permits} permit${h.permits > 1 ? "s" : ""})` : h.mode ? ` (${h.mode})` : ""}, acquired here`,
     site: h.site,
-    detail: since(h.since),
+    detail: h.site === undefined ? `${since(h.since)}; acquire sites are recorded in debug mode or with captureSites` : since(h.since),
   }));
 }
 

@@ -6,8 +6,9 @@ import { RWLock } from "../../src/sync/rwlock.js";
 import { Pool } from "../../src/sync/pool.js";
 import { lockAll } from "../../src/sync/lock-all.js";
 import { resetLockOrder } from "../../src/sync/lock-order.js";
-import { DeadlockError } from "../../src/core/errors.js";
+import { DeadlockError, TimeoutError } from "../../src/core/errors.js";
 import { configure } from "../../src/core/config.js";
+import { addCollector } from "../../src/core/diagnosis.js";
 import { spawn } from "../../src/tasks/default-tracker.js";
 import { collecting, deferred } from "../tasks/helpers.js";
 
@@ -74,6 +75,35 @@ describe("deadlock detection", () => {
       assert.deepEqual(found, []);
     });
 
+    it("stays silent when a timer scheduled inside the section takes the lock while the section still holds it", async () => {
+      const m = new Mutex({ name: "flush" });
+      const fired = deferred();
+      const flushed = deferred<string>();
+      const { found } = await collecting(async () => {
+        await m.runExclusive(async () => {
+          setTimeout(() => {
+            void m.runExclusive(async () => flushed.resolve("flushed"));
+            fired.resolve();
+          }, 1);
+          await fired.promise; // the timer's acquire waits while this section still holds the lock
+        });
+        assert.equal(await flushed.promise, "flushed");
+      });
+      assert.deepEqual(found, []);
+    });
+
+    it("still rejects a nested acquire made synchronously inside a section started in a timer callback", async () => {
+      const m = new Mutex({ name: "in-timer" });
+      const result = deferred<unknown>();
+      await collecting(async () => {
+        setTimeout(() => {
+          m.runExclusive(() => m.runExclusive(() => 1)).then(result.resolve, result.resolve);
+        }, 1);
+        const err = await result.promise;
+        assert.ok(deadlock("reentrant")(err));
+      });
+    });
+
     it("stays silent when a spawned child task waits for what its parent scope holds", async () => {
       const m = new Mutex({ name: "parent-held" });
       const { found } = await collecting(async () => {
@@ -109,6 +139,25 @@ describe("deadlock detection", () => {
       });
       assert.ok(found.some((d) => d.rule === "deadlock-cycle"));
       assert.ok(found.some((d) => d.rule === "lock-order-inversion"));
+    });
+
+    it("does not reject when another waiter in the cycle has a time limit: reports it as observed, and the limit breaks it", async () => {
+      const a = new Mutex({ name: "ta" });
+      const b = new Mutex({ name: "tb" });
+      const start = deferred();
+      const { found } = await collecting(async () => {
+        const r = await Promise.allSettled([
+          a.runExclusive(async () => { await start.promise; return b.runExclusive(() => "one", { timeout: 20 }); }),
+          b.runExclusive(async () => { await start.promise; await tick(); return a.runExclusive(() => "two"); }),
+          (async () => { await tick(); start.resolve(); })(),
+        ]);
+        assert.equal(r[0].status, "rejected");
+        assert.ok((r[0] as PromiseRejectedResult).reason instanceof TimeoutError, "the time limit broke it");
+        assert.deepEqual(r[1], { status: "fulfilled", value: "two" });
+      });
+      const cycles = found.filter((d) => d.rule === "deadlock-cycle");
+      assert.equal(cycles.length, 1);
+      assert.equal(cycles[0]!.certainty, "observed");
     });
 
     it("detects a three-lock cycle across a mutex, a semaphore and an rwlock", async () => {
@@ -216,6 +265,20 @@ describe("deadlock detection", () => {
       assert.equal(a.isLocked || b.isLocked, false);
     });
 
+    it("does not count a lock taken by a timer callback scheduled inside a section as nested in it", async () => {
+      const a = new Mutex({ name: "section" });
+      const b = new Mutex({ name: "timer-lock" });
+      const { found } = await collecting(async () => {
+        const done = deferred();
+        await a.runExclusive(async () => {
+          setTimeout(() => void b.runExclusive(async () => done.resolve()), 1);
+          await done.promise;
+        });
+        await b.runExclusive(() => a.runExclusive(() => {}));
+      });
+      assert.deepEqual(found, []);
+    });
+
     it("stays silent for a consistent order and for two locks of one class", async () => {
       const accounts = [new Mutex({ name: "account" }), new Mutex({ name: "account" })];
       const c = new Mutex({ name: "c" });
@@ -236,12 +299,15 @@ describe("deadlock detection", () => {
       const reported = deferred();
       configure({ longWaitMs: 10 });
       try {
-        const { found } = await collecting(async (found) => {
+        const { found } = await collecting(async () => {
           const held = spawn(() => m.runExclusive(() => gate.promise), { name: "slow-holder" });
           const waiter = spawn(() => m.runExclusive(async () => {}), { name: "patient" });
-          const check = setInterval(() => { if (found.length > 0) reported.resolve(); }, 2);
+          const stop = addCollector(() => reported.resolve());
+          // the watchdog's timer is unref'd (it never keeps a program alive): this test does
+          const keepAlive = setTimeout(() => reported.reject(new Error("no long-wait report")), 5_000);
           await reported.promise;
-          clearInterval(check);
+          clearTimeout(keepAlive);
+          stop();
           gate.resolve();
           await Promise.all([held, waiter]);
         });

@@ -123,6 +123,20 @@ describe("Mutex", () => {
       assert.equal(m.isLocked, false, "the timed-out waiter took nothing");
     });
 
+    it("a timeout says where a holder that is itself blocked waits now", async () => {
+      const m = new Mutex({ name: "outer-lock" });
+      const other = new Mutex({ name: "inner-lock", captureSites: true });
+      const gate = deferred();
+      const blocker = other.runExclusive(() => gate.promise);
+      const holder = spawn(() => m.runExclusive(() => other.runExclusive(async () => {})), { name: "stuck-holder" });
+      const err = await m.acquire({ timeout: 10 }).catch((e: unknown) => e);
+      assert.ok(err instanceof TimeoutError);
+      const h = err.diagnosis.subjects.find((s) => s.name === "stuck-holder");
+      assert.match(h?.detail ?? "", /now waiting on mutex "inner-lock" at test\/sync\/mutex\.test\.ts:\d+:\d+/);
+      gate.resolve();
+      await Promise.all([blocker, holder]);
+    });
+
     it("an aborted waiter leaves the queue and the next one gets the lock", async () => {
       const m = new Mutex({ name: "abort" });
       const first = await m.acquire();
@@ -171,6 +185,17 @@ describe("Mutex", () => {
 });
 
 describe("RWLock", () => {
+  it("rejects bad input like the other primitives", async () => {
+    const rw = new RWLock({ name: "bad" });
+    await assert.rejects(rw.read("x" as never), TypeError);
+    await assert.rejects(rw.acquireWrite({ timeout: 0 }), RangeError);
+    await assert.rejects(rw.acquireRead({ signal: AbortSignal.abort() }), AbortError);
+    const lease = await rw.acquireRead();
+    assert.throws(() => new Mutex().release(lease as never), ReleaseError);
+    rw.release(lease);
+    assert.throws(() => lease.release(), ReleaseError);
+  });
+
   it("lets readers share and a writer exclude, FIFO (a queued writer stops new readers)", async () => {
     const rw = new RWLock({ name: "rw" });
     const r1 = await rw.acquireRead();
