@@ -62,6 +62,8 @@ export interface LockEventMessage {
   readonly site?: Site | undefined;
   /** For a release: how long it was held, in ms. */
   readonly heldMs?: number | undefined;
+  /** For an acquire: how long it waited, in ms (0 when granted at once). */
+  readonly waitedMs?: number | undefined;
 }
 
 /** Why a waiter left the queue without the primitive. */

@@ -334,7 +334,8 @@ export abstract class Primitive implements WaitTarget {
     if (task !== undefined) task.waitingOn = w;
     if (involved) {
       indexWait(w);
-      const error = findDeadlock(this, w);
+      const limited = options?.timeout !== undefined || options?.signal !== undefined || task.deadline !== undefined;
+      const error = findDeadlock(this, w, limited);
       if (error !== undefined) {
         this._queue.splice(this._queue.indexOf(w), 1);
         this.#endWait(w);

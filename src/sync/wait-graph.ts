@@ -92,9 +92,10 @@ export function waitsUnder(record: TaskRecord): readonly Waiter[] {
 
 /**
  * Called when `w` has just blocked on `p` (and been indexed). Returns the error to reject it
- * with when it can never be granted, else undefined.
+ * with when it can never be granted, else undefined. `limited`: the acquire has a timeout, a
+ * signal or a deadline of its own.
  */
-export function findDeadlock(p: Primitive, w: Waiter): DeadlockError | undefined {
+export function findDeadlock(p: Primitive, w: Waiter, limited = false): DeadlockError | undefined {
   const me = w.task;
   if (me === undefined) return undefined;
   // 1. the waiter's own scopes hold so much of p that the rest can never satisfy it
@@ -124,8 +125,11 @@ export function findDeadlock(p: Primitive, w: Waiter): DeadlockError | undefined
       }
     }
   }
-  // Nothing reachable can move: proven, unless another waiter in it will give up.
-  if (breakable !== undefined) {
+  // Nothing reachable can move: proven. When another waiter in it will give up on its own
+  // (timed back-off as a deadlock-avoidance design), leave it to that limit — unless this
+  // acquire has a limit too: it was prepared to fail, so it fails now instead of later
+  // (the pool whose every acquire has connectionTimeoutMillis: found at once, not in 30 s).
+  if (breakable !== undefined && !limited) {
     report(breakableDiagnosis(p, w, breakable));
     return undefined;
   }

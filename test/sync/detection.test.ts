@@ -160,6 +160,23 @@ describe("deadlock detection", () => {
       assert.equal(cycles[0]!.certainty, "observed");
     });
 
+    it("rejects at once when the closing acquire has a time limit of its own, even if others do too", async () => {
+      const a = new Mutex({ name: "la" });
+      const b = new Mutex({ name: "lb" });
+      const start = deferred();
+      const { found } = await collecting(async () => {
+        const r = await Promise.allSettled([
+          a.runExclusive(async () => { await start.promise; return b.runExclusive(() => "one", { timeout: 60_000 }); }),
+          b.runExclusive(async () => { await start.promise; await tick(); return a.runExclusive(() => "two", { timeout: 60_000 }); }),
+          (async () => { await tick(); start.resolve(); })(),
+        ]);
+        assert.deepEqual(r[0], { status: "fulfilled", value: "one" });
+        assert.ok(deadlock("cycle")((r[1] as PromiseRejectedResult).reason), "rejected at once, not after 60 s");
+      });
+      const cycles = found.filter((d) => d.rule === "deadlock-cycle");
+      assert.deepEqual(cycles.map((d) => d.certainty), ["proven"]);
+    });
+
     it("detects a three-lock cycle across a mutex, a semaphore and an rwlock", async () => {
       const m = new Mutex({ name: "m" });
       const s = new Semaphore(1, { name: "s" });
