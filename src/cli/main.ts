@@ -3,6 +3,7 @@
  */
 import { Command, CommanderError } from "commander";
 import { registerDemo } from "./demo.js";
+import { registerCheck } from "./check.js";
 
 /** Runs the CLI with `argv` (without node and the script); resolves to the exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
@@ -15,6 +16,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     code = c;
   };
   registerDemo(program, setCode);
+  registerCheck(program, setCode);
   try {
     await program.parseAsync([...argv], { from: "user" });
   } catch (err) {

@@ -8,6 +8,8 @@ import type { Rule } from "../rule.js";
 import { callText, unwrap } from "../ts-util.js";
 
 const CLOSERS = ["close", "end", "destroy", "release"];
+/** Calls that also close what they are called on (a tracker's shutdown, a client's disconnect). */
+const CLOSING_CALLS = [...CLOSERS, "shutdown", "dispose", "disconnect", "terminate", "quit", "closeAll", "releaseLock"];
 /** Types that have such a method but hold no OS resource or are managed elsewhere. */
 const NOT_RESOURCES = new Set([
   "Timeout", "Immediate", "Hash", "Hmac", "Cipher", "Cipheriv", "Decipher", "Decipheriv", "Sign", "Verify",
@@ -53,7 +55,7 @@ function classifyUse(id: ts.Identifier, methods: readonly string[]): Use {
   if (ts.isPropertyAccessExpression(p) && p.expression === n) {
     const m = p.name.text;
     if (ts.isCallExpression(p.parent) && p.parent.expression === p) {
-      if (methods.includes(m) || CLOSERS.includes(m)) return "close";
+      if (methods.includes(m) || CLOSING_CALLS.includes(m)) return "close";
       if (m === "pipe" || m === "pipeTo" || m === "pipeThrough") return "escape";
     }
     return "use";
@@ -154,7 +156,7 @@ export const unclosedResource: Rule = {
         // handed on, or touched from a closure that may close it later: not this function's to close
         if (uses.some((u) => u.use === "escape" || ts.findAncestor(u.r, ts.isFunctionLike) !== fn)) continue;
         const closes = uses.filter((u) => u.use === "close").map((u) => u.r);
-        const what = `\`${id.text}\` (${callText(init)})`;
+        const what = `\`${id.text}\` (from \`${callText(init)}\`)`;
         const fix = `declare it with \`await using ${id.text} = …\` (or \`using\`) so it is closed on every path, or close it in a \`finally\``;
         if (closes.length === 0) {
           ctx.report({
