@@ -6,6 +6,7 @@
 import { Option } from "commander";
 import type { Command } from "commander";
 import { readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { ConfigError, loadConfig } from "../check/config.js";
 import type { CheckConfig } from "../check/config.js";
 import { check, severityOf } from "../check/runner.js";
@@ -26,12 +27,19 @@ interface CheckCliOptions {
   color?: boolean;
 }
 
+/** asyncdoctor's version, from the package.json above the running script (works for the ESM and CJS builds alike). */
 function version(): string {
-  try {
-    const pkg = JSON.parse(readFileSync(new URL("../../../../package.json", import.meta.url), "utf8")) as { version?: string };
-    return pkg.version ?? "0.0.0";
-  } catch {
-    return "0.0.0";
+  let dir = dirname(process.argv[1] ?? process.cwd());
+  for (;;) {
+    try {
+      const pkg = JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as { name?: string; version?: string };
+      if (pkg.name === "asyncdoctor") return pkg.version ?? "0.0.0";
+    } catch {
+      // no package.json here
+    }
+    const up = dirname(dir);
+    if (up === dir) return "0.0.0";
+    dir = up;
   }
 }
 
