@@ -130,10 +130,11 @@ export function unreadPromiseLocals(
           if (!ts.isIdentifier(d.name) || !d.initializer) continue;
           const init = unwrap(d.initializer);
           if (!ts.isCallExpression(init) && !ts.isNewExpression(init)) continue;
+          // the syntactic question first: most locals are read, and then no type is needed
+          if (isReferenced(scopeOf(n), d.name.text, d.name)) continue;
           const type = checker.getTypeAtLocation(d.name);
           if (!((isThenable(checker, type) && !isKept(checker, type, kept)) || isPromiseArray(checker, type))) continue;
-          const scope = scopeOf(n);
-          if (!isReferenced(scope, d.name.text, d.name)) out.push({ decl: d as ts.VariableDeclaration & { name: ts.Identifier; initializer: ts.Expression } });
+          out.push({ decl: d as ts.VariableDeclaration & { name: ts.Identifier; initializer: ts.Expression } });
         }
       }
     }

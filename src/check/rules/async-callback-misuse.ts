@@ -12,6 +12,35 @@ const PREDICATES = new Set(["filter", "some", "every", "find", "findIndex", "fin
 const LISTENERS = new Set(["on", "once", "addListener", "prependListener", "prependOnceListener", "addEventListener"]);
 const TIMERS = new Set(["setTimeout", "setInterval", "setImmediate", "queueMicrotask", "nextTick"]);
 
+/**
+ * A cheap first look, so the type checker is asked only about likely candidates: async function
+ * literals, arrows whose result is a call, and references to functions or methods.
+ */
+function mayReturnPromise(checker: ts.TypeChecker, fn: ts.Expression): boolean {
+  if (ts.isArrowFunction(fn) || ts.isFunctionExpression(fn)) {
+    if (isAsyncFunction(fn)) return true;
+    if (ts.isBlock(fn.body)) {
+      // a block body: only when a return statement hands back a call's result
+      let found = false;
+      const look = (n: ts.Node): void => {
+        if (found || ts.isFunctionLike(n)) return;
+        if (ts.isReturnStatement(n) && n.expression && (ts.isCallExpression(unwrap(n.expression)) || ts.isNewExpression(unwrap(n.expression)))) found = true;
+        ts.forEachChild(n, look);
+      };
+      fn.body.statements.forEach(look);
+      return found;
+    }
+    const body = unwrap(fn.body);
+    return ts.isCallExpression(body) || ts.isNewExpression(body);
+  }
+  if (ts.isIdentifier(fn) || ts.isPropertyAccessExpression(fn)) {
+    let sym = checker.getSymbolAtLocation(ts.isPropertyAccessExpression(fn) ? fn.name : fn);
+    if (sym && sym.flags & ts.SymbolFlags.Alias) sym = checker.getAliasedSymbol(sym);
+    return sym !== undefined && (sym.flags & (ts.SymbolFlags.Function | ts.SymbolFlags.Method)) !== 0;
+  }
+  return false;
+}
+
 /** True when `fn` (a function expression or a reference) returns a promise. */
 function returnsPromise(checker: ts.TypeChecker, fn: ts.Expression): boolean {
   if ((ts.isArrowFunction(fn) || ts.isFunctionExpression(fn)) && isAsyncFunction(fn)) return true;
@@ -75,7 +104,7 @@ export const asyncCallbackMisuse: Rule = {
         const isExecutor = ts.isNewExpression(n) && name === "Promise";
         n.arguments.forEach((arg, i) => {
           const fn = unwrap(arg);
-          if (!ts.isArrowFunction(fn) && !ts.isFunctionExpression(fn) && !ts.isIdentifier(fn) && !ts.isPropertyAccessExpression(fn)) return;
+          if (!mayReturnPromise(checker, fn)) return;
           if (!returnsPromise(checker, fn)) return;
           const callee = ts.isCallExpression(n) ? unwrap(n.expression) : undefined;
           const onArray =

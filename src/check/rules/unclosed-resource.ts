@@ -141,17 +141,21 @@ export const unclosedResource: Rule = {
         let init = unwrap(d.initializer);
         if (ts.isAwaitExpression(init)) init = unwrap(init.expression);
         if (!ts.isCallExpression(init) && !ts.isNewExpression(init)) continue;
-        const methods = closers(checker, checker.getTypeAtLocation(d.name), ignore);
-        if (!methods) continue;
-        const sym = checker.getSymbolAtLocation(d.name);
-        if (!sym) continue;
-        const refs: ts.Identifier[] = [];
-        const collect = (x: ts.Node): void => {
-          if (ts.isIdentifier(x) && x !== id && x.text === id.text && checker.getSymbolAtLocation(x) === sym) refs.push(x);
-          else if (ts.isShorthandPropertyAssignment(x) && x.name.text === id.text) refs.push(x.name);
-          ts.forEachChild(x, collect);
+        // syntax first: a local that is handed on (returned, passed, stored) needs no type query
+        const named: ts.Identifier[] = [];
+        const collectNamed = (x: ts.Node): void => {
+          if (ts.isIdentifier(x) && x !== id && x.text === id.text) named.push(x);
+          ts.forEachChild(x, collectNamed);
         };
-        collect(fn);
+        collectNamed(fn);
+        const propName = (r: ts.Identifier) => (ts.isPropertyAccessExpression(r.parent) && r.parent.name === r) || (ts.isPropertyAssignment(r.parent) && r.parent.name === r);
+        const escapes = (r: ts.Identifier) => ts.isShorthandPropertyAssignment(r.parent) || classifyUse(r, CLOSERS) === "escape" || ts.findAncestor(r, ts.isFunctionLike) !== fn;
+        if (named.some((r) => !propName(r) && escapes(r))) continue;
+        const methods = closers(checker, checker.getTypeAtLocation(id), ignore);
+        if (!methods) continue;
+        const sym = checker.getSymbolAtLocation(id);
+        if (!sym) continue;
+        const refs = named.filter((x) => !propName(x) && (ts.isShorthandPropertyAssignment(x.parent) || checker.getSymbolAtLocation(x) === sym));
         const uses = refs.map((r) => ({ r, use: ts.isShorthandPropertyAssignment(r.parent) ? ("escape" as Use) : classifyUse(r, methods) }));
         // handed on, or touched from a closure that may close it later: not this function's to close
         if (uses.some((u) => u.use === "escape" || ts.findAncestor(u.r, ts.isFunctionLike) !== fn)) continue;
