@@ -5,7 +5,21 @@
 import ts from "typescript";
 import type { Rule } from "../rule.js";
 import { aggregateCall, chainRoot, droppedPromises, keptTypes, unreadPromiseLocals } from "../promise-use.js";
-import { isPromiseArray, shortText } from "../ts-util.js";
+import { calleeSymbol, isPromiseArray, shortText, unwrap } from "../ts-util.js";
+
+/** node:test's suite and test functions: their promise never rejects (the runner reports failures), so not awaiting it loses nothing. */
+const NODE_TEST_CALLS = new Set(["describe", "it", "test", "suite"]);
+
+function isNodeTestCall(checker: ts.TypeChecker, e: ts.Expression): boolean {
+  const u = unwrap(e);
+  if (!ts.isCallExpression(u)) return false;
+  const callee = unwrap(u.expression);
+  // it.only(…), describe.skip(…) as well as it(…); but not a subtest `t.test(…)`, which must be awaited
+  const head = ts.isPropertyAccessExpression(callee) && ts.isIdentifier(callee.expression) ? callee.expression : callee;
+  if (!ts.isIdentifier(head) || !NODE_TEST_CALLS.has(head.text)) return false;
+  const sym = calleeSymbol(checker, u);
+  return (sym?.declarations ?? []).some((d) => /\/@types\/node\/test\.d\.ts$/.test(d.getSourceFile().fileName));
+}
 
 export const floatingPromise: Rule = {
   meta: {
@@ -23,6 +37,7 @@ export const floatingPromise: Rule = {
         for (const e of droppedPromises(checker, n.expression, kept)) {
           // a dropped Promise.all(…) is unawaited-aggregate's finding
           if (aggregateCall(program, checker, chainRoot(e))) continue;
+          if (isNodeTestCall(checker, e)) continue;
           const array = isPromiseArray(checker, checker.getTypeAtLocation(e));
           ctx.report({
             node: e,

@@ -24,7 +24,7 @@ function wellKnownSymbolName(name: string): boolean {
 }
 
 /** The closing methods `type` has, or undefined when it is not a resource. */
-function closers(checker: ts.TypeChecker, type: ts.Type, ignore: ReadonlySet<string>): string[] | undefined {
+function closers(checker: ts.TypeChecker, type: ts.Type, ignore: ReadonlySet<string>, disposableOnly: boolean): string[] | undefined {
   const t = checker.getNonNullableType(type);
   if (t.flags & (ts.TypeFlags.Any | ts.TypeFlags.Unknown)) return undefined;
   const sym = t.getSymbol() ?? t.aliasSymbol;
@@ -41,7 +41,9 @@ function closers(checker: ts.TypeChecker, type: ts.Type, ignore: ReadonlySet<str
   }
   // `end` alone is a writer's "no more data" (a hash, a response), not a close
   const closing = found.filter((m) => m !== "end" || found.includes("destroy"));
-  if (closing.length === 0 && !disposable) return undefined;
+  // a type that is only disposable (a task tracker, a scope) often holds nothing once its work
+  // is done: reported only when the configuration asks for it
+  if (closing.length === 0 && !(disposable && disposableOnly)) return undefined;
   return closing.length > 0 ? closing : ["[Symbol.asyncDispose]"];
 }
 
@@ -151,7 +153,7 @@ export const unclosedResource: Rule = {
         const propName = (r: ts.Identifier) => (ts.isPropertyAccessExpression(r.parent) && r.parent.name === r) || (ts.isPropertyAssignment(r.parent) && r.parent.name === r);
         const escapes = (r: ts.Identifier) => ts.isShorthandPropertyAssignment(r.parent) || classifyUse(r, CLOSERS) === "escape" || ts.findAncestor(r, ts.isFunctionLike) !== fn;
         if (named.some((r) => !propName(r) && escapes(r))) continue;
-        const methods = closers(checker, checker.getTypeAtLocation(id), ignore);
+        const methods = closers(checker, checker.getTypeAtLocation(id), ignore, ctx.options.disposableOnly === true);
         if (!methods) continue;
         const sym = checker.getSymbolAtLocation(id);
         if (!sym) continue;

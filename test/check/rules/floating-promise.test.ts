@@ -3,6 +3,13 @@ import { ruleTester } from "../rule-tester.js";
 
 const save = `async function save(x: string): Promise<void> { await null; void x; }\n`;
 
+const nodeTest = `declare module "node:test" {
+  interface TestContext { test(name: string, fn: () => void): Promise<void>; }
+  function it(name: string, fn: (t: TestContext) => void): Promise<void>;
+  namespace it { function skip(name: string, fn: () => void): Promise<void>; }
+  function describe(name: string, fn: () => void): Promise<void>;
+}`;
+
 ruleTester(floatingPromise, {
   valid: [
     { name: "awaited", code: save + `async function f() { await save("a"); }` },
@@ -27,8 +34,19 @@ ruleTester(floatingPromise, {
         "node_modules/asyncdoctor/index.d.ts": `export declare class Task<T> implements PromiseLike<T> { then<A = T, B = never>(a?: ((v: T) => A | PromiseLike<A>) | null, b?: ((e: unknown) => B | PromiseLike<B>) | null): PromiseLike<A | B>; }\nexport declare class TaskTracker { spawn<T>(fn: () => Promise<T>): Task<T>; }`,
       },
     },
+    {
+      name: "node:test describe/it (their promise never rejects)",
+      code: `import { describe, it } from "node:test";\ndescribe("s", () => { it("t", () => {}); it.skip("u", () => {}); });`,
+      files: { "typings/@types/node/test.d.ts": nodeTest },
+    },
   ],
   invalid: [
+    {
+      name: "a node:test subtest not awaited",
+      code: `import { it } from "node:test";\nit("t", (t) => {\n  t.test("sub", () => {});\n});`,
+      files: { "typings/@types/node/test.d.ts": nodeTest },
+      findings: [{ line: 3 }],
+    },
     { name: "bare call", code: save + `function f() {\n  save("a");\n}`, findings: [{ line: 3, summary: /save\("a"\).*nothing awaits/, fix: /await/ }] },
     { name: "in a loop (seed: create_task without a reference)", code: save + `async function f(xs: string[]) {\n  for (const x of xs) save(x);\n}`, findings: [{ line: 3 }] },
     { name: "then without a rejection handler", code: save + `function f() {\n  save("a").then(() => {});\n}`, findings: [{ line: 3 }] },

@@ -5,9 +5,10 @@ const fsx = `interface FileHandle { read(): Promise<string>; close(): Promise<vo
 declare function open(p: string): Promise<FileHandle>;
 interface Client { query(q: string): Promise<number>; release(): void; }
 declare const pool: { connect(): Promise<Client> };
+declare class Scope { run(): void; [Symbol.asyncDispose](): Promise<void>; }
 declare class Hasher { update(s: string): this; digest(): string; end(): void; }
 `;
-const L = 6; // the first line after the stubs
+const L = 7; // the first line after the stubs
 
 ruleTester(unclosedResource, {
   valid: [
@@ -20,12 +21,14 @@ ruleTester(unclosedResource, {
     { name: "closed by a callback later", code: fsx + `declare function onExit(cb: () => void): void;\nasync function f() { const fh = await open("a"); onExit(() => { void fh.close(); }); }` },
     { name: "a writer with only end() is not a resource", code: fsx + `function f() { const h = new Hasher(); h.update("x"); return h.digest(); }` },
     { name: "a parameter is not opened here", code: fsx + `async function f(fh: FileHandle) { await fh.read(); }` },
+    { name: "a type that is only disposable is not a resource by default", code: fsx + `function f() { const s = new Scope(); s.run(); }` },
     { name: "module-level handle lives as long as the module", code: fsx + `const ready = open("a");\nexport { ready };` },
   ],
   invalid: [
     { name: "never closed (seed pitfall 3)", code: fsx + `async function f() {\n  const fh = await open("a");\n  return fh.read();\n}`, findings: [{ line: L + 1, summary: /`fh`.*never closed/, fix: /await using fh/ }] },
-    { name: "an await that can throw skips the close", code: fsx + `async function f() {\n  const c = await pool.connect();\n  await c.query("select 1");\n  c.release();\n}`, findings: [{ line: L + 1, summary: /await that can throw at line 8/ }] },
+    { name: "an await that can throw skips the close", code: fsx + `async function f() {\n  const c = await pool.connect();\n  await c.query("select 1");\n  c.release();\n}`, findings: [{ line: L + 1, summary: /await that can throw at line 9/ }] },
     { name: "closed on one branch only", code: fsx + `async function f(ok: boolean) {\n  const fh = await open("a");\n  if (ok) await fh.close();\n}`, findings: [{ line: L + 1, summary: /not closed on every path/ }] },
     { name: "early return before the close", code: fsx + `async function f(ok: boolean) {\n  const fh = await open("a");\n  if (!ok) return;\n  fh.close();\n}`, findings: [{ line: L + 1, summary: /early exit/ }] },
+    { name: "a disposable-only type when asked to", code: fsx + `function f() {\n  const s = new Scope();\n  s.run();\n}`, options: { disposableOnly: true }, findings: [{ line: L + 1, summary: /never closed/ }] },
   ],
 });
