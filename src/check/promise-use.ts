@@ -80,9 +80,53 @@ export function droppedPromises(checker: ts.TypeChecker, expr: ts.Expression, ke
       }
     }
   }
+  if (ts.isCallExpression(e)) {
+    const quick = fromCalleeSignatures(checker, e, kept);
+    if (quick !== undefined) return quick ? [e] : [];
+  }
   const type = checker.getTypeAtLocation(e);
   if ((isThenable(checker, type) && !isKept(checker, type, kept)) || isPromiseArray(checker, type)) return [e];
   return [];
+}
+
+const GENERIC = ts.TypeFlags.TypeParameter | ts.TypeFlags.Conditional | ts.TypeFlags.IndexedAccess | ts.TypeFlags.Index | ts.TypeFlags.Substitution;
+
+function dropsPromise(checker: ts.TypeChecker, t: ts.Type, kept: readonly KeptType[]): boolean {
+  return (isThenable(checker, t) && !isKept(checker, t, kept)) || isPromiseArray(checker, t);
+}
+
+/** True when the call returns a promise (or an array of them); asks the checker as little as it can. */
+export function callReturnsPromise(checker: ts.TypeChecker, call: ts.CallExpression | ts.NewExpression): boolean {
+  if (ts.isCallExpression(call)) {
+    const quick = fromCalleeSignatures(checker, call, []);
+    if (quick !== undefined) return quick;
+  }
+  return dropsPromise(checker, checker.getTypeAtLocation(call), []);
+}
+
+/**
+ * Whether a call returns a promise, read from the callee's declared signatures when they all
+ * agree, which spares resolving the call (overloads, inference over its arguments): the bulk of
+ * the checker's work on a large program. Undefined when only resolving the call can tell
+ * (signatures that disagree, or a return type that is a type parameter).
+ */
+function fromCalleeSignatures(checker: ts.TypeChecker, call: ts.CallExpression, kept: readonly KeptType[]): boolean | undefined {
+  const calleeType = checker.getTypeAtLocation(call.expression);
+  if (calleeType.flags & (ts.TypeFlags.Any | ts.TypeFlags.Unknown)) return false;
+  const sigs = calleeType.getCallSignatures();
+  if (sigs.length === 0) return undefined;
+  let answer: boolean | undefined;
+  for (const sig of sigs) {
+    const ret = checker.getReturnTypeOfSignature(sig);
+    const parts = ret.isUnion() ? ret.types : [ret];
+    // `T` or `U[]`: whether it is a promise (or an array of them) depends on the call
+    const generic = (t: ts.Type) => (t.flags & GENERIC) !== 0;
+    if (parts.some((p) => generic(p) || ((checker.isArrayType(p) || checker.isTupleType(p)) && checker.getTypeArguments(p as ts.TypeReference).some(generic)))) return undefined;
+    const drops = dropsPromise(checker, ret, kept);
+    if (answer === undefined) answer = drops;
+    else if (answer !== drops) return undefined;
+  }
+  return answer;
 }
 
 /** True when the identifier named `name` is read anywhere under `scope` other than at `decl`. */

@@ -72,7 +72,10 @@ export function registerCheck(program: Command, setCode: (code: number) => void)
     .argument("[paths...]", "files and directories to check (default: the tsconfig's files)")
     .option("-p, --project <tsconfig>", "the tsconfig.json to load (default: the nearest one)")
     .addOption(new Option("-f, --format <format>", "output format").choices(["text", "json", "sarif"]).default("text"))
-    .option("-r, --rule <ids...>", "run only these rules")
+    .option("-r, --rule <id>", "run only this rule (repeat, or separate ids with commas)", (value: string, previous: string[] | undefined) => [
+      ...(previous ?? []),
+      ...value.split(",").map((v) => v.trim()).filter((v) => v.length > 0),
+    ])
     .option("--list-rules", "list the rules and exit")
     .option("-c, --config <file>", "configuration file (default: asyncdoctor.config.json or package.json#asyncdoctor, found upwards)")
     .addOption(new Option("--fail-on <severity>", "exit 1 on findings at or above this severity (overrides the config)").choices(["error", "warning"]))

@@ -40,9 +40,13 @@ describe("asyncdoctor check (CLI)", () => {
     assert.deepEqual(sarif.runs[0]!.results.map((r) => r.ruleId), ["floating-promise"]);
   });
 
-  it("runs only the rules asked for", () => {
-    const r = cli(dir, "check", "--rule", "missing-timeout");
-    assert.equal(r.code, 0, r.stdout);
+  it("runs only the rules asked for, with paths after the option", () => {
+    const r = cli(dir, "check", "--rule", "missing-timeout", "src");
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    const both = cli(dir, "check", "--rule", "missing-timeout,floating-promise", "src/bad.ts");
+    assert.equal(both.code, 1, both.stdout + both.stderr);
+    const repeated = cli(dir, "check", "-r", "missing-timeout", "-r", "floating-promise", "src/bad.ts");
+    assert.equal(repeated.code, 1, repeated.stdout + repeated.stderr);
   });
 
   it("lists the rules", () => {

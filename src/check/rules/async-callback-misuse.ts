@@ -6,6 +6,7 @@
 import ts from "typescript";
 import type { Rule } from "../rule.js";
 import { calleeName, isAsyncFunction, isThenable, unwrap } from "../ts-util.js";
+import { callReturnsPromise } from "../promise-use.js";
 
 const ITERATION = new Set(["forEach"]);
 const PREDICATES = new Set(["filter", "some", "every", "find", "findIndex", "findLast", "findLastIndex"]);
@@ -45,9 +46,24 @@ function mayReturnPromise(checker: ts.TypeChecker, fn: ts.Expression): boolean {
 function returnsPromise(checker: ts.TypeChecker, fn: ts.Expression): boolean {
   if ((ts.isArrowFunction(fn) || ts.isFunctionExpression(fn)) && isAsyncFunction(fn)) return true;
   if (ts.isArrowFunction(fn) || ts.isFunctionExpression(fn)) {
-    const sig = checker.getSignatureFromDeclaration(fn);
-    if (!sig) return false;
-    if (!isThenable(checker, checker.getReturnTypeOfSignature(sig))) return false;
+    // a non-async literal returns a promise only through a returned call: ask about those calls
+    // (cheaper than inferring the literal's whole return type)
+    const returned: (ts.CallExpression | ts.NewExpression)[] = [];
+    if (ts.isBlock(fn.body)) {
+      const look = (n: ts.Node): void => {
+        if (ts.isFunctionLike(n)) return;
+        if (ts.isReturnStatement(n) && n.expression) {
+          const r = unwrap(n.expression);
+          if (ts.isCallExpression(r) || ts.isNewExpression(r)) returned.push(r);
+        }
+        ts.forEachChild(n, look);
+      };
+      fn.body.statements.forEach(look);
+    } else {
+      const r = unwrap(fn.body);
+      if (ts.isCallExpression(r) || ts.isNewExpression(r)) returned.push(r);
+    }
+    if (!returned.some((r) => callReturnsPromise(checker, r))) return false;
     // `() => p.catch(log)` hands back a promise that cannot reject: nothing is lost
     if (ts.isArrowFunction(fn) && !ts.isBlock(fn.body)) {
       const body = unwrap(fn.body);

@@ -39,9 +39,29 @@ function isFromNodeModule(symbol: ts.Symbol | undefined, modules: readonly strin
   });
 }
 
+/** The packages of `clients` that the program loads at all (no client code, no client calls to find). */
+const presentCache = new WeakMap<ts.Program, Map<string, boolean>>();
+function packagePresent(program: ts.Program, pkg: string): boolean {
+  let m = presentCache.get(program);
+  if (!m) presentCache.set(program, (m = new Map()));
+  let v = m.get(pkg);
+  if (v === undefined) {
+    v = program.getSourceFiles().some((f) => f.fileName.includes(`/node_modules/${pkg}/`) || f.fileName.includes(`/node_modules/@types/${pkg}/`));
+    m.set(pkg, v);
+  }
+  return v;
+}
+
+const NETWORK_NAMES = new Set(["fetch", "request", "stream", "get"]);
+
 function classify(program: ts.Program, checker: ts.TypeChecker, call: ts.CallExpression, clients: readonly ClientSpec[]): Target | undefined {
   const name = calleeName(call);
   if (!name) return undefined;
+  const callee0 = unwrap(call.expression);
+  // cheap filters first: resolving the callee's symbol means typing its receiver
+  const viaClient = ts.isPropertyAccessExpression(callee0) && clients.some((c) => c.methods.includes(name) && packagePresent(program, c.package));
+  const plain = NETWORK_NAMES.has(name) && (ts.isIdentifier(callee0) || (ts.isPropertyAccessExpression(callee0) && ts.isIdentifier(unwrap(callee0.expression))));
+  if (!viaClient && !plain) return undefined;
   const sym = calleeSymbol(checker, call);
   if (name === "fetch") {
     if (isPlatformSymbol(program, sym) || declaredIn(sym, "undici")) return { what: "fetch", optionArgs: [1], keys: ["signal"] };

@@ -17,7 +17,22 @@ const NOT_RESOURCES = new Set([
   "BrotliCompress", "BrotliDecompress", "AbortController", "ChildProcess", "ChildProcessWithoutNullStreams",
   "ChildProcessByStdio", "MessageChannel", "Promise", "Array", "Map", "Set", "WeakMap", "WeakSet",
   "ServerResponse", "IncomingMessage", "ClientRequest", "Interface",
+  "CipherGCM", "CipherCCM", "CipherOCB", "CipherChaCha20Poly1305", "DecipherGCM", "DecipherCCM", "DecipherOCB", "DecipherChaCha20Poly1305",
 ]);
+
+/**
+ * Calls that open something (as opposed to looking up something that already exists, like
+ * `getTopology(x)` or `selectServer()`): only what a function opens is its to close.
+ */
+const OPENERS = /^(open|connect|create|acquire|checkout|getConnection|getClient|spawn|listen|watch|launch|start|fork|dial|newSession)/i;
+
+function opens(init: ts.Expression, extra: readonly string[]): init is ts.CallExpression | ts.NewExpression {
+  if (ts.isNewExpression(init)) return true;
+  if (!ts.isCallExpression(init)) return false;
+  const callee = unwrap(init.expression);
+  const name = ts.isIdentifier(callee) ? callee.text : ts.isPropertyAccessExpression(callee) ? callee.name.text : undefined;
+  return name !== undefined && (OPENERS.test(name) || extra.includes(name));
+}
 
 function wellKnownSymbolName(name: string): boolean {
   return name === "__@asyncDispose" || name === "__@dispose" || name.startsWith("__@asyncDispose@") || name.startsWith("__@dispose@");
@@ -128,6 +143,8 @@ export const unclosedResource: Rule = {
     const { checker, sourceFile } = ctx;
     const ignoreOpt = ctx.options.ignoreTypes;
     const ignore = new Set(Array.isArray(ignoreOpt) ? ignoreOpt.filter((x): x is string => typeof x === "string") : []);
+    const openersOpt = ctx.options.openers;
+    const openers = Array.isArray(openersOpt) ? openersOpt.filter((x): x is string => typeof x === "string") : [];
     const visit = (n: ts.Node): void => {
       if (ts.isVariableStatement(n)) checkStatement(n);
       ts.forEachChild(n, visit);
@@ -142,7 +159,7 @@ export const unclosedResource: Rule = {
         if (!ts.isIdentifier(id) || !d.initializer) continue;
         let init = unwrap(d.initializer);
         if (ts.isAwaitExpression(init)) init = unwrap(init.expression);
-        if (!ts.isCallExpression(init) && !ts.isNewExpression(init)) continue;
+        if (!opens(init, openers)) continue;
         // syntax first: a local that is handed on (returned, passed, stored) needs no type query
         const named: ts.Identifier[] = [];
         const collectNamed = (x: ts.Node): void => {
@@ -158,6 +175,16 @@ export const unclosedResource: Rule = {
         const sym = checker.getSymbolAtLocation(id);
         if (!sym) continue;
         const refs = named.filter((x) => !propName(x) && (ts.isShorthandPropertyAssignment(x.parent) || checker.getSymbolAtLocation(x) === sym));
+        // `return await client.connect()` hands back the resource itself when the method returns it
+        const resourceType = checker.getTypeAtLocation(id);
+        const returnsItself = refs.some((r) => {
+          const ret = ts.findAncestor(r, (a) => ts.isReturnStatement(a) || ts.isFunctionLike(a));
+          if (!ret || !ts.isReturnStatement(ret) || !ret.expression) return false;
+          const t = checker.getTypeAtLocation(ret.expression);
+          const awaited = checker.getAwaitedType(t) ?? t;
+          return awaited === resourceType || t === resourceType;
+        });
+        if (returnsItself) continue;
         const uses = refs.map((r) => ({ r, use: ts.isShorthandPropertyAssignment(r.parent) ? ("escape" as Use) : classifyUse(r, methods) }));
         // handed on, or touched from a closure that may close it later: not this function's to close
         if (uses.some((u) => u.use === "escape" || ts.findAncestor(u.r, ts.isFunctionLike) !== fn)) continue;

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { ESLint, Linter } from "eslint";
@@ -57,6 +58,14 @@ describe("ESLint plugin", () => {
       { plugins: { asyncdoctor: plugin }, rules: { "asyncdoctor/missing-timeout": ["error", { wrappers: ["download"] }], "asyncdoctor/floating-promise": "error" } },
     ]).lintFiles(["src/jobs.ts"]);
     assert.deepEqual(result!.messages.map((m) => m.ruleId), ["asyncdoctor/floating-promise", "asyncdoctor/missing-timeout"]);
+  });
+
+  it("loads as asyncdoctor/eslint from the built package, through import and require()", () => {
+    const esm = execFileSync(process.execPath, ["--input-type=module", "-e", "const p = (await import('asyncdoctor/eslint')).default; console.log(Object.keys(p.rules).length, Object.keys(p.configs.recommended.rules).length)"], { encoding: "utf8" });
+    const cjs = execFileSync(process.execPath, ["-e", "const p = require('asyncdoctor/eslint').default; console.log(Object.keys(p.rules).length, Object.keys(p.configs.recommended.rules).length)"], { encoding: "utf8" });
+    const n = rules.filter((r) => r.meta.scope === "file").length;
+    assert.equal(esm.trim(), `${n} ${n}`);
+    assert.equal(cjs.trim(), `${n} ${n}`);
   });
 
   it("says clearly when type information is missing", () => {

@@ -3,6 +3,7 @@ import { ruleTester } from "../rule-tester.js";
 
 const save = `async function save(x: string): Promise<void> { await null; void x; }\n`;
 
+const overloads = `declare function maybe(x: string): Promise<void>;\ndeclare function maybe(x: number): void;\n`;
 const nodeTest = `declare module "node:test" {
   interface TestContext { test(name: string, fn: () => void): Promise<void>; }
   function it(name: string, fn: (t: TestContext) => void): Promise<void>;
@@ -22,6 +23,8 @@ ruleTester(floatingPromise, {
     { name: "local awaited later", code: save + `async function f() { const p = save("a"); await null; await p; }` },
     { name: "local passed on", code: save + `function f(ps: Promise<void>[]) { const p = save("a"); ps.push(p); }` },
     { name: "local returned in an object", code: save + `function f() { const p = save("a"); return { p }; }` },
+    { name: "the overload that returns void", code: overloads + `function f() { maybe(1); }` },
+    { name: "a generic that returns a non-promise argument", code: `declare function id<T>(x: T): T;\nfunction f() { id(1); }` },
     { name: "not a promise", code: `function g(): number { return 1; }\nfunction f() { g(); }` },
     { name: "any is not known to be a promise", code: `declare const x: any;\nfunction f() { x.go(); }` },
     { name: "exported local", code: save + `export const ready = save("a");` },
@@ -41,6 +44,8 @@ ruleTester(floatingPromise, {
     },
   ],
   invalid: [
+    { name: "the promise-returning overload", code: overloads + `function f() {\n  maybe("a");\n}`, findings: [{ line: 4 }] },
+    { name: "a generic that returns its promise argument", code: save + `declare function id<T>(x: T): T;\nfunction f() {\n  id(save("a"));\n}`, findings: [{ line: 4 }] },
     {
       name: "a node:test subtest not awaited",
       code: `import { it } from "node:test";\nit("t", (t) => {\n  t.test("sub", () => {});\n});`,
