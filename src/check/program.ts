@@ -10,7 +10,7 @@ import { InvalidArgTypeError } from "../core/validate.js";
 
 /** Something about the input the checker could not use, with where and why. */
 export interface LoadProblem {
-  readonly kind: "path" | "config" | "parse";
+  readonly kind: "path" | "config" | "parse" | "rule";
   /** The file the problem is in (or the path given). */
   readonly file: string;
   readonly line?: number;

@@ -133,7 +133,7 @@ export function runChecks(loaded: LoadedProgram, options: RunOptions = {}): Chec
   const problems: LoadProblem[] = [...loaded.problems];
   const raw: { rule: Rule; finding: Finding }[] = [];
   const crashed = (rule: Rule, file: string, err: unknown): void => {
-    problems.push({ kind: "config", file, message: `rule ${rule.meta.id} failed on this file and was skipped for it: ${err instanceof Error ? err.message : String(err)}` });
+    problems.push({ kind: "rule", file, message: `rule ${rule.meta.id} failed on this file and was skipped for it: ${err instanceof Error ? err.message : String(err)}` });
   };
   const checked = new Set(sourceFiles.map((f) => f.fileName));
   for (const rule of active) {

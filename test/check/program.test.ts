@@ -78,3 +78,31 @@ describe("loadProgram", () => {
     assert.throws(() => loadProgram({ paths: [1] as unknown as string[] }), { name: "TypeError", message: /"options\.paths"/ });
   });
 });
+
+describe("runChecks", () => {
+  it("reports a rule that throws as a problem and still runs the others", async () => {
+    const { runChecks } = await import("../../src/check/runner.js");
+    const { floatingPromise } = await import("../../src/check/rules/floating-promise.js");
+    const broken = {
+      meta: { id: "broken-rule", description: "throws", certainty: "potential" as const, defaultSeverity: "error" as const, scope: "file" as const },
+      checkFile() {
+        throw new Error("boom");
+      },
+    };
+    const dir = tempProject({ "a.ts": FLOATING });
+    const result = runChecks(loadProgram({ cwd: dir, paths: ["a.ts"] }), { rules: [broken, floatingPromise] });
+    assert.equal(result.problems.length, 1);
+    assert.equal(result.problems[0]!.kind, "rule");
+    assert.match(result.problems[0]!.message, /rule broken-rule failed on this file and was skipped for it: boom/);
+    assert.deepEqual(result.diagnoses.map((d) => d.rule), ["floating-promise"]);
+  });
+
+  it("rejects bad arguments", async () => {
+    const { runChecks } = await import("../../src/check/runner.js");
+    assert.throws(() => runChecks({} as never), { name: "TypeError", message: /"loaded" argument must be a LoadedProgram/ });
+    const dir = tempProject({ "a.ts": CLEAN });
+    const loaded = loadProgram({ cwd: dir, paths: ["a.ts"] });
+    assert.throws(() => runChecks(loaded, { only: ["nope"] }), { name: "RangeError", message: /unknown rule "nope"/ });
+    assert.throws(() => runChecks(loaded, { only: "floating-promise" as unknown as string[] }), { name: "TypeError", message: /"options\.only"/ });
+  });
+});
