@@ -1,10 +1,19 @@
 /**
  * Seed 1.1, leak scenario 2: `gather(...)` without await. In TypeScript: a `Promise.all` whose
  * result is dropped. The caller goes on before the work is done and its errors go nowhere.
- * The runtime cannot see a dropped promise being dropped; the static checker can
- * (`asyncdoctor check`, rule unawaited-aggregate).
+ * The runtime cannot see a dropped promise being dropped; the static checker can: the demo runs
+ * `asyncdoctor check` (rule unawaited-aggregate) on its own source and prints the finding.
  */
 import type { Demo } from "./demo.js";
+import type { Diagnosis } from "../src/index.js";
+import { captureSite } from "../src/core/site.js";
+import { check } from "../src/check/runner.js";
+
+/** This demo's own TypeScript source (through source maps when running the built code). */
+function ownSource(): string | undefined {
+  const file = captureSite(ownSource)?.file;
+  return file && /\.ts$/.test(file) ? file : undefined;
+}
 
 async function saveAll(items: string[], saved: string[]): Promise<void> {
   await null;
@@ -31,11 +40,18 @@ export const unawaitedGather: Demo = {
     out.section("the bug");
     const a: string[] = [];
     out.log(`items saved when the function returned: ${await bugUnawaitedAll(a)} of 2`);
-    out.section("asyncdoctor's report");
-    out.log("found before it runs: `asyncdoctor check demos/unawaited-gather.ts` reports unawaited-aggregate at the Promise.all line");
+    out.section("asyncdoctor's report: `asyncdoctor check` on this demo's source, before it runs");
+    const source = ownSource();
+    let found: readonly Diagnosis[] = [];
+    if (source) {
+      found = check({ paths: [source], only: ["unawaited-aggregate"] }).diagnoses;
+      for (const d of found) out.diagnosis(d);
+    } else {
+      out.log("(this demo's TypeScript source is not available here, so the checker cannot be shown on it)");
+    }
     out.section("the fix");
     const b: string[] = [];
     out.log(`with await: ${await fixedAwaitedAll(b)} of 2`);
-    return { bug: [], fixed: [] };
+    return { bug: found, fixed: [] };
   },
 };

@@ -34,6 +34,8 @@ export { renderText, ruleTitle } from "./report/text.js";
 export type { TextOptions } from "./report/text.js";
 export { renderJson } from "./report/json.js";
 export type { JsonReport } from "./report/json.js";
+export { renderSarif } from "./report/sarif.js";
+export type { SarifOptions, SarifRule } from "./report/sarif.js";
 export { Task } from "./tasks/task.js";
 export type { Spawnable, SpawnOptions } from "./tasks/task.js";
 export { TaskTracker, ShutdownError, ShutdownAbort } from "./tasks/task-tracker.js";

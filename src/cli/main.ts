@@ -4,6 +4,7 @@
 import { Command, CommanderError } from "commander";
 import { registerDemo } from "./demo.js";
 import { registerRun } from "./run.js";
+import { registerCheck } from "./check.js";
 
 /** Runs the CLI with `argv` (without node and the script); resolves to the exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
@@ -17,6 +18,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   };
   registerDemo(program, setCode);
   registerRun(program, setCode);
+  registerCheck(program, setCode);
   try {
     await program.parseAsync([...argv], { from: "user" });
   } catch (err) {

@@ -173,18 +173,24 @@ export function relativeFile(file: string): string {
 
 const sourceCache = new Map<string, string[] | undefined>();
 
-/** The text of the site's source line, trimmed, when the file can be read. */
-export function sourceLine(site: Site | undefined): string | undefined {
-  if (!site) return undefined;
-  let lines = sourceCache.get(site.file);
-  if (!sourceCache.has(site.file)) {
+/** The lines of a source file (cached), or undefined when it cannot be read. */
+export function sourceLines(file: string): readonly string[] | undefined {
+  if (!sourceCache.has(file)) {
+    let lines: string[] | undefined;
     try {
-      lines = readFileSync(site.file, "utf8").split(/\r?\n/);
+      lines = readFileSync(file, "utf8").split(/\r?\n/);
     } catch {
       lines = undefined;
     }
-    sourceCache.set(site.file, lines);
+    sourceCache.set(file, lines);
   }
+  return sourceCache.get(file);
+}
+
+/** The text of the site's source line, trimmed, when the file can be read. */
+export function sourceLine(site: Site | undefined): string | undefined {
+  if (!site) return undefined;
+  const lines = sourceLines(site.file);
   const text = lines?.[site.line - 1];
   return text === undefined ? undefined : text.trim();
 }

@@ -3,7 +3,7 @@
  * with its file:line and source line, and the fix.
  */
 import type { Diagnosis, Subject } from "../core/diagnosis.js";
-import { formatSite, sourceLine } from "../core/site.js";
+import { formatSite, sourceLine, sourceLines } from "../core/site.js";
 import type { Site } from "../core/site.js";
 
 /** Options for {@link renderText}. */
@@ -12,6 +12,11 @@ export interface TextOptions {
   color?: boolean;
   /** Print the source line under each site (default true). */
   sourceLines?: boolean;
+  /**
+   * Under the finding's own site, print a code frame (the lines around it, a caret under the
+   * column) instead of the single line: the static checker's output.
+   */
+  codeFrame?: boolean;
 }
 
 const plainWords: Record<string, string> = {
@@ -28,6 +33,13 @@ const plainWords: Record<string, string> = {
   "never-settled": "await that can never settle",
   "loop-blocked": "event loop blocked",
   timeout: "timeout",
+  "floating-promise": "floating promise",
+  "unawaited-aggregate": "Promise.all/allSettled/race/any not awaited",
+  "async-callback-misuse": "async callback whose promise is ignored",
+  "missing-timeout": "network await without a timeout",
+  "unclosed-resource": "resource not closed on every path",
+  "suppression-without-reason": "suppression without a reason",
+  "invalid-suppression": "invalid suppression comment",
 };
 
 /** The plain-words name of a rule ("deadlock: wait-for cycle"), or the id itself. */
@@ -48,6 +60,28 @@ function siteLines(site: Site | undefined, indent: string, withSource: boolean, 
   if (!site || !withSource) return [];
   const text = sourceLine(site);
   return text ? [`${indent}${dim(`${String(site.line).padStart(5)} | ${text}`)}`] : [];
+}
+
+/** The lines around a site, numbered, with a caret under its column. */
+export function codeFrame(site: Site, opts: { before?: number; after?: number; dim?: (s: string) => string; mark?: (s: string) => string } = {}): string[] {
+  const lines = sourceLines(site.file);
+  const dim = opts.dim ?? ((s: string) => s);
+  const mark = opts.mark ?? ((s: string) => s);
+  if (!lines || site.line < 1 || site.line > lines.length) return [];
+  const first = Math.max(1, site.line - (opts.before ?? 2));
+  const last = Math.min(lines.length, site.line + (opts.after ?? 1));
+  const width = String(last).length;
+  const out: string[] = [];
+  for (let n = first; n <= last; n++) {
+    const text = (lines[n - 1] ?? "").replace(/\t/g, "  ");
+    const gutter = `${n === site.line ? ">" : " "} ${String(n).padStart(width)} | `;
+    out.push(n === site.line ? `${mark(gutter)}${text}` : dim(`${gutter}${text}`));
+    if (n === site.line) {
+      const lead = (lines[n - 1] ?? "").slice(0, Math.max(0, site.column - 1)).replace(/\t/g, "  ").replace(/[^\s]/g, " ");
+      out.push(`${" ".repeat(width + 2)} | ${lead}${mark("^")}`);
+    }
+  }
+  return out;
 }
 
 function subjectLine(s: Subject): string {
@@ -71,11 +105,16 @@ export function renderText(d: Diagnosis, options: TextOptions = {}): string {
   const level = d.certainty === "proven" ? c.red : d.certainty === "observed" ? c.yellow : c.cyan;
   const out: string[] = [];
   const retract = d.retracts ? " (retracts an earlier report)" : "";
-  out.push(`${c.bold(level(d.certainty.toUpperCase()))} ${c.bold(ruleTitle(d.rule))} ${c.dim(`[${d.rule}]`)}${retract}`);
+  const severity = d.data?.severity === "error" || d.data?.severity === "warning" ? ` ${c.dim(`(${d.data.severity})`)}` : "";
+  out.push(`${c.bold(level(d.certainty.toUpperCase()))} ${c.bold(ruleTitle(d.rule))} ${c.dim(`[${d.rule}]`)}${severity}${retract}`);
   out.push(`  ${d.summary}`);
   if (d.site) {
-    out.push(`  at ${formatSite(d.site)}`);
-    out.push(...siteLines(d.site, "  ", withSource, c.dim));
+    out.push(`  at ${formatSite(d.site)}${d.site.functionName && options.codeFrame ? ` ${c.dim(`(in ${d.site.functionName})`)}` : ""}`);
+    const frame = options.codeFrame && withSource ? codeFrame(d.site, { dim: c.dim, mark: (s) => c.bold(level(s)) }) : [];
+    if (frame.length > 0) {
+      out.push("");
+      out.push(...frame.map((l) => `    ${l}`));
+    } else out.push(...siteLines(d.site, "  ", withSource, c.dim));
   }
   if (d.steps && d.steps.length > 0) {
     out.push("");

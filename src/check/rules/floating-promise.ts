@@ -1,0 +1,66 @@
+/**
+ * floating-promise: a promise dropped on the floor. Its work may be cut off at shutdown and its
+ * rejection reaches no handler (the seed's `create_task` without a reference).
+ */
+import ts from "typescript";
+import type { Rule } from "../rule.js";
+import { aggregateCall, chainRoot, droppedPromises, keptTypes, unreadPromiseLocals } from "../promise-use.js";
+import { calleeSymbol, isPromiseArray, shortText, unwrap } from "../ts-util.js";
+
+/** node:test's suite and test functions: their promise never rejects (the runner reports failures), so not awaiting it loses nothing. */
+const NODE_TEST_CALLS = new Set(["describe", "it", "test", "suite"]);
+
+function isNodeTestCall(checker: ts.TypeChecker, e: ts.Expression): boolean {
+  const u = unwrap(e);
+  if (!ts.isCallExpression(u)) return false;
+  const callee = unwrap(u.expression);
+  // it.only(…), describe.skip(…) as well as it(…); but not a subtest `t.test(…)`, which must be awaited
+  const head = ts.isPropertyAccessExpression(callee) && ts.isIdentifier(callee.expression) ? callee.expression : callee;
+  if (!ts.isIdentifier(head) || !NODE_TEST_CALLS.has(head.text)) return false;
+  const sym = calleeSymbol(checker, u);
+  return (sym?.declarations ?? []).some((d) => /\/@types\/node\/test\.d\.ts$/.test(d.getSourceFile().fileName));
+}
+
+export const floatingPromise: Rule = {
+  meta: {
+    id: "floating-promise",
+    description: "a promise that is neither awaited, returned, stored, handled with .catch nor voided",
+    certainty: "proven",
+    defaultSeverity: "error",
+    scope: "file",
+  },
+  checkFile(ctx) {
+    const { checker, program, sourceFile } = ctx;
+    const kept = keptTypes(ctx.options);
+    const visit = (n: ts.Node): void => {
+      if (ts.isExpressionStatement(n)) {
+        for (const e of droppedPromises(checker, n.expression, kept)) {
+          // a dropped Promise.all(…) is unawaited-aggregate's finding
+          if (aggregateCall(program, checker, chainRoot(e))) continue;
+          if (isNodeTestCall(checker, e)) continue;
+          const array = isPromiseArray(checker, checker.getTypeAtLocation(e));
+          ctx.report({
+            node: e,
+            summary: array
+              ? `\`${shortText(e)}\` makes an array of promises that nothing awaits: the work runs on unobserved and its failures reach no handler`
+              : `\`${shortText(e)}\` starts a promise that nothing awaits, returns or handles: its work can be cut off unnoticed and its rejection reaches no handler`,
+            fix: array
+              ? "await them together: `await Promise.all(…)`, or use `for … of` with `await` to run them one by one"
+              : "`await` it (or return it); for background work hand it to a TaskTracker (`tracker.spawn`); write `void` only where losing its failure is intended",
+          });
+        }
+      }
+      ts.forEachChild(n, visit);
+    };
+    visit(sourceFile);
+    for (const { decl } of unreadPromiseLocals(checker, sourceFile, kept)) {
+      if (aggregateCall(program, checker, chainRoot(decl.initializer))) continue;
+      const name = decl.name.text;
+      ctx.report({
+        node: decl.name,
+        summary: `the promise held in \`${name}\` is never awaited, returned or passed on: its work can be cut off unnoticed and its rejection reaches no handler`,
+        fix: `\`await ${name}\` where its result is needed, or return it; for background work hand it to a TaskTracker (\`tracker.spawn\`)`,
+      });
+    }
+  },
+};

@@ -1,0 +1,24 @@
+/**
+ * Every static rule, in the order they are documented. The CLI, the configuration and the
+ * ESLint plugin all read this list.
+ */
+import type { Rule } from "../rule.js";
+import { floatingPromise } from "./floating-promise.js";
+import { unawaitedAggregate } from "./unawaited-aggregate.js";
+import { asyncCallbackMisuse } from "./async-callback-misuse.js";
+import { missingTimeout } from "./missing-timeout.js";
+import { unclosedResource } from "./unclosed-resource.js";
+
+/** All rules, file-scoped and program-scoped. */
+export const rules: readonly Rule[] = [
+  floatingPromise,
+  unawaitedAggregate,
+  asyncCallbackMisuse,
+  missingTimeout,
+  unclosedResource,
+];
+
+/** The rule with id `id`, if any. */
+export function findRule(id: string): Rule | undefined {
+  return rules.find((r) => r.meta.id === id);
+}

@@ -1,0 +1,54 @@
+/**
+ * unawaited-aggregate: `Promise.all` / `allSettled` / `race` / `any` whose result is dropped. The
+ * seed's `gather(...)` without await: the caller goes on before the work is done.
+ */
+import ts from "typescript";
+import type { Rule } from "../rule.js";
+import { aggregateCall, chainRoot, droppedPromises, keptTypes, unreadPromiseLocals } from "../promise-use.js";
+
+function describeCall(call: ts.CallExpression): { method: string; count: string } {
+  const method = (call.expression as ts.PropertyAccessExpression).name.text;
+  const first = call.arguments[0];
+  const count = first && ts.isArrayLiteralExpression(first) ? `the ${first.elements.length} operations` : "the operations";
+  return { method, count };
+}
+
+export const unawaitedAggregate: Rule = {
+  meta: {
+    id: "unawaited-aggregate",
+    description: "Promise.all / allSettled / race / any whose result is neither awaited nor returned",
+    certainty: "proven",
+    defaultSeverity: "error",
+    scope: "file",
+  },
+  checkFile(ctx) {
+    const { checker, program, sourceFile } = ctx;
+    const kept = keptTypes(ctx.options);
+    const visit = (n: ts.Node): void => {
+      if (ts.isExpressionStatement(n)) {
+        for (const e of droppedPromises(checker, n.expression, kept)) {
+          const call = aggregateCall(program, checker, chainRoot(e));
+          if (!call) continue;
+          const { method, count } = describeCall(call);
+          ctx.report({
+            node: call,
+            summary: `\`Promise.${method}(…)\` is not awaited: the caller goes on before ${count} finish, and their failures reach no handler`,
+            fix: `\`await Promise.${method}(…)\` (or return it) so the caller waits for the work and sees its failure`,
+          });
+        }
+      }
+      ts.forEachChild(n, visit);
+    };
+    visit(sourceFile);
+    for (const { decl } of unreadPromiseLocals(checker, sourceFile, kept)) {
+      const call = aggregateCall(program, checker, chainRoot(decl.initializer));
+      if (!call) continue;
+      const { method, count } = describeCall(call);
+      ctx.report({
+        node: decl.name,
+        summary: `\`${decl.name.text}\` holds \`Promise.${method}(…)\` but is never awaited: the caller goes on before ${count} finish, and their failures reach no handler`,
+        fix: `\`await ${decl.name.text}\` (or return it) before relying on the work`,
+      });
+    }
+  },
+};

@@ -1,0 +1,221 @@
+/**
+ * unclosed-resource: a resource (something with close/end/destroy/release or Symbol.asyncDispose)
+ * opened in a function and not closed on every path, nor returned or stored. The seed's pitfall
+ * 3 (an aiohttp session never closed); `await using` closes it on every path.
+ */
+import ts from "typescript";
+import type { Rule } from "../rule.js";
+import { callText, unwrap } from "../ts-util.js";
+
+const CLOSERS = ["close", "end", "destroy", "release"];
+/** Calls that also close what they are called on (a tracker's shutdown, a client's disconnect). */
+const CLOSING_CALLS = [...CLOSERS, "shutdown", "dispose", "disconnect", "terminate", "quit", "closeAll", "releaseLock"];
+/** Types that have such a method but hold no OS resource or are managed elsewhere. */
+const NOT_RESOURCES = new Set([
+  "Timeout", "Immediate", "Hash", "Hmac", "Cipher", "Cipheriv", "Decipher", "Decipheriv", "Sign", "Verify",
+  "PassThrough", "Transform", "Gzip", "Gunzip", "Deflate", "Inflate", "DeflateRaw", "InflateRaw", "Unzip",
+  "BrotliCompress", "BrotliDecompress", "AbortController", "ChildProcess", "ChildProcessWithoutNullStreams",
+  "ChildProcessByStdio", "MessageChannel", "Promise", "Array", "Map", "Set", "WeakMap", "WeakSet",
+  "ServerResponse", "IncomingMessage", "ClientRequest", "Interface",
+  "CipherGCM", "CipherCCM", "CipherOCB", "CipherChaCha20Poly1305", "DecipherGCM", "DecipherCCM", "DecipherOCB", "DecipherChaCha20Poly1305",
+]);
+
+/**
+ * Calls that open something (as opposed to looking up something that already exists, like
+ * `getTopology(x)` or `selectServer()`): only what a function opens is its to close.
+ */
+const OPENERS = /^(open|connect|create|acquire|checkout|getConnection|getClient|spawn|listen|watch|launch|start|fork|dial|newSession)/i;
+
+function opens(init: ts.Expression, extra: readonly string[]): init is ts.CallExpression | ts.NewExpression {
+  if (ts.isNewExpression(init)) return true;
+  if (!ts.isCallExpression(init)) return false;
+  const callee = unwrap(init.expression);
+  const name = ts.isIdentifier(callee) ? callee.text : ts.isPropertyAccessExpression(callee) ? callee.name.text : undefined;
+  return name !== undefined && (OPENERS.test(name) || extra.includes(name));
+}
+
+function wellKnownSymbolName(name: string): boolean {
+  return name === "__@asyncDispose" || name === "__@dispose" || name.startsWith("__@asyncDispose@") || name.startsWith("__@dispose@");
+}
+
+/** The closing methods `type` has, or undefined when it is not a resource. */
+function closers(checker: ts.TypeChecker, type: ts.Type, ignore: ReadonlySet<string>, disposableOnly: boolean): string[] | undefined {
+  const t = checker.getNonNullableType(type);
+  if (t.flags & (ts.TypeFlags.Any | ts.TypeFlags.Unknown)) return undefined;
+  const sym = t.getSymbol() ?? t.aliasSymbol;
+  if (sym && (NOT_RESOURCES.has(sym.getName()) || ignore.has(sym.getName()))) return undefined;
+  const found: string[] = [];
+  let disposable = false;
+  for (const p of checker.getPropertiesOfType(t)) {
+    const name = p.getName();
+    if (wellKnownSymbolName(name)) disposable = true;
+    else if (CLOSERS.includes(name)) {
+      const decl = p.valueDeclaration ?? p.declarations?.[0];
+      if (decl && checker.getTypeOfSymbolAtLocation(p, decl).getCallSignatures().length > 0) found.push(name);
+    }
+  }
+  // `end` alone is a writer's "no more data" (a hash, a response), not a close
+  const closing = found.filter((m) => m !== "end" || found.includes("destroy"));
+  // a type that is only disposable (a task tracker, a scope) often holds nothing once its work
+  // is done: reported only when the configuration asks for it
+  if (closing.length === 0 && !(disposable && disposableOnly)) return undefined;
+  return closing.length > 0 ? closing : ["[Symbol.asyncDispose]"];
+}
+
+type Use = "close" | "escape" | "use";
+
+/** How one reference to the resource uses it. */
+function classifyUse(id: ts.Identifier, methods: readonly string[]): Use {
+  let n: ts.Node = id;
+  while (ts.isParenthesizedExpression(n.parent) || ts.isNonNullExpression(n.parent) || ts.isAsExpression(n.parent)) n = n.parent;
+  const p = n.parent;
+  if (ts.isPropertyAccessExpression(p) && p.expression === n) {
+    const m = p.name.text;
+    if (ts.isCallExpression(p.parent) && p.parent.expression === p) {
+      if (methods.includes(m) || CLOSING_CALLS.includes(m)) return "close";
+      if (m === "pipe" || m === "pipeTo" || m === "pipeThrough") return "escape";
+    }
+    return "use";
+  }
+  if (ts.isElementAccessExpression(p) && p.expression === n) {
+    return ts.isCallExpression(p.parent) && /dispose/i.test(p.argumentExpression.getText()) ? "close" : "use";
+  }
+  if (ts.isCallExpression(p) || ts.isNewExpression(p)) return p.expression === n ? "use" : "escape";
+  if (ts.isBinaryExpression(p) && p.right === n && p.operatorToken.kind === ts.SyntaxKind.EqualsToken) return "escape";
+  if (ts.isReturnStatement(p) || ts.isArrowFunction(p) || ts.isYieldExpression(p)) return "escape";
+  if (ts.isForOfStatement(p) && p.expression === n) return "escape";
+  if (ts.isBinaryExpression(p) || ts.isPrefixUnaryExpression(p) || ts.isTypeOfExpression(p) || ts.isIfStatement(p) || ts.isConditionalExpression(p)) {
+    return ts.isConditionalExpression(p) && p.condition !== n ? "escape" : "use";
+  }
+  if (ts.isAwaitExpression(p) || ts.isExpressionStatement(p)) return "use";
+  // in an object or array literal, a spread, a shorthand property, a variable initialiser, …: handed on
+  return "escape";
+}
+
+/** True when `n` is inside a `finally` block (of any try between it and `stop`). */
+function inFinally(n: ts.Node, stop: ts.Node): boolean {
+  for (let cur: ts.Node = n; cur !== stop && cur.parent; cur = cur.parent) {
+    if (ts.isTryStatement(cur.parent) && cur.parent.finallyBlock === cur) return true;
+  }
+  return false;
+}
+
+/** True when the statement holding `n` runs whenever the declaring block runs to it (no if, loop, catch, …). */
+function unconditional(n: ts.Node, block: ts.Node): boolean {
+  for (let cur: ts.Node = n; cur !== block; cur = cur.parent) {
+    const p = cur.parent;
+    if (!p) return false;
+    if (ts.isFunctionLike(p)) return false;
+    if (ts.isIfStatement(p) || ts.isConditionalExpression(p) || ts.isIterationStatement(p, false) || ts.isCatchClause(p) || ts.isSwitchStatement(p) || ts.isCaseClause(p)) return false;
+    if (ts.isBinaryExpression(p) && [ts.SyntaxKind.AmpersandAmpersandToken, ts.SyntaxKind.BarBarToken, ts.SyntaxKind.QuestionQuestionToken].includes(p.operatorToken.kind) && p.right === cur) return false;
+    if ((ts.isPropertyAccessExpression(p) || ts.isCallExpression(p)) && p.questionDotToken) return false;
+  }
+  return true;
+}
+
+/** Something between `from` and `to` (same function) that can leave early: an await, return, throw, break, yield. */
+function exitBetween(fn: ts.Node, from: number, to: number): ts.Node | undefined {
+  let hit: ts.Node | undefined;
+  const go = (n: ts.Node): void => {
+    if (hit || n.end <= from || n.pos >= to) return;
+    if (n !== fn && ts.isFunctionLike(n)) return;
+    if (n.getStart() >= from && n.end <= to) {
+      if (ts.isAwaitExpression(n) || ts.isReturnStatement(n) || ts.isThrowStatement(n) || ts.isYieldExpression(n) || ts.isBreakOrContinueStatement(n) || (ts.isForOfStatement(n) && n.awaitModifier)) {
+        hit = n;
+        return;
+      }
+    }
+    ts.forEachChild(n, go);
+  };
+  go(fn);
+  return hit;
+}
+
+export const unclosedResource: Rule = {
+  meta: {
+    id: "unclosed-resource",
+    description: "a resource opened in a function and not closed on every path, nor returned or stored",
+    certainty: "potential",
+    defaultSeverity: "warning",
+    scope: "file",
+  },
+  checkFile(ctx) {
+    const { checker, sourceFile } = ctx;
+    const ignoreOpt = ctx.options.ignoreTypes;
+    const ignore = new Set(Array.isArray(ignoreOpt) ? ignoreOpt.filter((x): x is string => typeof x === "string") : []);
+    const openersOpt = ctx.options.openers;
+    const openers = Array.isArray(openersOpt) ? openersOpt.filter((x): x is string => typeof x === "string") : [];
+    const visit = (n: ts.Node): void => {
+      if (ts.isVariableStatement(n)) checkStatement(n);
+      ts.forEachChild(n, visit);
+    };
+    const checkStatement = (stmt: ts.VariableStatement): void => {
+      if (stmt.declarationList.flags & ts.NodeFlags.Using) return;
+      const block = stmt.parent;
+      const fn = ts.findAncestor(stmt, ts.isFunctionLike);
+      if (!fn || !ts.isBlock(block)) return;
+      for (const d of stmt.declarationList.declarations) {
+        const id = d.name;
+        if (!ts.isIdentifier(id) || !d.initializer) continue;
+        let init = unwrap(d.initializer);
+        if (ts.isAwaitExpression(init)) init = unwrap(init.expression);
+        if (!opens(init, openers)) continue;
+        // syntax first: a local that is handed on (returned, passed, stored) needs no type query
+        const named: ts.Identifier[] = [];
+        const collectNamed = (x: ts.Node): void => {
+          if (ts.isIdentifier(x) && x !== id && x.text === id.text) named.push(x);
+          ts.forEachChild(x, collectNamed);
+        };
+        collectNamed(fn);
+        const propName = (r: ts.Identifier) => (ts.isPropertyAccessExpression(r.parent) && r.parent.name === r) || (ts.isPropertyAssignment(r.parent) && r.parent.name === r);
+        const escapes = (r: ts.Identifier) => ts.isShorthandPropertyAssignment(r.parent) || classifyUse(r, CLOSERS) === "escape" || ts.findAncestor(r, ts.isFunctionLike) !== fn;
+        if (named.some((r) => !propName(r) && escapes(r))) continue;
+        const methods = closers(checker, checker.getTypeAtLocation(id), ignore, ctx.options.disposableOnly === true);
+        if (!methods) continue;
+        const sym = checker.getSymbolAtLocation(id);
+        if (!sym) continue;
+        const refs = named.filter((x) => !propName(x) && (ts.isShorthandPropertyAssignment(x.parent) || checker.getSymbolAtLocation(x) === sym));
+        // `return await client.connect()` hands back the resource itself when the method returns it
+        const resourceType = checker.getTypeAtLocation(id);
+        const returnsItself = refs.some((r) => {
+          const ret = ts.findAncestor(r, (a) => ts.isReturnStatement(a) || ts.isFunctionLike(a));
+          if (!ret || !ts.isReturnStatement(ret) || !ret.expression) return false;
+          const t = checker.getTypeAtLocation(ret.expression);
+          const awaited = checker.getAwaitedType(t) ?? t;
+          return awaited === resourceType || t === resourceType;
+        });
+        if (returnsItself) continue;
+        const uses = refs.map((r) => ({ r, use: ts.isShorthandPropertyAssignment(r.parent) ? ("escape" as Use) : classifyUse(r, methods) }));
+        // handed on, or touched from a closure that may close it later: not this function's to close
+        if (uses.some((u) => u.use === "escape" || ts.findAncestor(u.r, ts.isFunctionLike) !== fn)) continue;
+        const closes = uses.filter((u) => u.use === "close").map((u) => u.r);
+        const what = `\`${id.text}\` (from \`${callText(init)}\`)`;
+        const fix = `declare it with \`await using ${id.text} = …\` (or \`using\`) so it is closed on every path, or close it in a \`finally\``;
+        if (closes.length === 0) {
+          ctx.report({
+            node: d.name,
+            summary: `${what} is opened here and never closed, returned or stored: it stays open until the process exits`,
+            fix,
+            data: { closers: methods },
+          });
+          continue;
+        }
+        if (closes.some((c) => inFinally(c, fn))) continue;
+        const safe = closes.some((c) => unconditional(c, block) && !exitBetween(fn, d.end, c.getStart()));
+        if (safe) continue;
+        const first = closes[0]!;
+        const exit = exitBetween(fn, d.end, first.getStart());
+        const why = exit
+          ? `an ${ts.isAwaitExpression(exit) ? "await that can throw" : "early exit"} at line ${sourceFile.getLineAndCharacterOfPosition(exit.getStart()).line + 1} skips the \`${first.parent.getText().split("(")[0]}\` call`
+          : "the close runs only on some paths";
+        ctx.report({
+          node: d.name,
+          summary: `${what} is not closed on every path: ${why}, and the resource stays open`,
+          fix,
+          data: { closers: methods },
+        });
+      }
+    };
+    visit(sourceFile);
+  },
+};

@@ -1,0 +1,45 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { check } from "../../src/check/runner.js";
+import { tempProject } from "./helpers.js";
+
+const save = `async function save(x: string): Promise<void> { await null; void x; }\n`;
+
+function run(code: string) {
+  const dir = tempProject({ "a.ts": save + code });
+  return check({ cwd: dir, paths: ["a.ts"] }).diagnoses.map((d) => `${d.site!.line} ${d.rule}`);
+}
+
+describe("suppression comments", () => {
+  it("a comment with a reason on the line before silences that rule there", () => {
+    assert.deepEqual(run(`export function f() {\n  // asyncdoctor-ignore floating-promise -- the cache warms itself; failures are logged inside save\n  save("a");\n}\n`), []);
+  });
+
+  it("a trailing comment silences its own line", () => {
+    assert.deepEqual(run(`export function f() {\n  save("a"); // asyncdoctor-ignore floating-promise -- best effort\n}\n`), []);
+  });
+
+  it("a file-wide suppression silences the rule in the whole file", () => {
+    assert.deepEqual(run(`// asyncdoctor-ignore-file floating-promise -- a fire-and-forget script\nexport function f() {\n  save("a");\n  save("b");\n}\n`), []);
+  });
+
+  it("silences only the rule it names", () => {
+    assert.deepEqual(run(`export function f() {\n  // asyncdoctor-ignore unclosed-resource -- not this one\n  save("a");\n}\n`), ["4 floating-promise"]);
+  });
+
+  it("does not reach past the next line", () => {
+    assert.deepEqual(run(`export function f() {\n  // asyncdoctor-ignore floating-promise -- only the first\n  save("a");\n  save("b");\n}\n`), ["5 floating-promise"]);
+  });
+
+  it("a suppression without a reason is itself reported", () => {
+    assert.deepEqual(run(`export function f() {\n  // asyncdoctor-ignore floating-promise\n  save("a");\n}\n`), ["3 suppression-without-reason"]);
+  });
+
+  it("a suppression naming an unknown rule is reported", () => {
+    assert.deepEqual(run(`export function f() {\n  // asyncdoctor-ignore floating-promis -- typo\n  save("a");\n}\n`), ["3 invalid-suppression", "4 floating-promise"]);
+  });
+
+  it("text inside a string is not a suppression", () => {
+    assert.deepEqual(run(`export function f() {\n  const s = "// asyncdoctor-ignore floating-promise -- x"; void s;\n  save("a");\n}\n`), ["4 floating-promise"]);
+  });
+});
