@@ -59,10 +59,41 @@ const asyncHooksTracking = async () => {
 
 const bare = () => loop(N);
 
+// the lightest async_hooks variant: hooks that do nothing (the cost of turning async_hooks on)
+const asyncHooksEmpty = async () => {
+  const hook = createHook({ init() {}, promiseResolve() {} }).enable();
+  try {
+    await loop(N);
+  } finally {
+    hook.disable();
+  }
+};
+
+const promiseTrackingOnly = async () => {
+  const stop = trackPromises();
+  try {
+    await loop(N);
+  } finally {
+    stop();
+  }
+};
+
+const loopTimingOnly = async () => {
+  const stop = monitorLoopBlocking();
+  try {
+    await loop(N);
+  } finally {
+    stop();
+  }
+};
+
 await compare(
   [
     { label: "debug mode, 1e6 awaits", ours: debugHooksOn, peer: bare, peerName: "no instrumentation", target: 3 },
+    { label: "  of which promise tracking (never-settled) alone", ours: promiseTrackingOnly, peer: bare, peerName: "no instrumentation" },
+    { label: "  of which loop-block timing (shared-memory clock) alone", ours: loopTimingOnly, peer: bare, peerName: "no instrumentation" },
     { label: "async_hooks promise tracking, 1e6 awaits (reference)", ours: asyncHooksTracking, peer: bare, peerName: "no instrumentation" },
+    { label: "async_hooks with empty init/promiseResolve hooks, 1e6 awaits (reference)", ours: asyncHooksEmpty, peer: bare, peerName: "no instrumentation" },
     { label: "debug mode vs async_hooks promise tracking, 1e6 awaits", ours: debugHooksOn, peer: asyncHooksTracking, peerName: "async_hooks tracking" },
   ],
   { time: 500, rounds: 3, iterations: 4 },
