@@ -75,6 +75,7 @@ export function monitorLoopBlocking(options: LoopBlockingOptions = {}): () => vo
   const coarse = Math.max(1, threshold - 2 * CLOCK_TICK_MS);
   let startedAt = 0;
   let startCpu = 0;
+  let taskAtBefore: TaskRecord | undefined;
   let lastReportAt = 0;
   let stopped = false;
   let armed = !options.skipStartup;
@@ -82,7 +83,12 @@ export function monitorLoopBlocking(options: LoopBlockingOptions = {}): () => vo
 
   // Until the worker's first tick (it takes a few tens of ms to boot) the main thread reads a
   // precise clock; afterwards the worker's clock, and a precise read only for the rare long one.
+  // Node's own promise hook switches the async context; whether it runs before or after ours
+  // depends on the order hooks were registered (which changes as async hooks are enabled), so
+  // the task is read on both sides: the context is the task's on one of them, and on the
+  // other it is the one between continuations, where no task runs.
   const before = () => {
+    taskAtBefore = currentTask();
     const c = clock[0]!;
     if (c === 0) {
       startedAt = origin + performance.now();
@@ -99,7 +105,7 @@ export function monitorLoopBlocking(options: LoopBlockingOptions = {}): () => vo
     if (c === 0 ? origin + performance.now() - startedAt >= threshold : c - startedAt >= coarse) {
       const ms = Math.round(origin + performance.now() - startedAt);
       const cpu = cpuMs() - startCpu;
-      const task = currentTask();
+      const task = taskAtBefore ?? currentTask();
       lastReportAt = performance.now();
       // not from inside a promise hook: report on the next turn
       setImmediate(() => report(loopBlockedDiagnosis(ms, task, "a promise continuation", threshold, cpu)));
