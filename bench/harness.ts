@@ -17,14 +17,17 @@ export interface Comparison {
 }
 
 /** Measures each comparison (several interleaved rounds), prints one line each, returns the ratios. */
-export async function compare(comparisons: readonly Comparison[], opts: { time?: number; rounds?: number } = {}): Promise<number[]> {
+export async function compare(
+  comparisons: readonly Comparison[],
+  opts: { time?: number; rounds?: number; /** minimum runs per side and round (tinybench's default 64); lower for slow operations */ iterations?: number } = {},
+): Promise<number[]> {
   const ratios: number[] = [];
   for (const c of comparisons) {
     const samples: number[] = [];
     let oursMean = 0;
     let peerMean = 0;
     for (let round = 0; round < (opts.rounds ?? 3); round++) {
-      const bench = new Bench({ time: opts.time ?? 300, warmupTime: 50 });
+      const bench = new Bench({ time: opts.time ?? 300, warmupTime: 50, ...(opts.iterations !== undefined ? { iterations: opts.iterations, warmupIterations: 1 } : {}) });
       // alternate which goes first, so neither always runs on a warmer machine
       if (round % 2 === 0) bench.add("ours", c.ours).add("peer", c.peer);
       else bench.add("peer", c.peer).add("ours", c.ours);

@@ -7,6 +7,10 @@
 import { enableDebugMode } from "./index.js";
 import type { DebugModeOptions } from "./index.js";
 
+// A copy of asyncdoctor loaded through the other module system (require() next to this import)
+// has its own state; the environment at least starts it in debug mode too.
+process.env.ASYNCDOCTOR = process.env.ASYNCDOCTOR ? `${process.env.ASYNCDOCTOR},debug` : "debug";
+
 const options: DebugModeOptions = {};
 const failOn = process.env.ASYNCDOCTOR_FAIL_ON;
 if (failOn) options.failOn = failOn.split(",").map((r) => r.trim()).filter(Boolean);

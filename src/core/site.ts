@@ -209,3 +209,37 @@ export function frameFileName(frame: NodeJS.CallSite): string | undefined {
 export function frameToSite(frame: NodeJS.CallSite): Site | undefined {
   return toSite(frame);
 }
+
+/** Where the package's TypeScript sources are, when running from dist/esm or dist/cjs. */
+const OWN_SOURCE_DIR: string = OWN_DIR.replace(/dist[\\/](?:esm|cjs)[\\/]/, "");
+
+/**
+ * Like {@link captureSite}, but when a tool maps stack traces itself (it set
+ * `Error.prepareStackTrace`, as Vitest does for the code it transforms), reads the position from
+ * the formatted stack, which that tool has mapped; V8's structured frames would give the
+ * generated position.
+ */
+export function captureSiteMapped(above: Function = captureSiteMapped): Site | undefined {
+  if (typeof Error.prepareStackTrace !== "function") return captureSite(above);
+  const holder: { stack?: string } = {};
+  const prevLimit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 24;
+  Error.captureStackTrace(holder, above);
+  Error.stackTraceLimit = prevLimit;
+  for (const line of String(holder.stack ?? "").split("\n").slice(1)) {
+    const m = /^\s*at (?:(?:async )?([^\s(]+) \()?((?:file:\/\/)?[^\s()]+):(\d+):(\d+)\)?$/.exec(line);
+    if (!m) continue;
+    let file = m[2] ?? "";
+    if (file.startsWith("file://")) {
+      try {
+        file = fileURLToPath(file);
+      } catch {
+        continue;
+      }
+    }
+    // a mapped frame of the built package points at its TypeScript source: internal as well
+    if (isInternalFile(file) || file.startsWith(OWN_SOURCE_DIR)) continue;
+    return { file, line: Number(m[3]), column: Number(m[4]), functionName: m[1] };
+  }
+  return captureSite(above);
+}

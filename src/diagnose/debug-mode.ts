@@ -36,7 +36,7 @@ export function enableDebugMode(options: DebugModeOptions = {}): () => void {
   disable?.();
   const { loopBlockMs, ...exitOptions } = options;
   configure(loopBlockMs === undefined ? { mode: "debug" } : { mode: "debug", loopBlockMs });
-  const stops = [installGuards(), trackPromises(), monitorLoopBlocking(), installExitReport(exitOptions), dumpOnSignal()];
+  const stops = [installGuards(), trackPromises(), monitorLoopBlocking({ skipStartup: true }), installExitReport(exitOptions), dumpOnSignal()];
   disable = () => {
     for (const s of stops) s();
     disable = undefined;

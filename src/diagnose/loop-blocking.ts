@@ -20,12 +20,17 @@ import { createDiagnosis, report } from "../core/diagnosis.js";
 import type { Diagnosis, Subject } from "../core/diagnosis.js";
 import { currentTask } from "../core/task.js";
 import type { TaskRecord } from "../core/task.js";
-import { validateObject, validateTimeoutMs } from "../core/validate.js";
+import { InvalidArgTypeError, validateObject, validateTimeoutMs } from "../core/validate.js";
 
 /** Options of {@link monitorLoopBlocking}. */
 export interface LoopBlockingOptions {
   /** Report synchronous stretches longer than this (ms); default `configure({ loopBlockMs })` (100). */
   thresholdMs?: number;
+  /**
+   * Ignore blocks until the event loop's first turn: loading and evaluating the program's
+   * modules is synchronous by nature (`--import asyncdoctor/register` sets it).
+   */
+  skipStartup?: boolean;
 }
 
 const CLOCK_TICK_MS = 2;
@@ -55,6 +60,9 @@ let active: { stop: () => void } | undefined;
 export function monitorLoopBlocking(options: LoopBlockingOptions = {}): () => void {
   validateObject(options as unknown, "options");
   if (options.thresholdMs !== undefined) validateTimeoutMs(options.thresholdMs, "options.thresholdMs");
+  if (options.skipStartup !== undefined && typeof options.skipStartup !== "boolean") {
+    throw new InvalidArgTypeError("options.skipStartup", "of type boolean", options.skipStartup);
+  }
   if (active) active.stop();
   const threshold = options.thresholdMs ?? getConfig().loopBlockMs;
   // absolute ms, so the worker's clock and a precise main-thread read can be compared
@@ -67,12 +75,20 @@ export function monitorLoopBlocking(options: LoopBlockingOptions = {}): () => vo
   const coarse = Math.max(1, threshold - 2 * CLOCK_TICK_MS);
   let startedAt = 0;
   let startCpu = 0;
+  let taskAtBefore: TaskRecord | undefined;
   let lastReportAt = 0;
   let stopped = false;
+  let armed = !options.skipStartup;
+  if (!armed) setImmediate(() => (armed = true));
 
   // Until the worker's first tick (it takes a few tens of ms to boot) the main thread reads a
   // precise clock; afterwards the worker's clock, and a precise read only for the rare long one.
+  // Node's own promise hook switches the async context; whether it runs before or after ours
+  // depends on the order hooks were registered (which changes as async hooks are enabled), so
+  // the task is read on both sides: the context is the task's on one of them, and on the
+  // other it is the one between continuations, where no task runs.
   const before = () => {
+    taskAtBefore = currentTask();
     const c = clock[0]!;
     if (c === 0) {
       startedAt = origin + performance.now();
@@ -85,11 +101,11 @@ export function monitorLoopBlocking(options: LoopBlockingOptions = {}): () => vo
   const after = () => {
     const c = clock[0]!;
     // the continuation running when the hook was installed gets an after() without a before()
-    if (startedAt === 0) return;
+    if (startedAt === 0 || !armed) return;
     if (c === 0 ? origin + performance.now() - startedAt >= threshold : c - startedAt >= coarse) {
       const ms = Math.round(origin + performance.now() - startedAt);
       const cpu = cpuMs() - startCpu;
-      const task = currentTask();
+      const task = taskAtBefore ?? currentTask();
       lastReportAt = performance.now();
       // not from inside a promise hook: report on the next turn
       setImmediate(() => report(loopBlockedDiagnosis(ms, task, "a promise continuation", threshold, cpu)));
@@ -110,7 +126,7 @@ export function monitorLoopBlocking(options: LoopBlockingOptions = {}): () => vo
     expected = now + INTERVAL;
     lastCpu = cpu;
     // a block already reported (with its task) by the hook during this lag is not reported twice
-    if (lag >= threshold && lastReportAt < now - lag) report(loopBlockedDiagnosis(Math.round(lag), undefined, "a callback", threshold, cpuSpent));
+    if (armed && lag >= threshold && lastReportAt < now - lag) report(loopBlockedDiagnosis(Math.round(lag), undefined, "a callback", threshold, cpuSpent));
   }, INTERVAL);
   interval.unref();
 

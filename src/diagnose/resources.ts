@@ -9,7 +9,7 @@ import { createDiagnosis, report } from "../core/diagnosis.js";
 import type { Diagnosis } from "../core/diagnosis.js";
 import { registerSnapshotSection } from "../core/registry.js";
 import type { ResourceSnapshot } from "../core/registry.js";
-import { captureSite } from "../core/site.js";
+import { captureSiteMapped } from "../core/site.js";
 import type { Site } from "../core/site.js";
 import { currentTask } from "../core/task.js";
 import { InvalidArgTypeError, validateObject, validateOptionalString } from "../core/validate.js";
@@ -119,7 +119,7 @@ export function track<T extends object>(resource: T, options: TrackOptions<T> = 
     scope: undefined,
     closed: false,
     // a long-lived object: its creation site is worth a stack even in production
-    site: captureSite(track),
+    site: captureSiteMapped(track),
   };
   const markClosed = () => {
     if (entry.closed) return;

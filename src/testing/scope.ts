@@ -9,7 +9,7 @@ import type { AsyncHook } from "node:async_hooks";
 import diagnosticsChannel from "node:diagnostics_channel";
 import { sep } from "node:path";
 import { channelNames } from "../core/channels.js";
-import { captureSite } from "../core/site.js";
+import { captureSiteMapped } from "../core/site.js";
 import type { Site } from "../core/site.js";
 import { TaskRecord } from "../core/task.js";
 import { onResourceTracked } from "../diagnose/resources.js";
@@ -75,7 +75,7 @@ const onSpawn = (message: unknown) => {
   const task = (message as { task?: unknown }).task;
   if (!(task instanceof TaskRecord)) return;
   const scope = currentScope();
-  if (scope) scope.tasks.set(task, task.site ?? captureSite(onSpawn));
+  if (scope) scope.tasks.set(task, task.site ?? captureSiteMapped(onSpawn));
 };
 
 const onLock = (message: unknown) => {
@@ -104,7 +104,7 @@ export function startAttribution(): () => void {
         if (type !== "Timeout") return;
         const scope = currentScope();
         if (!scope) return;
-        const site = captureSite();
+        const site = captureSiteMapped();
         // a test runner's or a library's own timers are not the test's leak
         if (!isUserSite(site)) return;
         const repeat = (resource as { _repeat?: unknown })._repeat != null;

@@ -1,6 +1,7 @@
 // monitorLoopBlocking() in-process: a long continuation is named with its task; short ones, and
 // the continuation that was running when the monitor started, are not reported.
 import { describe, it } from "node:test";
+import { createHook } from "node:async_hooks";
 import assert from "node:assert/strict";
 import { addCollector } from "../../src/core/diagnosis.js";
 import type { Diagnosis } from "../../src/core/diagnosis.js";
@@ -47,6 +48,24 @@ describe("monitorLoopBlocking()", () => {
     const ms = Number(/for (\d+) ms/.exec(found[0]!.summary)![1]);
     assert.ok(ms >= 150 && ms < 10_000, `${ms} ms`);
     assert.match(found[0]!.site?.file ?? "", /loop-blocking\.test\.ts$/);
+  });
+
+  it("names the task whichever order Node's own promise hook was registered in", async () => {
+    // enabling an async hook (re-)registers Node's context-switching promise hook
+    for (const when of ["before", "after"] as const) {
+      let hook: ReturnType<typeof createHook> | undefined;
+      if (when === "before") hook = createHook({ init() {} }).enable();
+      const found = await blocks(async (tracker) => {
+        if (when === "after") hook = createHook({ init() {} }).enable();
+        await tracker.spawn(async () => {
+          await null;
+          busy(100);
+        }, { name: `render-${when}` });
+      });
+      hook?.disable();
+      assert.equal(found.length, 1, when);
+      assert.match(found[0]!.summary, new RegExp(`in task "render-${when}"`));
+    }
   });
 
   it("stays silent for short continuations that yield to the loop, and for the one running when it started", async () => {

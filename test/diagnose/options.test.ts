@@ -19,6 +19,7 @@ describe("bad input", () => {
     assert.throws(() => monitorLoopBlocking({ thresholdMs: 0 }), { name: "RangeError", message: /"options\.thresholdMs".*> 0/ });
     assert.throws(() => monitorLoopBlocking({ thresholdMs: "100" as never }), { name: "TypeError", message: /"options\.thresholdMs"/ });
     assert.throws(() => monitorLoopBlocking(null as never), { name: "TypeError", message: /"options"/ });
+    assert.throws(() => monitorLoopBlocking({ skipStartup: 1 as never }), { name: "TypeError", message: /"options\.skipStartup".*Received type number \(1\)/ });
   });
   it("enableDebugMode and loopDelay", () => {
     assert.throws(() => enableDebugMode(null as never), { name: "TypeError", message: /"options"/ });

@@ -4,6 +4,15 @@ import assert from "node:assert/strict";
 import { spawn } from "../../src/tasks/default-tracker.js";
 import { assertNoLeaks, leakCheck, LeakError, setupLeakChecks } from "../../src/testing/index.js";
 import { deferred } from "../tasks/helpers.js";
+import diagnosticsChannel from "node:diagnostics_channel";
+import { channelNames } from "../../src/core/channels.js";
+import { registerSnapshotSection } from "../../src/core/registry.js";
+import type { LockSnapshot } from "../../src/core/registry.js";
+import { TaskRecord } from "../../src/core/task.js";
+
+// sync/ registers the `locks` section and publishes acquires; stood in for here
+let locks: LockSnapshot[] = [];
+registerSnapshotSection("locks", () => locks);
 
 describe("leakCheck()", () => {
   it("fails with a LeakError naming the leftover task; passes once it is awaited", async () => {
@@ -59,6 +68,28 @@ describe("leakCheck()", () => {
   it("passes a test's own failure through unchanged", async () => {
     const boom = new Error("assertion in the test");
     await assert.rejects(leakCheck(async () => { throw boom; })(), (e) => e === boom);
+  });
+
+  it("fails a test that returns while a lock acquired in it is still held; not a test that released it", async () => {
+    const holder = new TaskRecord("runExclusive scope", "scope", undefined, undefined);
+    const lock = { name: "accounts" };
+    const held = leakCheck(async () => {
+      diagnosticsChannel.channel(channelNames.lockAcquire).publish({ lock, task: holder, waitedMs: 0 });
+      locks = [{ id: 1, name: "accounts", kind: "mutex", site: undefined, capacity: 1, waiters: [],
+        holders: [{ taskId: holder.id, taskName: holder.name, site: undefined, forMs: 1, permits: 1 }] }];
+    }, { name: "forgets to release" });
+    await assert.rejects(held(), (err: unknown) => {
+      assert.ok(err instanceof LeakError);
+      assert.deepEqual(err.diagnoses.map((d) => d.rule), ["leaked-lock"]);
+      assert.match(err.message, /mutex "accounts" was still held by "runExclusive scope" when test "forgets to release" ended/);
+      return true;
+    });
+    const released = leakCheck(async () => {
+      const other = new TaskRecord("other scope", "scope", undefined, undefined);
+      diagnosticsChannel.channel(channelNames.lockAcquire).publish({ lock, task: other, waitedMs: 0 });
+    }, { name: "releases" });
+    await released(); // "accounts" is still held, but by another test's task
+    locks = [];
   });
 
   it("rejects bad arguments", () => {

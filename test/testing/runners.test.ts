@@ -54,6 +54,10 @@ describe("asyncdoctor/testing in real test runners", () => {
     assert.match(out, /✓ leaks\.test\.ts > setupLeakChecks > vitest clean unwrapped/);
     assert.match(out, /task "vitest-orphan" was still running when test "vitest leaks a task" ended/);
     assert.match(out, /resource "vitest-session" was never closed/);
+    // Vitest maps its transformed code's stacks itself: the sites are the TypeScript lines
+    assert.match(out, /spawned here: task "vitest-orphan" at test\/testing\/fixtures\/vitest\/leaks\.test\.ts:15:5/);
+    assert.match(out, /created here: code "setInterval" at test\/testing\/fixtures\/vitest\/leaks\.test\.ts:27:20/);
+    assert.match(out, /opened here: resource "vitest-session" at test\/testing\/fixtures\/vitest\/leaks\.test\.ts:30:5/);
     assert.match(out, /Tests {2}3 failed \| 2 passed \(5\)/);
   });
 
