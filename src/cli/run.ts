@@ -46,7 +46,7 @@ export function registerRun(program: Command, setCode: (code: number) => void): 
     .argument("<entry>", "the program's entry file (.ts, .mts, .js, .mjs, …)")
     .argument("[args...]", "arguments for the program (after --)")
     .option("--fail-on <rules>", "comma-separated rule ids (or \"all\"): exit non-zero when any is found")
-    .option("--report <file>", "write every Diagnosis of the run to this file as JSON")
+    .option("--report <file>", "write every Diagnosis of the run to this file: .json, or .html for a page with the wait-for graph")
     .option("--loop-block-ms <ms>", "report synchronous stretches longer than this (default 100)")
     .action(async (entry: string, args: string[], opts: RunOptions) => {
       const file = resolve(entry);
@@ -55,8 +55,8 @@ export function registerRun(program: Command, setCode: (code: number) => void): 
         setCode(2);
         return;
       }
-      if (opts.report !== undefined && !/\.json$/i.test(opts.report)) {
-        process.stderr.write(`asyncdoctor run: --report: expected a .json file, got "${opts.report}"\n`);
+      if (opts.report !== undefined && !/\.(json|html?)$/i.test(opts.report)) {
+        process.stderr.write(`asyncdoctor run: --report: expected a .json or .html file, got "${opts.report}"\n`);
         setCode(2);
         return;
       }

@@ -7,13 +7,17 @@ import { snapshot } from "../core/registry.js";
 import type { LockSnapshot, ResourceSnapshot } from "../core/registry.js";
 import { InvalidArgTypeError, validateObject, validateOneOf } from "../core/validate.js";
 import { renderStateText } from "../report/state-text.js";
+import { renderHtml } from "../report/html.js";
+import type { Diagnosis } from "../core/diagnosis.js";
 import type { StateReport, WaitForEdge } from "../report/state-text.js";
 import "./resources.js";
 
 /** Options of {@link dump}. */
 export interface DumpOptions {
-  /** "text" (default) or "json". */
-  format?: "text" | "json";
+  /** "text" (default), "json", or "html" (one self-contained page with the wait-for graph). */
+  format?: "text" | "json" | "html";
+  /** For "html": findings to show with the state (e.g. what `onDiagnosis` collected). */
+  diagnoses?: readonly Diagnosis[];
   /** Where to write: "stderr" (default), "none" (only return it), or a file path. */
   to?: string;
 }
@@ -36,7 +40,8 @@ export function dumpState(): StateReport {
 
 /**
  * Writes the live state — task tree, locks with holders and waiters, the wait-for graph, open
- * resources — to stderr (or a file) as text or JSON, and returns what it wrote.
+ * resources — to stderr (or a file) as text, JSON or a self-contained HTML page, and returns
+ * what it wrote.
  *
  * @example
  * ```ts
@@ -46,12 +51,20 @@ export function dumpState(): StateReport {
  */
 export function dump(options: DumpOptions = {}): string {
   validateObject(options as unknown, "options");
-  if (options.format !== undefined) validateOneOf(options.format, "options.format", ["text", "json"]);
+  if (options.format !== undefined) validateOneOf(options.format, "options.format", ["text", "json", "html"]);
+  if (options.diagnoses !== undefined && !Array.isArray(options.diagnoses)) {
+    throw new InvalidArgTypeError("options.diagnoses", "an array of Diagnosis", options.diagnoses);
+  }
   if (options.to !== undefined && (typeof options.to !== "string" || options.to === "")) {
     throw new InvalidArgTypeError("options.to", `"stderr", "none" or a file path`, options.to);
   }
-  const state = dumpState();
-  const text = options.format === "json" ? JSON.stringify(state, null, 2) + "\n" : renderStateText(state);
+  let text: string;
+  if (options.format === "html") {
+    text = renderHtml({ diagnoses: options.diagnoses ?? [], snapshot: snapshot(), title: `asyncdoctor: state of process ${process.pid}` });
+  } else {
+    const state = dumpState();
+    text = options.format === "json" ? JSON.stringify(state, null, 2) + "\n" : renderStateText(state);
+  }
   const to = options.to ?? "stderr";
   if (to === "stderr") process.stderr.write(text);
   else if (to !== "none") writeFileSync(to, text);

@@ -14,6 +14,8 @@ import { claimExitReport, pendingTasks, snapshot } from "../core/registry.js";
 import type { LockSnapshot } from "../core/registry.js";
 import { InvalidArgTypeError, validateObject } from "../core/validate.js";
 import { renderJson } from "../report/json.js";
+import { renderHtml } from "../report/html.js";
+import { TimelineRecorder } from "./timeline.js";
 import { leakedTaskDiagnosis } from "../tasks/tracker-report.js";
 import { isTrackingPromises, neverSettledDiagnoses, pendingAwaits } from "./promise-tracking.js";
 import { leakedResourceDiagnosis, openResources } from "./resources.js";
@@ -25,7 +27,10 @@ export type ExitReason = "drained" | "exit" | "SIGINT" | "SIGTERM";
 export interface ExitReportOptions {
   /** Rule ids that make the exit code non-zero when any Diagnosis of the run has one ("all" for any). */
   failOn?: readonly string[];
-  /** Write every Diagnosis of the run to this file as JSON. */
+  /**
+   * Write every Diagnosis of the run to this file: JSON, or — for a name ending in `.html` —
+   * one self-contained page with the wait-for graph, the task tree and a timeline of the run.
+   */
   reportFile?: string;
 }
 
@@ -121,6 +126,9 @@ export function installExitReport(options: ExitReportOptions = {}): () => void {
   claimExitReport("diagnose/exit-report");
   const all: Diagnosis[] = [];
   const stopCollecting = addCollector((d) => all.push(d));
+  const html = options.reportFile !== undefined && /\.html?$/i.test(options.reportFile);
+  // the HTML report draws the run's acquires and waits: record them from now on
+  const timeline = html ? new TimelineRecorder().start() : undefined;
   let done = false;
   const failOn = new Set(options.failOn ?? []);
 
@@ -134,7 +142,12 @@ export function installExitReport(options: ExitReportOptions = {}): () => void {
     for (const d of found) report(d);
     if (options.reportFile) {
       try {
-        writeFileSync(options.reportFile, renderJson(all));
+        writeFileSync(
+          options.reportFile,
+          html
+            ? renderHtml({ diagnoses: all, snapshot: snapshot(), timeline: timeline?.events(), title: `asyncdoctor: ${process.argv.slice(1).join(" ")}` })
+            : renderJson(all),
+        );
       } catch (err) {
         process.stderr.write(`[asyncdoctor] could not write ${options.reportFile}: ${String(err)}\n`);
       }
@@ -164,6 +177,7 @@ export function installExitReport(options: ExitReportOptions = {}): () => void {
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
     stopCollecting();
+    timeline?.stop();
     if (installed === uninstall) installed = undefined;
   };
   installed = uninstall;

@@ -59,9 +59,23 @@ describe("dump()", () => {
     }
   });
 
+  it("renders the live state as one HTML page, with the findings it is given", async () => {
+    const { Mutex } = await import("../../src/sync/mutex.js");
+    const lock = new Mutex({ name: "orders-cache" });
+    const lease = await lock.acquire();
+    try {
+      const html = dump({ format: "html", to: "none", diagnoses: [] });
+      assert.match(html, /^<!doctype html>/i);
+      assert.match(html, /orders-cache/);
+    } finally {
+      lease.release();
+    }
+  });
+
   it("rejects bad options", () => {
     assert.throws(() => dump(null as never), { name: "TypeError", message: /"options"/ });
-    assert.throws(() => dump({ format: "html" as never }), { name: "TypeError", message: /"options\.format".*Received type string \("html"\)/ });
+    assert.throws(() => dump({ format: "xml" as never }), { name: "TypeError", message: /"options\.format".*Received type string \("xml"\)/ });
+    assert.throws(() => dump({ format: "html", diagnoses: "none" as never }), { name: "TypeError", message: /"options\.diagnoses"/ });
     assert.throws(() => dump({ to: "" }), { name: "TypeError", message: /"options\.to"/ });
     assert.throws(() => dump({ to: 1 as never }), { name: "TypeError", message: /"options\.to".*Received type number/ });
   });

@@ -105,6 +105,22 @@ describe("asyncdoctor run", () => {
     }
   });
 
+  it("--report out.html writes one self-contained page with the run's findings", () => {
+    const dir = mkdtempSync(join(tmpdir(), "asyncdoctor-run-"));
+    try {
+      const out = join(dir, "report.html");
+      const r = cli(["run", fixture("exit-stuck.ts"), "--report", out]);
+      assert.equal(r.status, 0, r.stderr);
+      const html = readFileSync(out, "utf8");
+      assert.match(html, /^<!doctype html>/i);
+      assert.match(html, /never-settled/);
+      assert.match(html, /leaked-task/);
+      assert.doesNotMatch(html, /<script[^>]+src=|<link[^>]+href=/i, "self-contained: nothing loaded from elsewhere");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("exits 0 when nothing of the --fail-on rules is found, and passes arguments after --", () => {
     const r = cli(["run", fixture("exit-clean.ts"), "--fail-on", "all", "--", "--verbose", "x"]);
     assert.equal(r.status, 0, r.stderr);
@@ -119,9 +135,9 @@ describe("asyncdoctor run", () => {
     const missing = cli(["run", "no/such/file.ts"]);
     assert.equal(missing.status, 2);
     assert.match(missing.stderr, /no such file: no\/such\/file\.ts/);
-    const html = cli(["run", fixture("exit-clean.ts"), "--report", "out.html"]);
-    assert.equal(html.status, 2);
-    assert.match(html.stderr, /--report: expected a \.json file, got "out\.html"/);
+    const xml = cli(["run", fixture("exit-clean.ts"), "--report", "out.xml"]);
+    assert.equal(xml.status, 2);
+    assert.match(xml.stderr, /--report: expected a \.json or \.html file, got "out\.xml"/);
     const ms = cli(["run", fixture("exit-clean.ts"), "--loop-block-ms", "-5"]);
     assert.equal(ms.status, 2);
     assert.match(ms.stderr, /--loop-block-ms: expected a number of milliseconds > 0, got "-5"/);
