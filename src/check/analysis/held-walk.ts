@@ -1,0 +1,195 @@
+/**
+ * The held-region model: walks every function of the program in evaluation order, carrying
+ * the locks held at each point, and follows the calls the holder waits for into their bodies
+ * (binding parameters and `this` to what the caller passed). Each waited acquire is handed to
+ * the rule with the locks held at that moment and the call chain that led there.
+ *
+ * "Held" spans a scoped acquire's callback (`runExclusive(fn)`, `use(fn)`, `limit(fn)`) and a
+ * handle acquire's region (`acquire()` … `release()`). Only waited operations count: a holder
+ * that does not wait for a nested acquire cannot hang on it.
+ */
+import ts from "typescript";
+import type { LockUse } from "./lock-apis.js";
+import { classifyCall, handleRegion } from "./lock-apis.js";
+import type { Frame, LockRef } from "./lock-identity.js";
+import { LockResolver } from "./lock-identity.js";
+import type { FunctionNode } from "./own-flow.js";
+import { functionName, isFunctionNode, skipOuter } from "./own-flow.js";
+import { calleeOf, functionOfValue } from "./call-graph.js";
+import { isWaited } from "./waited.js";
+
+/** A lock held at some point of a walk. */
+export interface Held {
+  readonly ref: LockRef;
+  readonly use: LockUse;
+  /** The length of the call chain when it was acquired (the chain's element at this index left the holder's function). */
+  readonly depth: number;
+  /** The name of what the hold gives (a pool's client, a transaction), when bound to a name. */
+  readonly client?: string | undefined;
+}
+
+/** One call of the chain from the walk's entry function. */
+export interface CallLink {
+  readonly call: ts.CallExpression;
+  readonly callee: FunctionNode;
+  readonly name: string;
+}
+
+/** An acquire the current flow waits for. */
+export interface AcquireEvent {
+  readonly use: LockUse;
+  readonly ref: LockRef;
+  /** What is held when it is made, outermost first. */
+  readonly held: readonly Held[];
+  /** The calls from the entry function to the function making it. */
+  readonly chain: readonly CallLink[];
+}
+
+/** Where the problem with a held lock shows in the holder's own code: the acquire itself, or the call that leads to it. */
+export function anchorOf(event: AcquireEvent, held: Held): ts.Node {
+  return held.depth < event.chain.length ? event.chain[held.depth]!.call : event.use.call;
+}
+
+/** The calls between the holder's function and the acquire. */
+export function chainFrom(event: AcquireEvent, held: Held): readonly CallLink[] {
+  return event.chain.slice(held.depth);
+}
+
+const MAX_DEPTH = 12;
+
+/** Walks every function of `sourceFiles`, calling `onAcquire` for each waited acquire. */
+export function walkHeld(sourceFiles: readonly ts.SourceFile[], checker: ts.TypeChecker, onAcquire: (e: AcquireEvent) => void): void {
+  new Walker(checker, onAcquire).run(sourceFiles);
+}
+
+class Walker {
+  private readonly resolver: LockResolver;
+  private readonly seen = new Set<string>();
+  private readonly useCache = new Map<ts.CallExpression, LockUse | null>();
+
+  constructor(
+    private readonly checker: ts.TypeChecker,
+    private readonly onAcquire: (e: AcquireEvent) => void,
+  ) {
+    this.resolver = new LockResolver(checker);
+  }
+
+  run(sourceFiles: readonly ts.SourceFile[]): void {
+    for (const sf of sourceFiles) {
+      this.flow(sf, this.resolver.newFrame(), [], []);
+      const visit = (n: ts.Node): void => {
+        if (isFunctionNode(n)) this.flow(n, this.resolver.newFrame(), [], []);
+        ts.forEachChild(n, visit);
+      };
+      ts.forEachChild(sf, visit);
+    }
+  }
+
+  private classify(call: ts.CallExpression): LockUse | undefined {
+    let u = this.useCache.get(call);
+    if (u === undefined) this.useCache.set(call, (u = classifyCall(call, this.checker) ?? null));
+    return u ?? undefined;
+  }
+
+  /** Walks the own flow of a function (or a source file's top level) with `held` held on entry. */
+  private flow(root: FunctionNode | ts.SourceFile, frame: Frame, held: readonly Held[], chain: readonly CallLink[]): void {
+    const open: { held: Held; start: number; end: number }[] = [];
+    const heldAt = (pos: number): readonly Held[] =>
+      open.length === 0 ? held : [...held, ...open.filter((o) => pos >= o.start && pos < o.end).map((o) => o.held)];
+    const flowRoot: ts.Node = ts.isSourceFile(root) ? root : root.body!;
+    const visit = (node: ts.Node): void => {
+      if (isFunctionNode(node)) return;
+      if (ts.isCallExpression(node)) {
+        ts.forEachChild(node, visit);
+        const now = heldAt(node.getStart());
+        const use = this.classify(node);
+        if (use) this.onUse(use, frame, now, chain, (h, end) => open.push({ held: h, start: node.end, end }), flowRoot);
+        else if (now.length > 0) this.onCall(node, frame, now, chain);
+        return;
+      }
+      ts.forEachChild(node, visit);
+    };
+    if (ts.isSourceFile(root)) ts.forEachChild(root, visit);
+    else visit(root.body!);
+  }
+
+  private onUse(
+    use: LockUse,
+    frame: Frame,
+    now: readonly Held[],
+    chain: readonly CallLink[],
+    openRegion: (h: Held, end: number) => void,
+    flowRoot: ts.Node,
+  ): void {
+    const waited = isWaited(use.call, this.checker);
+    const refs = use.targets.map((t) => this.resolver.resolve(t, frame));
+    if (waited) for (const ref of refs) this.onAcquire({ use, ref, held: now, chain });
+    if (use.mode === "scoped" && use.callback) {
+      const cb = skipOuter(use.callback);
+      const fn = functionOfValue(cb, this.checker);
+      const client = fn && fn.parameters[0] && ts.isIdentifier(fn.parameters[0].name) ? fn.parameters[0].name.text : undefined;
+      const inner = [...(waited ? now : []), ...refs.map((ref) => ({ ref, use, depth: chain.length, client }))];
+      if (fn && fn === cb) this.flow(fn, frame, inner, chain); // inline: the caller's locals are in scope
+      else if (fn) this.enter(use.call, fn, frame, this.resolver.newFrame(), inner, chain);
+    } else if (use.mode === "handle" && waited) {
+      const region = handleRegion(use, flowRoot);
+      for (const ref of refs) openRegion({ ref, use, depth: chain.length, client: region.names[0] }, region.end);
+    }
+  }
+
+  private onCall(call: ts.CallExpression, frame: Frame, now: readonly Held[], chain: readonly CallLink[]): void {
+    if (!isWaited(call, this.checker)) return;
+    const callee = skipOuter(call.expression);
+    // a callback the caller handed down, run and waited for here
+    if (ts.isIdentifier(callee)) {
+      const sym = this.resolver.symbolOf(callee);
+      const bound = sym && frame.fnBindings.get(sym);
+      if (bound) {
+        this.flow(bound.fn, bound.frame, now, chain);
+        return;
+      }
+    }
+    // `await Promise.all(items.map(async (x) => …))`: every callback runs and is waited
+    if (ts.isPropertyAccessExpression(callee) && (callee.name.text === "map" || callee.name.text === "flatMap") && call.arguments[0]) {
+      const cb = skipOuter(call.arguments[0]);
+      if (isFunctionNode(cb)) this.flow(cb, frame, now, chain);
+      return;
+    }
+    const target = calleeOf(call, this.checker);
+    if (!target) return;
+    if (target === callee) {
+      this.flow(target, frame, now, chain); // an immediately invoked function
+      return;
+    }
+    const bindings = new Map<ts.Symbol, LockRef>();
+    const fnBindings = new Map<ts.Symbol, { fn: FunctionNode; frame: Frame }>();
+    target.parameters.forEach((p, i) => {
+      const arg = call.arguments[i];
+      if (!arg || !ts.isIdentifier(p.name)) return;
+      const sym = this.checker.getSymbolAtLocation(p.name);
+      if (!sym) return;
+      const a = skipOuter(arg);
+      if (isFunctionNode(a)) fnBindings.set(sym, { fn: a, frame });
+      else if (ts.isIdentifier(a) && frame.fnBindings.has(this.resolver.symbolOf(a)!)) fnBindings.set(sym, frame.fnBindings.get(this.resolver.symbolOf(a)!)!);
+      else bindings.set(sym, this.resolver.resolve(a, frame));
+    });
+    const thisRef = ts.isPropertyAccessExpression(callee) ? this.resolver.resolve(callee.expression, frame) : undefined;
+    this.enter(call, target, frame, this.resolver.newFrame({ bindings, fnBindings, thisRef }), now, chain);
+  }
+
+  private enter(call: ts.CallExpression, target: FunctionNode, _from: Frame, frame: Frame, held: readonly Held[], chain: readonly CallLink[]): void {
+    if (chain.length >= MAX_DEPTH || chain.some((l) => l.callee === target)) return;
+    const link: CallLink = { call, callee: target, name: functionName(target) };
+    const next = [...chain, link];
+    const key = [
+      this.resolver.idOf(target),
+      held.map((h) => `${h.ref.key}@${this.resolver.idOf(next[h.depth]?.call ?? h.use.call)}`).join(","),
+      [...frame.bindings].map(([s, r]) => `${this.resolver.idOf(s)}=${r.key}`).join(","),
+      [...frame.fnBindings].map(([s, b]) => `${this.resolver.idOf(s)}=${this.resolver.idOf(b.fn)}`).join(","),
+      frame.thisRef?.key ?? "",
+    ].join("|");
+    if (this.seen.has(key)) return;
+    this.seen.add(key);
+    this.flow(target, frame, held, next);
+  }
+}
