@@ -1,0 +1,99 @@
+/**
+ * lock-order: two code paths that take the same two locks in opposite orders, each waiting
+ * for the second while holding the first (the seed's 2.2). Run concurrently, each can take
+ * its first lock and then wait forever for the other's. Reported once per pair of locks, at
+ * the path met second, with both paths.
+ */
+import type { Step } from "../../core/diagnosis.js";
+import type { Rule } from "../rule.js";
+import type { AcquireEvent, Held } from "../analysis/held-walk.js";
+import { anchorOf, walkHeld } from "../analysis/held-walk.js";
+import { capacityOf } from "../analysis/lock-apis.js";
+import { lockSubject, stepsFrom, viaText } from "../analysis/lock-describe.js";
+import { shortSite, siteOf } from "../analysis/node-site.js";
+import type ts from "typescript";
+
+/** One path that waits for `to` while holding `from`. */
+interface Edge {
+  readonly from: Held;
+  readonly event: AcquireEvent;
+  readonly anchor: ts.Node;
+  /** Lock classes also held around both (a gate lock serialises the two paths). */
+  readonly gates: ReadonlySet<string>;
+  readonly order: number;
+}
+
+function blocks(held: Held): boolean {
+  return held.use.mode !== "query" && capacityOf(held.use.kind, held.ref.init) !== Infinity;
+}
+
+function position(node: ts.Node, files: readonly ts.SourceFile[]): number {
+  const sf = node.getSourceFile();
+  return files.indexOf(sf) * 1e9 + node.getStart(sf);
+}
+
+function pathSteps(label: string, e: Edge): Step[] {
+  const steps = stepsFrom(e.from, e.event, `\`${e.event.ref.name}\` acquired (${e.event.use.method}) while \`${e.from.ref.name}\` is held`);
+  return steps.map((s, i) => (i === 0 ? { ...s, text: `${label}: ${s.text}` } : s));
+}
+
+export const lockOrder: Rule = {
+  meta: {
+    id: "lock-order",
+    description: "Two code paths take the same two locks in opposite orders: each can hold one and wait for the other.",
+    certainty: "potential",
+    defaultSeverity: "error",
+    scope: "program",
+  },
+  checkProgram(ctx) {
+    const edges = new Map<string, Edge[]>();
+    walkHeld(ctx.sourceFiles, ctx.checker, (event) => {
+      if (!event.ref.known || !blocks({ ref: event.ref, use: event.use, depth: 0 })) return;
+      // taking again what is held is nested-acquire's finding, not an order
+      if (event.held.some((h) => h.ref.key === event.ref.key)) return;
+      for (const from of event.held) {
+        if (!from.ref.known || from.use === event.use || from.ref.classKey === event.ref.classKey || !blocks(from)) continue;
+        const pair = `${from.ref.classKey}>${event.ref.classKey}`;
+        const anchor = anchorOf(event, from);
+        let list = edges.get(pair);
+        if (!list) edges.set(pair, (list = []));
+        if (list.some((e) => e.anchor === anchor && e.from.use.call === from.use.call)) continue;
+        const gates = new Set(event.held.slice(0, event.held.indexOf(from)).map((h) => h.ref.classKey));
+        list.push({ from, event, anchor, gates, order: position(anchor, ctx.sourceFiles) });
+      }
+    });
+    const reported = new Set<string>();
+    for (const [pair, forward] of edges) {
+      const [a, b] = pair.split(">") as [string, string];
+      const backward = edges.get(`${b}>${a}`);
+      const unordered = a < b ? `${a}|${b}` : `${b}|${a}`;
+      if (!backward || reported.has(unordered)) continue;
+      let found: [Edge, Edge] | undefined;
+      for (const f of forward) {
+        for (const g of backward) {
+          if ([...f.gates].some((x) => g.gates.has(x))) continue; // one gate lock around both paths: they never overlap
+          const cand: [Edge, Edge] = f.order <= g.order ? [f, g] : [g, f];
+          if (!found || cand[1].order < found[1].order) found = cand;
+        }
+      }
+      if (!found) continue;
+      reported.add(unordered);
+      const [first, second] = found;
+      const x = first.from.ref.name;
+      const y = first.event.ref.name;
+      ctx.report({
+        node: second.anchor,
+        summary: `\`${y}\` and \`${x}\` are taken in opposite orders: here \`${second.event.ref.name}\` is awaited while holding \`${second.from.ref.name}\`${viaText(second.from, second.event)}, but ${shortSite(first.anchor)} awaits \`${y}\` while holding \`${x}\`${viaText(first.from, first.event)}; run together, each can hold one and wait forever for the other`,
+        fix: `Take the two locks in one order everywhere: take \`${x}\` before \`${y}\` on both paths (or take both at once with \`lockAll([${x}, ${y}])\`).`,
+        subjects: [
+          lockSubject(first.from, `held while waiting for \`${y}\``),
+          { kind: "lock", name: y, role: `acquired while holding \`${x}\``, site: siteOf(first.event.use.call) },
+          lockSubject(second.from, `held while waiting for \`${x}\``),
+          { kind: "lock", name: second.event.ref.name, role: `acquired while holding \`${y}\``, site: siteOf(second.event.use.call) },
+        ],
+        steps: [...pathSteps("first path", first), ...pathSteps("second path", second)],
+        data: { locks: [x, y] },
+      });
+    }
+  },
+};
