@@ -220,6 +220,13 @@ function numberLiteral(e: ts.Expression | undefined): number | undefined {
   return undefined;
 }
 
+function optionValue(e: ts.Expression | undefined, name: string): ts.Expression | undefined {
+  const x = e && skipOuter(e);
+  if (!x || !ts.isObjectLiteralExpression(x)) return undefined;
+  for (const p of x.properties) if (ts.isPropertyAssignment(p) && p.name.getText() === name) return p.initializer;
+  return undefined;
+}
+
 function optionNumber(e: ts.Expression | undefined, name: string): number | undefined {
   if (!e) return undefined;
   const x = skipOuter(e);
@@ -249,7 +256,7 @@ export function capacityOf(kind: LockKind, init: ts.Expression | undefined): num
     case "queue":
       return args[0] ? optionNumber(args[0], "concurrency") : Infinity;
     case "pool":
-      return optionNumber(args[args.length - 1], "max") ?? optionNumber(args[0], "connectionLimit");
+      return optionNumber(args[args.length - 1], "max") ?? optionNumber(args[0], "connectionLimit") ?? optionNumber(optionValue(args[0], "pool"), "max");
   }
 }
 
