@@ -10,7 +10,7 @@
  */
 import ts from "typescript";
 import type { LockUse } from "./lock-apis.js";
-import { classifyCall, handleRegion } from "./lock-apis.js";
+import { classifyCall, handleRegion, holdsInFlow } from "./lock-apis.js";
 import type { Frame, LockRef } from "./lock-identity.js";
 import { LockResolver } from "./lock-identity.js";
 import type { FunctionNode } from "./own-flow.js";
@@ -57,9 +57,19 @@ export function chainFrom(event: AcquireEvent, held: Held): readonly CallLink[] 
 
 const MAX_DEPTH = 12;
 
+// the three lock rules walk the same program: the events are computed once per program and replayed
+const cache = new WeakMap<ts.TypeChecker, { files: readonly ts.SourceFile[]; events: readonly AcquireEvent[] }>();
+
 /** Walks every function of `sourceFiles`, calling `onAcquire` for each waited acquire. */
 export function walkHeld(sourceFiles: readonly ts.SourceFile[], checker: ts.TypeChecker, onAcquire: (e: AcquireEvent) => void): void {
-  new Walker(checker, onAcquire).run(sourceFiles);
+  let hit = cache.get(checker);
+  if (!hit || hit.files.length !== sourceFiles.length || hit.files.some((f, i) => f !== sourceFiles[i])) {
+    const events: AcquireEvent[] = [];
+    new Walker(checker, (e) => events.push(e)).run(sourceFiles);
+    hit = { files: [...sourceFiles], events };
+    cache.set(checker, hit);
+  }
+  for (const e of hit.events) onAcquire(e);
 }
 
 class Walker {
@@ -131,7 +141,7 @@ class Walker {
       const inner = [...(waited ? now : []), ...refs.map((ref) => ({ ref, use, depth: chain.length, client }))];
       if (fn && fn === cb) this.flow(fn, frame, inner, chain); // inline: the caller's locals are in scope
       else if (fn) this.enter(use.call, fn, frame, this.resolver.newFrame(), inner, chain);
-    } else if (use.mode === "handle" && waited) {
+    } else if (use.mode === "handle" && waited && holdsInFlow(use)) {
       const region = handleRegion(use, flowRoot);
       for (const ref of refs) openRegion({ ref, use, depth: chain.length, client: region.names[0] }, region.end);
     }

@@ -278,6 +278,18 @@ export interface HandleRegion {
 }
 
 /**
+ * True when a handle acquire's hold is visible in its flow: stored in a local, `using`, or taken
+ * as a statement of its own (released later through the lock). An acquire chained with
+ * `.then(release => …)` holds inside that callback, which is another flow.
+ */
+export function holdsInFlow(use: LockUse): boolean {
+  let cur: ts.Node = use.call;
+  while (cur.parent && (ts.isAwaitExpression(cur.parent) || ts.isParenthesizedExpression(cur.parent) || ts.isAsExpression(cur.parent))) cur = cur.parent;
+  const p = cur.parent;
+  return !!p && ((ts.isVariableDeclaration(p) && p.initializer === cur) || ts.isExpressionStatement(p) || (ts.isBinaryExpression(p) && p.right === cur && p.operatorToken.kind === ts.SyntaxKind.EqualsToken));
+}
+
+/**
  * The hold of a handle acquire, in source positions of its flow: from the acquire to the first
  * release after it (the handle called or `.release()`d, the lock or pool's `release(…)`,
  * a transaction's commit/rollback), to the end of the block for `using`, else to the end of the flow.

@@ -5,7 +5,7 @@
  */
 import ts from "typescript";
 import type { LockUse } from "./lock-apis.js";
-import { capacityOf, classifyCall, handleRegion } from "./lock-apis.js";
+import { capacityOf, classifyCall, handleRegion, holdsInFlow } from "./lock-apis.js";
 import type { FunctionNode } from "./own-flow.js";
 import { enclosingFunction, forEachOwnNode, skipOuter } from "./own-flow.js";
 import type { ReferenceIndex } from "./call-graph.js";
@@ -51,7 +51,7 @@ export class LockHeld {
     forEachOwnNode(root, (n) => {
       if (!ts.isCallExpression(n)) return;
       const use = classifyCall(n, this.checker);
-      if (use?.mode === "handle" && excludes(use, this.checker) && isWaited(n, this.checker)) {
+      if (use?.mode === "handle" && excludes(use, this.checker) && isWaited(n, this.checker) && holdsInFlow(use)) {
         list!.push({ start: n.end, end: handleRegion(use, flowRoot).end, use });
       }
     });
