@@ -14,7 +14,7 @@ import { classifyCall, handleRegion, holdsInFlow } from "./lock-apis.js";
 import type { Frame, LockRef } from "./lock-identity.js";
 import { LockResolver } from "./lock-identity.js";
 import type { FunctionNode } from "./own-flow.js";
-import { functionName, isFunctionNode, skipOuter } from "./own-flow.js";
+import { functionName, isAsyncFunction, isFunctionNode, skipOuter } from "./own-flow.js";
 import { calleeOf, functionOfValue } from "./call-graph.js";
 import { isWaited } from "./waited.js";
 
@@ -166,7 +166,15 @@ class Walker {
       return;
     }
     const target = calleeOf(call, this.checker);
-    if (!target) return;
+    if (!target) {
+      // an awaited library call handed an async callback (`withTimeout(async () => …)`, `pRetry(…)`,
+      // `als.run(store, async () => …)`) runs it, and its caller waits for it
+      for (const arg of call.arguments) {
+        const fn = skipOuter(arg);
+        if (isFunctionNode(fn) && (isAsyncFunction(fn) || (ts.isArrowFunction(fn) && !ts.isBlock(fn.body)))) this.flow(fn, frame, now, chain);
+      }
+      return;
+    }
     if (target === callee) {
       this.flow(target, frame, now, chain); // an immediately invoked function
       return;

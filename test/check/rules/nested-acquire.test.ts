@@ -125,6 +125,16 @@ export async function outer() {
   await inner();
 }`,
     },
+    {
+      name: "a hold taken with .then(release => …) lives in that callback, not in the flow after it",
+      files: am,
+      code: `import { Mutex } from "async-mutex";
+const m = new Mutex();
+export async function step(log: string[]) {
+  await m.acquire().then((release) => { try { log.push("a"); } finally { release(); } });
+  await m.runExclusive(() => log.push("b"));
+}`,
+    },
   ],
   invalid: [
     {
@@ -282,6 +292,36 @@ async function retry<T>(fn: () => Promise<T>): Promise<T> { try { return await f
 export async function go() {
   await m.runExclusive(async () => {
     await retry(() => m.runExclusive(async () => 1));
+  });
+}`,
+      findings: [{ line: 6 }],
+    },
+    {
+      name: "asyncdoctor checking its own sources: primitives from src/sync",
+      files: {
+        "src/sync/mutex.ts": `export class Mutex {
+  private locked = false;
+  async runExclusive<T>(fn: () => T | Promise<T>): Promise<T> { this.locked = true; try { return await fn(); } finally { this.locked = false; } }
+}`,
+      },
+      code: `import { Mutex } from "./src/sync/mutex.js";
+const m = new Mutex();
+export async function bugNested() {
+  await m.runExclusive(async () => {
+    await m.runExclusive(() => 1);
+  });
+}`,
+      findings: [{ line: 5, summary: /mutex `m`/ }],
+    },
+    {
+      name: "inside an async callback that an awaited library call runs",
+      files: { ...am, "node_modules/p-retry/package.json": '{"name":"p-retry","types":"index.d.ts"}', "node_modules/p-retry/index.d.ts": "export default function pRetry<T>(input: (attempt: number) => PromiseLike<T> | T, options?: { retries?: number }): Promise<T>;" },
+      code: `import { Mutex } from "async-mutex";
+import pRetry from "p-retry";
+const m = new Mutex();
+export async function save() {
+  await m.runExclusive(async () => {
+    await pRetry(async () => m.runExclusive(async () => 1), { retries: 3 });
   });
 }`,
       findings: [{ line: 6 }],
