@@ -83,6 +83,22 @@ function isInside(decl: ts.Node, fn: FunctionNode): boolean {
   return false;
 }
 
+/**
+ * The target of a `Shared` cell: a `Shared` is shared by nature, so one reached through a
+ * parameter or a local alias counts too — only a cell the function creates itself is private.
+ */
+export function sharedCellTarget(expr: ts.Expression, fn: FunctionNode, checker: ts.TypeChecker, ids: Ids): SharedTarget | undefined {
+  const direct = sharedTarget(expr, fn, checker, ids);
+  if (direct) return direct;
+  const chain = chainOf(expr);
+  if (!chain || !ts.isIdentifier(chain.root)) return undefined;
+  const sym = checker.getSymbolAtLocation(chain.root);
+  const decl = sym?.valueDeclaration;
+  if (!sym || !decl) return undefined;
+  if (ts.isVariableDeclaration(decl) && decl.initializer && ts.isNewExpression(skipOuter(decl.initializer))) return undefined;
+  return { key: `${ids.of(sym)}${chain.path.map((p) => `.${p}`).join("")}`, name: skipOuter(expr).getText() };
+}
+
 /** asyncdoctor's `Shared<T>`: `get()` reads it, `set(v)` writes it. */
 export function sharedCell(call: ts.CallExpression, checker: ts.TypeChecker): { op: "get" | "set"; cell: ts.Expression } | undefined {
   const callee = skipOuter(call.expression);

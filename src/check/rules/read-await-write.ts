@@ -14,7 +14,7 @@ import { shortSite, siteOf } from "../analysis/node-site.js";
 import type { FunctionNode } from "../analysis/own-flow.js";
 import { forEachOwnNode, isAsyncFunction, isFunctionNode, skipOuter } from "../analysis/own-flow.js";
 import type { SharedTarget } from "../analysis/shared-state.js";
-import { Ids, sharedCell, sharedTarget } from "../analysis/shared-state.js";
+import { Ids, sharedCell, sharedCellTarget, sharedTarget } from "../analysis/shared-state.js";
 
 /** A read of shared state whose value may be carried to a later write. */
 interface Source {
@@ -89,6 +89,10 @@ class FunctionCheck {
     return sharedTarget(expr, this.fn, this.checker, this.ids);
   }
 
+  private cellTarget(expr: ts.Expression): SharedTarget | undefined {
+    return sharedCellTarget(expr, this.fn, this.checker, this.ids);
+  }
+
   private localOf(node: ts.Node): ts.Symbol | undefined {
     if (!ts.isIdentifier(node)) return undefined;
     const sym = this.checker.getSymbolAtLocation(node);
@@ -108,7 +112,7 @@ class FunctionCheck {
       if (isFunctionNode(n)) return;
       if (ts.isCallExpression(n)) {
         const cell = sharedCell(n, this.checker);
-        const t = cell?.op === "get" ? this.target(cell.cell) : undefined;
+        const t = cell?.op === "get" ? this.cellTarget(cell.cell) : undefined;
         if (t) out.push({ target: t, node: n, at: n.end });
       }
       if ((ts.isIdentifier(n) || ts.isPropertyAccessExpression(n)) && isMaximalAccess(n) && !isWritePosition(n)) {
@@ -142,7 +146,7 @@ class FunctionCheck {
       }
       if (ts.isCallExpression(n)) {
         const cell = sharedCell(n, this.checker);
-        const t = cell?.op === "set" ? this.target(cell.cell) : undefined;
+        const t = cell?.op === "set" ? this.cellTarget(cell.cell) : undefined;
         if (t) this.writes.push({ node: n, target: t, value: n.arguments[0], compound: false });
       }
     });
@@ -191,6 +195,14 @@ class FunctionCheck {
     return found;
   }
 
+  /** The written value also reads the target after the last await (`buffer = items.concat(buffer)`): it merges the current value. */
+  private merges(w: Write): boolean {
+    if (!w.value || w.compound) return false;
+    const last = [...this.awaits].reverse().find((a) => a.end <= w.node.end);
+    const after = last ? last.end : -1;
+    return this.sourcesOf(w.value).some((s) => s.target.key === w.target.key && s.node.pos >= after && s.node.pos >= w.value!.pos && !this.awaitBetween(s.at - 1, w.node.end));
+  }
+
   /** Each write made from a stale read: [write, the read, the await between]. */
   *stale(): Generator<[Write, Source, ts.Node]> {
     for (const w of this.writes) {
@@ -212,7 +224,7 @@ class FunctionCheck {
           }
         }
       }
-      if (hit && !this.rechecked(w)) yield [w, hit[0], hit[1]];
+      if (hit && !this.rechecked(w) && !this.merges(w)) yield [w, hit[0], hit[1]];
     }
   }
 }

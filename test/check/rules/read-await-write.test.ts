@@ -32,6 +32,18 @@ export async function increment() {
 }`,
     },
     {
+      name: "a Shared the function creates itself is private to the call",
+      files: ad,
+      code: `import { Shared } from "asyncdoctor";
+${sleep}export async function local() {
+  const cell = new Shared(0);
+  const v = cell.get();
+  await sleep(0);
+  cell.set(v + 1);
+  return cell.get();
+}`,
+    },
+    {
       name: "a local of the function is private to the call",
       code: `${sleep}export async function sum(xs: number[]) {
   let total = 0;
@@ -148,6 +160,20 @@ export async function inc() {
 }`,
     },
     {
+      name: "a failed batch is merged back with what arrived meanwhile",
+      code: `declare function send(items: string[]): Promise<void>;
+let buffer: string[] = [];
+export async function flush() {
+  const items = buffer;
+  buffer = [];
+  try {
+    await send(items);
+  } catch {
+    buffer = items.concat(buffer);
+  }
+}`,
+    },
+    {
       name: "++ after the await is an atomic read-modify-write",
       code: `${sleep}let served = 0;
 export async function serve() {
@@ -212,6 +238,17 @@ export async function increment() {
   counter.set(v + 1);
 }`,
       findings: [{ line: 7, summary: /`counter`/ }],
+    },
+    {
+      name: "a Shared passed in as a parameter is still shared (the counter-race demo's bug)",
+      files: ad,
+      code: `import { Shared } from "asyncdoctor";
+${sleep}export async function bugSharedIncrement(shared: Shared<number>) {
+  const current = shared.get();
+  await sleep(0);
+  shared.set(current + 1);
+}`,
+      findings: [{ line: 6, summary: /`shared`/ }],
     },
     {
       name: "an immutable update from a stale copy",
