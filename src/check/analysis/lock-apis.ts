@@ -74,6 +74,28 @@ function declaredName(sym: ts.Symbol): string {
   return decl?.name && ts.isIdentifier(decl.name) ? decl.name.text : sym.getName();
 }
 
+// asyncdoctor's primitives: the method names of its RWLock and Pool, and their likely aliases; a
+// call is scoped when it is given the function to run, a handle acquire otherwise
+const OWN_READ = ["runRead", "read", "runShared", "acquireRead", "readLock"];
+const OWN_WRITE = ["runWrite", "write", "runExclusive", "acquireWrite", "writeLock", "acquire", "use"];
+const OWN_KIND: Readonly<Record<string, LockKind>> = { Mutex: "mutex", Semaphore: "semaphore", RWLock: "rwlock", Pool: "pool" };
+
+function isCallable(arg: ts.Expression | undefined, checker: ts.TypeChecker): boolean {
+  if (!arg) return false;
+  const e = skipOuter(arg);
+  return isFunctionNode(e) || checker.getTypeAtLocation(e).getCallSignatures().length > 0;
+}
+
+function classifyOwn(typeName: string, method: string, call: ts.CallExpression, checker: ts.TypeChecker): Pick<LockUse, "kind" | "mode" | "callback" | "shared"> | undefined {
+  const kind = OWN_KIND[typeName];
+  if (!kind) return undefined;
+  const shared = OWN_READ.includes(method);
+  if (!shared && !OWN_WRITE.includes(method)) return undefined;
+  if (shared && kind !== "rwlock") return undefined;
+  const cb = call.arguments[0];
+  return isCallable(cb, checker) ? { kind, mode: "scoped", callback: cb, shared: kind === "rwlock" ? shared : undefined } : { kind, mode: "handle", shared: kind === "rwlock" ? shared : undefined };
+}
+
 const KNEX_QUERY_METHODS = new Set([
   "select", "insert", "update", "delete", "del", "raw", "from", "table", "into", "with", "where", "first",
   "pluck", "count", "max", "min", "sum", "avg", "join", "increment", "decrement", "truncate", "upsert", "queryBuilder",
@@ -107,6 +129,10 @@ export function classifyCall(call: ts.CallExpression, checker: ts.TypeChecker): 
     const lt = lockTypeOf(recv, checker);
     if (!lt) return undefined;
     const base = { call, method, library: lt.pkg, targets: [recv] };
+    if (lt.pkg === "asyncdoctor") {
+      const own = classifyOwn(lt.name, method, call, checker);
+      if (own) return { ...base, ...own };
+    }
     const scoped = (kind: LockKind, cbIndex = 0, shared?: boolean): LockUse => ({ ...base, kind, mode: "scoped", callback: fnArg(call, cbIndex), shared });
     const handle = (kind: LockKind, shared?: boolean): LockUse => ({ ...base, kind, mode: "handle", shared });
     switch (`${lt.pkg}:${lt.name}:${method}`) {
@@ -166,8 +192,8 @@ export function classifyCall(call: ts.CallExpression, checker: ts.TypeChecker): 
     }
   }
   const lt = lockTypeOf(callee, checker);
-  if (lt?.pkg === "p-limit" && lt.name === "LimitFunction") {
-    return { call, kind: "limiter", library: "p-limit", mode: "scoped", method: callee.getText(), targets: [callee], callback: fnArg(call, 0) };
+  if ((lt?.pkg === "p-limit" || lt?.pkg === "asyncdoctor") && lt.name === "LimitFunction") {
+    return { call, kind: "limiter", library: lt.pkg, mode: "scoped", method: callee.getText(), targets: [callee], callback: fnArg(call, 0) };
   }
   if (lt?.pkg === "knex" && lt.name === "Knex" && !chainUsesTransaction(call)) {
     return { call, kind: "pool", library: "knex", mode: "query", method: callee.getText(), targets: [callee] };
@@ -184,6 +210,7 @@ export function classifyCall(call: ts.CallExpression, checker: ts.TypeChecker): 
 }
 
 const METHODS = new Set([
+  ...OWN_READ, ...OWN_WRITE,
   "runExclusive", "acquire", "runRead", "runWrite", "acquireRead", "acquireWrite", "use", "map", "add", "connect",
   "query", "execute", "getConnection", "transaction", ...KNEX_QUERY_METHODS,
 ]);
@@ -206,7 +233,7 @@ export function unwrapLockExpression(expr: ts.Expression, checker: ts.TypeChecke
     let sym = checker.getSymbolAtLocation(callee);
     if (sym && sym.flags & ts.SymbolFlags.Alias) sym = checker.getAliasedSymbol(sym);
     const pkg = sym?.declarations?.[0] && packageOfFile(sym.declarations[0].getSourceFile().fileName);
-    if (pkg !== "async-mutex") break;
+    if (pkg !== "async-mutex" && pkg !== "asyncdoctor") break;
     e = skipOuter(e.arguments[0]);
   }
   return e;

@@ -103,3 +103,26 @@ async function f() { { using h = await m.acquire(); } await m.runExclusive(() =>
     assert.ok(r.end < callsStarting(main, "m.runExclusive")[0]!.getStart());
   });
 });
+
+describe("lock-apis: asyncdoctor's own sources (src/sync, src/compat)", () => {
+  const files = {
+    "src/sync/rwlock.ts": `export class RWLock {
+  async read<T>(fn: () => T): Promise<T> { return fn(); }
+  async write<T>(fn?: () => T): Promise<T | (() => void)> { return fn ? fn() : () => {}; }
+}`,
+    "src/compat/p-limit.ts": `export interface LimitFunction { <T>(fn: () => Promise<T>): Promise<T>; readonly activeCount: number }
+export default function pLimit(n: number): LimitFunction { const f = (async <T>(fn: () => Promise<T>) => fn()) as unknown as LimitFunction; void n; return f; }`,
+  };
+  const kinds = (code: string, prefix: string): string => {
+    const { checker, main } = load(code, files);
+    const u = classifyCall(callsStarting(main, prefix).at(-1)!, checker);
+    return u ? `${u.kind} ${u.mode}${u.shared ? " shared" : ""}` : "none";
+  };
+  it("decides scoped or handle by whether a function is passed", () => {
+    assert.equal(kinds(`import { RWLock } from "./src/sync/rwlock.js"; const rw = new RWLock(); void rw.read(() => 1);`, "rw.read"), "rwlock scoped shared");
+    assert.equal(kinds(`import { RWLock } from "./src/sync/rwlock.js"; const rw = new RWLock(); void rw.write();`, "rw.write"), "rwlock handle");
+  });
+  it("recognises the p-limit compatible limiter", () => {
+    assert.equal(kinds(`import pLimit from "./src/compat/p-limit.js"; const limit = pLimit(1); void limit(async () => 1);`, "limit("), "limiter scoped");
+  });
+});
