@@ -68,12 +68,15 @@ export const lockOrder: Rule = {
       const backward = edges.get(`${b}>${a}`);
       const unordered = a < b ? `${a}|${b}` : `${b}|${a}`;
       if (!backward || reported.has(unordered)) continue;
+      // the order most paths keep is the program's order; the finding goes to a path that breaks it
+      // (with as many paths each way, to the one met second in the source)
+      const odd = forward.length < backward.length ? "forward" : backward.length < forward.length ? "backward" : undefined;
       let found: [Edge, Edge] | undefined;
       for (const f of forward) {
         for (const g of backward) {
           if ([...f.gates].some((x) => g.gates.has(x))) continue; // one gate lock around both paths: they never overlap
-          const cand: [Edge, Edge] = f.order <= g.order ? [f, g] : [g, f];
-          if (!found || cand[1].order < found[1].order) found = cand;
+          const cand: [Edge, Edge] = odd === "forward" ? [g, f] : odd === "backward" ? [f, g] : f.order <= g.order ? [f, g] : [g, f];
+          if (!found || cand[1].order < found[1].order || (cand[1] === found[1] && cand[0].order < found[0].order)) found = cand;
         }
       }
       if (!found) continue;

@@ -185,6 +185,17 @@ export async function close() { await ledger.runExclusive(() => count()); }`,
       findings: [{ line: 5, summary: /via count\(\)/ }],
     },
     {
+      name: "the path that breaks the order most paths keep is the one reported, wherever it is",
+      files: am,
+      code: `import { Mutex } from "async-mutex";
+const a = new Mutex();
+const b = new Mutex();
+export async function bugInverted() { await b.runExclusive(() => a.runExclusive(() => 0)); }
+export async function fixedOne() { await a.runExclusive(() => b.runExclusive(() => 1)); }
+export async function fixedTwo() { await a.runExclusive(() => b.runExclusive(() => 2)); }`,
+      findings: [{ line: 4, fix: /take `a` before `b`/ }],
+    },
+    {
       name: "a semaphore and a mutex",
       files: ad,
       code: `import { Mutex, Semaphore } from "asyncdoctor";
