@@ -88,7 +88,7 @@ class Walker {
     for (const sf of sourceFiles) {
       this.flow(sf, this.resolver.newFrame(), [], []);
       const visit = (n: ts.Node): void => {
-        if (isFunctionNode(n)) this.flow(n, this.resolver.newFrame(), [], []);
+        if (isFunctionNode(n)) this.flow(n, this.resolver.newFrame({ fn: n }), [], []);
         ts.forEachChild(n, visit);
       };
       ts.forEachChild(sf, visit);
@@ -140,7 +140,7 @@ class Walker {
       const client = fn && fn.parameters[0] && ts.isIdentifier(fn.parameters[0].name) ? fn.parameters[0].name.text : undefined;
       const inner = [...(waited ? now : []), ...refs.map((ref) => ({ ref, use, depth: chain.length, client }))];
       if (fn && fn === cb) this.flow(fn, frame, inner, chain); // inline: the caller's locals are in scope
-      else if (fn) this.enter(use.call, fn, frame, this.resolver.newFrame(), inner, chain);
+      else if (fn) this.enter(use.call, fn, frame, this.resolver.newFrame({ fn }), inner, chain);
     } else if (use.mode === "handle" && waited && holdsInFlow(use)) {
       const region = handleRegion(use, flowRoot);
       for (const ref of refs) openRegion({ ref, use, depth: chain.length, client: region.names[0] }, region.end);
@@ -192,7 +192,7 @@ class Walker {
       else bindings.set(sym, this.resolver.resolve(a, frame));
     });
     const thisRef = ts.isPropertyAccessExpression(callee) ? this.resolver.resolve(callee.expression, frame) : undefined;
-    this.enter(call, target, frame, this.resolver.newFrame({ bindings, fnBindings, thisRef }), now, chain);
+    this.enter(call, target, frame, this.resolver.newFrame({ bindings, fnBindings, thisRef, fn: target }), now, chain);
   }
 
   private enter(call: ts.CallExpression, target: FunctionNode, _from: Frame, frame: Frame, held: readonly Held[], chain: readonly CallLink[]): void {

@@ -30,6 +30,8 @@ export interface Frame {
   /** Parameters bound to a function the caller passed (a callback the callee may run). */
   readonly fnBindings: ReadonlyMap<ts.Symbol, { readonly fn: FunctionNode; readonly frame: Frame }>;
   readonly thisRef?: LockRef | undefined;
+  /** The function this frame is a call of (undefined for module code). */
+  readonly fn?: FunctionNode | undefined;
 }
 
 /** Resolves lock expressions to {@link LockRef}s; one per checked program. */
@@ -49,7 +51,7 @@ export class LockResolver {
   }
 
   newFrame(init: Partial<Omit<Frame, "id">> = {}): Frame {
-    return { id: this.nextFrame++, bindings: init.bindings ?? new Map(), fnBindings: init.fnBindings ?? new Map(), thisRef: init.thisRef };
+    return { id: this.nextFrame++, bindings: init.bindings ?? new Map(), fnBindings: init.fnBindings ?? new Map(), thisRef: init.thisRef, fn: init.fn };
   }
 
   /** The symbol an identifier refers to, through imports. */
@@ -82,9 +84,14 @@ export class LockResolver {
       if (bound) return bound;
       const id = this.idOf(sym);
       const decl = sym.valueDeclaration ?? sym.declarations?.[0];
-      if (decl && ts.isParameter(decl)) return { key: `p${id}@${frame.id}`, classKey: `p${id}`, name: text, known: true };
+      if (decl && ts.isParameter(decl)) {
+        const key = ownedBy(decl, frame) ? `p${id}@${frame.id}` : `p${id}`;
+        return { key, classKey: `p${id}`, name: text, known: true };
+      }
       if (decl && (ts.isVariableDeclaration(decl) || ts.isBindingElement(decl))) {
-        const local = enclosingFunction(decl) !== undefined;
+        // a local is a new binding on each call of its function; one captured from an enclosing
+        // function is the same binding for every closure that function created
+        const local = enclosingFunction(decl) !== undefined && ownedBy(decl, frame);
         const init = ts.isVariableDeclaration(decl) ? decl.initializer : undefined;
         const isConst = (ts.getCombinedNodeFlags(decl) & ts.NodeFlags.Const) !== 0;
         if (init && isConst && isAliasLike(init)) {
@@ -122,4 +129,11 @@ function thisClass(node: ts.Node): ts.ClassLikeDeclaration | undefined {
     if (ts.isFunctionDeclaration(p) || ts.isFunctionExpression(p)) return undefined;
   }
   return undefined;
+}
+
+/** True when `decl` is a binding of the call `frame` stands for (or of a callback walked inline in it). */
+function ownedBy(decl: ts.Node, frame: Frame): boolean {
+  if (!frame.fn) return true;
+  for (let f = enclosingFunction(decl); f; f = enclosingFunction(f)) if (f === frame.fn) return true;
+  return false;
 }

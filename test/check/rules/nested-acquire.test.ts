@@ -297,6 +297,20 @@ export async function go() {
       findings: [{ line: 6 }],
     },
     {
+      name: "closures sharing a semaphore created by their enclosing function (a demo's run())",
+      files: ad,
+      code: `import { Semaphore } from "asyncdoctor";
+export async function run() {
+  const sem = new Semaphore(1);
+  const bugInner = async () => { await sem.runExclusive(async () => 1); };
+  const bugOuter = async () => {
+    await sem.runExclusive(async () => { await bugInner(); });
+  };
+  await bugOuter();
+}`,
+      findings: [{ line: 6, summary: /`sem`.* via bugInner\(\)/ }],
+    },
+    {
       name: "asyncdoctor checking its own sources: primitives from src/sync",
       files: {
         "src/sync/mutex.ts": `export class Mutex {

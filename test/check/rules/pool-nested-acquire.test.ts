@@ -111,6 +111,18 @@ export async function twice() {
 }`,
     },
     {
+      name: "pg: a second pool for a nested unit of work, sized for it",
+      files: pg,
+      code: `import { Pool } from "pg";
+const jobs = new Pool({ max: 4 });
+const audit = new Pool({ max: 4 });
+async function record(id: number) { await audit.query("insert into audit values ($1)", [id]); }
+export async function run(id: number) {
+  const client = await jobs.connect();
+  try { await client.query("update jobs set done = true where id = $1", [id]); await record(id); } finally { client.release(); }
+}`,
+    },
+    {
       name: "asyncdoctor Pool: the resource is handed down",
       files: stubs("asyncdoctor"),
       code: `import { Pool } from "asyncdoctor";
@@ -213,6 +225,22 @@ export async function crawl(urls: string[]) {
   });
 }`,
       findings: [{ line: 5, summary: /pool `browsers` \(use\) while `b` from it is held/ }],
+    },
+    {
+      name: "the seed's 2.3 with asyncdoctor's Pool: use() inside use(), the pool passed down",
+      files: stubs("asyncdoctor"),
+      code: `import { Pool } from "asyncdoctor";
+interface Conn { query(sql: string): Promise<unknown> }
+async function bugUpdateStats(pool: Pool<Conn>, userId: number) {
+  await pool.use((conn) => conn.query("update stats " + userId));
+}
+export async function bugProcessUser(userId: number, pool: Pool<Conn>) {
+  await pool.use(async (conn) => {
+    await conn.query("select " + userId);
+    await bugUpdateStats(pool, userId);
+  });
+}`,
+      findings: [{ line: 9, summary: /pool `pool` \(use\) while `conn` from it is held .* via bugUpdateStats\(\)/, fix: /pass the open `conn` down to bugUpdateStats\(\)/ }],
     },
     {
       name: "asyncdoctor Pool: acquire while holding a lease",
