@@ -106,10 +106,15 @@ class FunctionCheck {
   }
 
   /** The shared reads whose values `expr` carries at position `at`, directly or through locals. */
-  sourcesOf(expr: ts.Node): Source[] {
+  sourcesOf(expr: ts.Node, throughAwaitedCalls = true): Source[] {
     const out: Source[] = [];
     const visit = (n: ts.Node): void => {
       if (isFunctionNode(n)) return;
+      // a local given what an awaited call returned holds fresh data, not the arguments it was sent
+      if (!throughAwaitedCalls && ts.isAwaitExpression(n) && ts.isCallExpression(skipOuter(n.expression))) {
+        visit(skipOuter(n.expression).getChildAt(0));
+        return;
+      }
       if (ts.isCallExpression(n)) {
         const cell = sharedCell(n, this.checker);
         const t = cell?.op === "get" ? this.cellTarget(cell.cell) : undefined;
@@ -139,7 +144,7 @@ class FunctionCheck {
       if (ts.isVariableDeclaration(n) && n.initializer) this.assign(n.name, n.initializer, n.end);
       if (ts.isBinaryExpression(n) && n.operatorToken.kind >= ts.SyntaxKind.FirstAssignment && n.operatorToken.kind <= ts.SyntaxKind.LastAssignment) {
         const local = this.localOf(n.left);
-        if (local && n.operatorToken.kind === ts.SyntaxKind.EqualsToken) this.record(local, this.sourcesOf(n.right), n.end);
+        if (local && n.operatorToken.kind === ts.SyntaxKind.EqualsToken) this.record(local, this.sourcesOf(n.right, false), n.end);
         const t = this.target(n.left);
         const op = n.operatorToken.kind;
         if (t && (op === ts.SyntaxKind.EqualsToken || COMPOUND.has(op))) this.writes.push({ node: n, target: t, value: n.right, compound: op !== ts.SyntaxKind.EqualsToken });
@@ -161,11 +166,11 @@ class FunctionCheck {
   private assign(name: ts.BindingName, init: ts.Expression, pos: number): void {
     if (ts.isIdentifier(name)) {
       const local = this.localOf(name);
-      if (local) this.record(local, this.sourcesOf(init), pos);
+      if (local) this.record(local, this.sourcesOf(init, false), pos);
       return;
     }
     // `const { a } = this.state`: `a` carries `this.state.a`
-    const base = this.sourcesOf(init);
+    const base = this.sourcesOf(init, false);
     for (const el of name.elements) {
       if (ts.isOmittedExpression(el) || !ts.isIdentifier(el.name)) continue;
       const local = this.localOf(el.name);
@@ -203,6 +208,13 @@ class FunctionCheck {
     return this.sourcesOf(w.value).some((s) => s.target.key === w.target.key && s.node.pos >= after && s.node.pos >= w.value!.pos && !this.awaitBetween(s.at - 1, w.node.end));
   }
 
+  /** Save, change, await, put back (`const prev = this.state; this.state = "busy"; … this.state = prev`): a restore, not an update. */
+  private restores(w: Write, read: Source, wait: ts.Node): boolean {
+    const v = w.value && skipOuter(w.value);
+    if (!v || w.compound || !ts.isIdentifier(v) || !this.localOf(v)) return false;
+    return this.writes.some((o) => o !== w && o.target.key === w.target.key && o.node.pos >= read.at && o.node.end <= wait.pos);
+  }
+
   /** Each write made from a stale read: [write, the read, the await between]. */
   *stale(): Generator<[Write, Source, ts.Node]> {
     for (const w of this.writes) {
@@ -224,7 +236,7 @@ class FunctionCheck {
           }
         }
       }
-      if (hit && !this.rechecked(w) && !this.merges(w)) yield [w, hit[0], hit[1]];
+      if (hit && !this.rechecked(w) && !this.merges(w) && !this.restores(w, hit[0], hit[1])) yield [w, hit[0], hit[1]];
     }
   }
 }

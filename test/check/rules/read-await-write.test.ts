@@ -174,6 +174,37 @@ export async function flush() {
 }`,
     },
     {
+      name: "save, change, await, put back: a restore, not an update",
+      code: `declare function load(): Promise<void>;
+export class View {
+  state = "idle";
+  async refresh() {
+    const previous = this.state;
+    this.state = "loading";
+    try {
+      await load();
+      this.state = "ready";
+    } catch {
+      this.state = previous;
+    }
+  }
+}`,
+    },
+    {
+      name: "a local given what an awaited call returned holds fresh data",
+      code: `declare function fetchPage(cursor: string): Promise<{ items: string[]; next: string | undefined }>;
+export class Feed {
+  cursor: string | undefined = "start";
+  items: string[] = [];
+  async more() {
+    const cursor = this.cursor;
+    if (!cursor) return;
+    const page = await fetchPage(cursor);
+    this.cursor = page.next;
+  }
+}`,
+    },
+    {
       name: "++ after the await is an atomic read-modify-write",
       code: `${sleep}let served = 0;
 export async function serve() {
