@@ -40,7 +40,7 @@ function pathSteps(label: string, e: Edge): Step[] {
 export const lockOrder: Rule = {
   meta: {
     id: "lock-order",
-    description: "Two code paths take the same two locks in opposite orders: each can hold one and wait for the other.",
+    description: "two code paths take the same two locks in opposite orders: each can hold one and wait for the other",
     certainty: "potential",
     defaultSeverity: "error",
     scope: "program",

@@ -51,7 +51,7 @@ function fixOf(held: Held, event: AcquireEvent): string {
 export const nestedAcquire: Rule = {
   meta: {
     id: "nested-acquire",
-    description: "A lock, semaphore, limiter or queue acquired again, and waited for, by code that already holds it.",
+    description: "a lock, semaphore, limiter or queue acquired again, and waited for, by code that already holds it",
     certainty: "potential",
     defaultSeverity: "error",
     scope: "program",

@@ -45,7 +45,7 @@ function fixOf(held: Held, event: AcquireEvent): string {
 export const poolNestedAcquire: Rule = {
   meta: {
     id: "pool-nested-acquire",
-    description: "A connection is taken from a pool, or the pool is queried, while a connection from that same pool is held.",
+    description: "a connection taken from a pool, or the pool queried, while a connection from that same pool is held",
     certainty: "potential",
     defaultSeverity: "error",
     scope: "program",

@@ -254,7 +254,7 @@ function fixOf(w: Write, read: Source, wait: ts.Node): string {
 export const readAwaitWrite: Rule = {
   meta: {
     id: "read-await-write",
-    description: "Shared state read before an await and written after it from the value read, with no lock held across: lost updates.",
+    description: "shared state read before an await and written after it from the value read, with no lock held across",
     certainty: "potential",
     defaultSeverity: "error",
     scope: "program",
