@@ -33,6 +33,8 @@ export interface CallLink {
   readonly call: ts.CallExpression;
   readonly callee: FunctionNode;
   readonly name: string;
+  /** The callbacks the call handed down: the same function entered with other callbacks is not recursion. */
+  readonly callbacks: string;
 }
 
 /** An acquire the current flow waits for. */
@@ -114,7 +116,7 @@ class Walker {
         const now = heldAt(node.getStart());
         const use = this.classify(node);
         if (use) this.onUse(use, frame, now, chain, (h, end) => open.push({ held: h, start: node.end, end }), flowRoot);
-        else if (now.length > 0) this.onCall(node, frame, now, chain);
+        else this.onCall(node, frame, now, chain);
         return;
       }
       ts.forEachChild(node, visit);
@@ -148,37 +150,17 @@ class Walker {
   }
 
   private onCall(call: ts.CallExpression, frame: Frame, now: readonly Held[], chain: readonly CallLink[]): void {
-    if (!isWaited(call, this.checker)) return;
+    // a function handed to a program function may run inside a hold the callee takes
+    // (`withTransaction(async (client) => …)`), so such calls are followed even with nothing held
+    const hasFnArg = call.arguments.some((a) => isFunctionNode(skipOuter(a)));
+    if (now.length === 0 && !hasFnArg) return;
+    // a holder that does not wait for the call carries nothing into it
+    const carried = isWaited(call, this.checker) ? now : [];
+    if (carried.length === 0 && !hasFnArg) return;
     const callee = skipOuter(call.expression);
-    // a callback the caller handed down, run and waited for here
-    if (ts.isIdentifier(callee)) {
-      const sym = this.resolver.symbolOf(callee);
-      const bound = sym && frame.fnBindings.get(sym);
-      if (bound) {
-        this.flow(bound.fn, bound.frame, now, chain);
-        return;
-      }
-    }
-    // `await Promise.all(items.map(async (x) => …))`: every callback runs and is waited
-    if (ts.isPropertyAccessExpression(callee) && (callee.name.text === "map" || callee.name.text === "flatMap") && call.arguments[0]) {
-      const cb = skipOuter(call.arguments[0]);
-      if (isFunctionNode(cb)) this.flow(cb, frame, now, chain);
-      return;
-    }
+    if (carried.length > 0 && !this.onWaitedCallback(call, callee, frame, carried, chain)) return;
     const target = calleeOf(call, this.checker);
-    if (!target) {
-      // an awaited library call handed an async callback (`withTimeout(async () => …)`, `pRetry(…)`,
-      // `als.run(store, async () => …)`) runs it, and its caller waits for it
-      for (const arg of call.arguments) {
-        const fn = skipOuter(arg);
-        if (isFunctionNode(fn) && (isAsyncFunction(fn) || (ts.isArrowFunction(fn) && !ts.isBlock(fn.body)))) this.flow(fn, frame, now, chain);
-      }
-      return;
-    }
-    if (target === callee) {
-      this.flow(target, frame, now, chain); // an immediately invoked function
-      return;
-    }
+    if (!target || target === callee) return;
     const bindings = new Map<ts.Symbol, LockRef>();
     const fnBindings = new Map<ts.Symbol, { fn: FunctionNode; frame: Frame }>();
     target.parameters.forEach((p, i) => {
@@ -192,12 +174,51 @@ class Walker {
       else bindings.set(sym, this.resolver.resolve(a, frame));
     });
     const thisRef = ts.isPropertyAccessExpression(callee) ? this.resolver.resolve(callee.expression, frame) : undefined;
-    this.enter(call, target, frame, this.resolver.newFrame({ bindings, fnBindings, thisRef, fn: target }), now, chain);
+    this.enter(call, target, frame, this.resolver.newFrame({ bindings, fnBindings, thisRef, fn: target }), carried, chain);
+  }
+
+  /**
+   * A waited call whose callback runs in the caller's flow: a callback handed down, `map` under
+   * `Promise.all`, a library call given an async callback, an immediately invoked function.
+   * Returns true when the call is instead a program function to enter.
+   */
+  private onWaitedCallback(call: ts.CallExpression, callee: ts.Expression, frame: Frame, now: readonly Held[], chain: readonly CallLink[]): boolean {
+    // a callback the caller handed down, run and waited for here
+    if (ts.isIdentifier(callee)) {
+      const sym = this.resolver.symbolOf(callee);
+      const bound = sym && frame.fnBindings.get(sym);
+      if (bound) {
+        this.flow(bound.fn, bound.frame, now, chain);
+        return false;
+      }
+    }
+    // `await Promise.all(items.map(async (x) => …))`: every callback runs and is waited
+    if (ts.isPropertyAccessExpression(callee) && (callee.name.text === "map" || callee.name.text === "flatMap") && call.arguments[0]) {
+      const cb = skipOuter(call.arguments[0]);
+      if (isFunctionNode(cb)) this.flow(cb, frame, now, chain);
+      return false;
+    }
+    const target = calleeOf(call, this.checker);
+    if (!target) {
+      // an awaited library call handed an async callback (`withTimeout(async () => …)`, `pRetry(…)`,
+      // `als.run(store, async () => …)`) runs it, and its caller waits for it
+      for (const arg of call.arguments) {
+        const fn = skipOuter(arg);
+        if (isFunctionNode(fn) && (isAsyncFunction(fn) || (ts.isArrowFunction(fn) && !ts.isBlock(fn.body)))) this.flow(fn, frame, now, chain);
+      }
+      return false;
+    }
+    if (target === callee) {
+      this.flow(target, frame, now, chain); // an immediately invoked function
+      return false;
+    }
+    return true;
   }
 
   private enter(call: ts.CallExpression, target: FunctionNode, _from: Frame, frame: Frame, held: readonly Held[], chain: readonly CallLink[]): void {
-    if (chain.length >= MAX_DEPTH || chain.some((l) => l.callee === target)) return;
-    const link: CallLink = { call, callee: target, name: functionName(target) };
+    const callbacks = [...frame.fnBindings.values()].map((b) => this.resolver.idOf(b.fn)).join(",");
+    if (chain.length >= MAX_DEPTH || chain.some((l) => l.callee === target && l.callbacks === callbacks)) return;
+    const link: CallLink = { call, callee: target, name: functionName(target), callbacks };
     const next = [...chain, link];
     const key = [
       this.resolver.idOf(target),

@@ -114,6 +114,20 @@ export async function step() {
 }`,
     },
     {
+      name: "a program helper that runs callbacks under the lock, used one after the other",
+      files: am,
+      code: `import { Mutex } from "async-mutex";
+const mutex = new Mutex();
+async function locked<T>(fn: () => Promise<T>): Promise<T> {
+  const release = await mutex.acquire();
+  try { return await fn(); } finally { release(); }
+}
+export async function save(x: number) {
+  const a = await locked(async () => x);
+  return locked(async () => a + 1);
+}`,
+    },
+    {
       name: "the lock's own release() ends the hold (async-mutex)",
       files: am,
       code: `import { Semaphore } from "async-mutex";
@@ -309,6 +323,22 @@ export async function run() {
   await bugOuter();
 }`,
       findings: [{ line: 6, summary: /`sem`.* via bugInner\(\)/ }],
+    },
+    {
+      name: "a program helper that runs callbacks under the lock, called from such a callback",
+      files: am,
+      code: `import { Mutex } from "async-mutex";
+const mutex = new Mutex();
+async function locked<T>(fn: () => Promise<T>): Promise<T> {
+  const release = await mutex.acquire();
+  try { return await fn(); } finally { release(); }
+}
+export async function save(x: number) {
+  return locked(async () => {
+    await locked(async () => x);
+  });
+}`,
+      findings: [{ line: 9, summary: /`mutex`.* via locked\(\)/ }],
     },
     {
       name: "asyncdoctor checking its own sources: primitives from src/sync",

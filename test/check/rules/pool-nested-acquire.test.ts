@@ -123,6 +123,22 @@ export async function run(id: number) {
 }`,
     },
     {
+      name: "a transaction helper whose callback uses the client it is given",
+      files: pg,
+      code: `import { Pool, type PoolClient } from "pg";
+export class Repo {
+  constructor(private readonly pool: Pool) {}
+  async withTx<T>(fn: (client: PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    try { await client.query("begin"); const r = await fn(client); await client.query("commit"); return r; } finally { client.release(); }
+  }
+  async rename(id: number, name: string) {
+    await this.withTx(async (client) => client.query("update users set name = $2 where id = $1", [id, name]));
+    return this.pool.query("select * from users where id = $1", [id]);
+  }
+}`,
+    },
+    {
       name: "asyncdoctor Pool: the resource is handed down",
       files: stubs("asyncdoctor"),
       code: `import { Pool } from "asyncdoctor";
@@ -241,6 +257,26 @@ export async function bugProcessUser(userId: number, pool: Pool<Conn>) {
   });
 }`,
       findings: [{ line: 9, summary: /pool `pool` \(use\) while `conn` from it is held .* via bugUpdateStats\(\)/, fix: /pass the open `conn` down to bugUpdateStats\(\)/ }],
+    },
+    {
+      name: "a transaction helper of the program runs a callback that queries the pool",
+      files: pg,
+      code: `import { Pool, type PoolClient } from "pg";
+export class Repo {
+  constructor(private readonly pool: Pool) {}
+  async withTx<T>(fn: (client: PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    try { await client.query("begin"); const r = await fn(client); await client.query("commit"); return r; } finally { client.release(); }
+  }
+  async user(id: number) { return this.pool.query("select * from users where id = $1", [id]); }
+  async rename(id: number, name: string) {
+    return this.withTx(async (client) => {
+      await this.user(id);
+      await client.query("update users set name = $2 where id = $1", [id, name]);
+    });
+  }
+}`,
+      findings: [{ line: 11, summary: /`this.pool.query` .* while `client` from it is held .* via Repo.user\(\)/ }],
     },
     {
       name: "asyncdoctor Pool: acquire while holding a lease",
