@@ -14,7 +14,7 @@ import { classifyCall, handleRegion, holdsInFlow } from "./lock-apis.js";
 import type { Frame, LockRef } from "./lock-identity.js";
 import { LockResolver } from "./lock-identity.js";
 import type { FunctionNode } from "./own-flow.js";
-import { functionName, isAsyncFunction, isFunctionNode, skipOuter } from "./own-flow.js";
+import { forEachOwnNode, functionName, isAsyncFunction, isFunctionNode, skipOuter } from "./own-flow.js";
 import { calleeOf, functionOfValue } from "./call-graph.js";
 import { isWaited } from "./waited.js";
 
@@ -97,6 +97,21 @@ class Walker {
     }
   }
 
+  private readonly holders = new Map<FunctionNode, boolean>();
+
+  /** True when the function's own flow takes a lock or a connection and holds it (a scoped or handle acquire). */
+  private takesLock(fn: FunctionNode): boolean {
+    let r = this.holders.get(fn);
+    if (r === undefined) {
+      r = false;
+      forEachOwnNode(fn, (n) => {
+        if (!r && ts.isCallExpression(n) && this.classify(n)?.mode !== undefined && this.classify(n)!.mode !== "query") r = true;
+      });
+      this.holders.set(fn, r);
+    }
+    return r;
+  }
+
   private classify(call: ts.CallExpression): LockUse | undefined {
     let u = this.useCache.get(call);
     if (u === undefined) this.useCache.set(call, (u = classifyCall(call, this.checker) ?? null));
@@ -154,13 +169,20 @@ class Walker {
     // (`withTransaction(async (client) => …)`), so such calls are followed even with nothing held
     const hasFnArg = call.arguments.some((a) => isFunctionNode(skipOuter(a)));
     if (now.length === 0 && !hasFnArg) return;
-    // a holder that does not wait for the call carries nothing into it
-    const carried = isWaited(call, this.checker) ? now : [];
-    if (carried.length === 0 && !hasFnArg) return;
     const callee = skipOuter(call.expression);
+    let target: FunctionNode | undefined;
+    if (now.length === 0) {
+      // with nothing held, only a callee that itself takes a lock or connection matters
+      target = calleeOf(call, this.checker);
+      if (!target || target === callee || !this.takesLock(target)) return;
+    }
+    // a holder that does not wait for the call carries nothing into it
+    const carried = now.length > 0 && isWaited(call, this.checker) ? now : [];
+    if (carried.length === 0 && !hasFnArg) return;
     if (carried.length > 0 && !this.onWaitedCallback(call, callee, frame, carried, chain)) return;
-    const target = calleeOf(call, this.checker);
+    target ??= calleeOf(call, this.checker);
     if (!target || target === callee) return;
+    if (carried.length === 0 && !this.takesLock(target)) return;
     const bindings = new Map<ts.Symbol, LockRef>();
     const fnBindings = new Map<ts.Symbol, { fn: FunctionNode; frame: Frame }>();
     target.parameters.forEach((p, i) => {
