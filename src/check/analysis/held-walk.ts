@@ -157,7 +157,7 @@ class Walker {
       const client = fn && fn.parameters[0] && ts.isIdentifier(fn.parameters[0].name) ? fn.parameters[0].name.text : undefined;
       const inner = [...(waited ? now : []), ...refs.map((ref) => ({ ref, use, depth: chain.length, client }))];
       if (fn && fn === cb) this.flow(fn, frame, inner, chain); // inline: the caller's locals are in scope
-      else if (fn) this.enter(use.call, fn, frame, this.resolver.newFrame({ fn }), inner, chain);
+      else if (fn) this.enter(use.call, fn, this.resolver.newFrame({ fn }), inner, chain);
     } else if (use.mode === "handle" && waited && holdsInFlow(use)) {
       const region = handleRegion(use, flowRoot);
       for (const ref of refs) openRegion({ ref, use, depth: chain.length, client: region.names[0] }, region.end);
@@ -196,7 +196,7 @@ class Walker {
       else bindings.set(sym, this.resolver.resolve(a, frame));
     });
     const thisRef = ts.isPropertyAccessExpression(callee) ? this.resolver.resolve(callee.expression, frame) : undefined;
-    this.enter(call, target, frame, this.resolver.newFrame({ bindings, fnBindings, thisRef, fn: target }), carried, chain);
+    this.enter(call, target, this.resolver.newFrame({ bindings, fnBindings, thisRef, fn: target }), carried, chain);
   }
 
   /**
@@ -237,7 +237,7 @@ class Walker {
     return true;
   }
 
-  private enter(call: ts.CallExpression, target: FunctionNode, _from: Frame, frame: Frame, held: readonly Held[], chain: readonly CallLink[]): void {
+  private enter(call: ts.CallExpression, target: FunctionNode, frame: Frame, held: readonly Held[], chain: readonly CallLink[]): void {
     const callbacks = [...frame.fnBindings.values()].map((b) => this.resolver.idOf(b.fn)).join(",");
     if (chain.length >= MAX_DEPTH || chain.some((l) => l.callee === target && l.callbacks === callbacks)) return;
     const link: CallLink = { call, callee: target, name: functionName(target), callbacks };

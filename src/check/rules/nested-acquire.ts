@@ -71,8 +71,8 @@ export const nestedAcquire: Rule = {
         summary: summaryOf(held, event),
         fix: fixOf(held, event),
         subjects: [
-          lockSubject(held, "held: acquired here"),
-          { kind: "lock", name: event.ref.name, role: "acquired again here", site: siteOf(event.use.call) },
+          lockSubject(held, "held (taken here)"),
+          { kind: "lock", name: event.ref.name, role: "taken again here", site: siteOf(event.use.call) },
         ],
         steps: stepsFrom(held, event, `\`${event.ref.name}\` acquired again (${event.use.method}): waits for a release that comes only after it`),
         data: { lock: event.ref.name, kind: event.use.kind, library: event.use.library, singleHolder: single },
