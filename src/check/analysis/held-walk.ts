@@ -6,7 +6,9 @@
  *
  * "Held" spans a scoped acquire's callback (`runExclusive(fn)`, `use(fn)`, `limit(fn)`) and a
  * handle acquire's region (`acquire()` … `release()`). Only waited operations count: a holder
- * that does not wait for a nested acquire cannot hang on it.
+ * that does not wait for a nested acquire cannot hang on it. A callback handed to a program
+ * function that takes a lock around it (`withTx(async (client) => …)`) is followed into that
+ * function, and runs there with the lock held.
  */
 import ts from "typescript";
 import type { LockUse } from "./lock-apis.js";
