@@ -167,20 +167,18 @@ class Walker {
   }
 
   private onCall(call: ts.CallExpression, frame: Frame, now: readonly Held[], chain: readonly CallLink[]): void {
-    // a function handed to a program function may run inside a hold the callee takes
-    // (`withTransaction(async (client) => …)`), so such calls are followed even with nothing held
-    const hasFnArg = call.arguments.some((a) => isFunctionNode(skipOuter(a)));
-    if (now.length === 0 && !hasFnArg) return;
+    // With nothing held, a call is still followed into a program function that takes a lock
+    // itself, for what the caller binds: a callback that runs inside the hold
+    // (`withTx(async (client) => …)`), or the locks it is given (`transfer(a, b)`, `a.moveTo(b)`).
     const callee = skipOuter(call.expression);
     let target: FunctionNode | undefined;
     if (now.length === 0) {
-      // with nothing held, only a callee that itself takes a lock or connection matters
-      target = calleeOf(call, this.checker);
+      if (call.arguments.length === 0 && !ts.isPropertyAccessExpression(callee)) return;
+      target = functionOfValue(callee, this.checker);
       if (!target || target === callee || !this.takesLock(target)) return;
     }
     // a holder that does not wait for the call carries nothing into it
     const carried = now.length > 0 && isWaited(call, this.checker) ? now : [];
-    if (carried.length === 0 && !hasFnArg) return;
     if (carried.length > 0 && !this.onWaitedCallback(call, callee, frame, carried, chain)) return;
     target ??= calleeOf(call, this.checker);
     if (!target || target === callee) return;

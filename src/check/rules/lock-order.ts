@@ -33,8 +33,14 @@ function position(node: ts.Node, files: readonly ts.SourceFile[]): number {
 }
 
 function pathSteps(label: string, e: Edge): Step[] {
-  const steps = stepsFrom(e.from, e.event, `\`${e.event.ref.name}\` acquired (${e.event.use.method}) while \`${e.from.ref.name}\` is held`);
+  const lead: Step[] = e.event.chain.slice(0, e.from.depth).map((l) => ({ text: `calls ${shortCall(l.call)}`, site: siteOf(l.call) }));
+  const steps = [...lead, ...stepsFrom(e.from, e.event, `\`${e.event.ref.name}\` acquired (${e.event.use.method}) while \`${e.from.ref.name}\` is held`)];
   return steps.map((s, i) => (i === 0 ? { ...s, text: `${label}: ${s.text}` } : s));
+}
+
+function shortCall(call: ts.CallExpression): string {
+  const text = call.getText().replace(/\s+/g, " ");
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }
 
 export const lockOrder: Rule = {
@@ -54,10 +60,12 @@ export const lockOrder: Rule = {
       for (const from of event.held) {
         if (!from.ref.known || from.use === event.use || from.ref.classKey === event.ref.classKey || !blocks(from)) continue;
         const pair = `${from.ref.classKey}>${event.ref.classKey}`;
-        const anchor = anchorOf(event, from);
+        // taken below the entry function: the call there that led in (and bound the locks) is the place
+        const anchor = from.depth > 0 ? event.chain[0]!.call : anchorOf(event, from);
         let list = edges.get(pair);
         if (!list) edges.set(pair, (list = []));
-        if (list.some((e) => e.anchor === anchor && e.from.use.call === from.use.call)) continue;
+        // the same two acquires seen from a caller's walk add nothing, unless the caller bound the locks
+        if (list.some((e) => (e.anchor === anchor || e.from.depth === 0) && e.from.use.call === from.use.call && e.event.use.call === event.use.call)) continue;
         const gates = new Set(event.held.slice(0, event.held.indexOf(from)).map((h) => h.ref.classKey));
         list.push({ from, event, anchor, gates, order: position(anchor, ctx.sourceFiles) });
       }

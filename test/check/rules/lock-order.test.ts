@@ -81,6 +81,25 @@ export async function one() { await q1.add(() => q2.add(() => 1)); }
 export async function two() { await q2.add(() => q1.add(() => 2)); }`,
     },
     {
+      name: "the bank transfer between disjoint pairs of accounts",
+      files: ad,
+      code: `import { Mutex } from "asyncdoctor";
+class Account {
+  readonly lock = new Mutex();
+  balance = 0;
+  async transferTo(other: Account, n: number) {
+    await this.lock.runExclusive(async () => {
+      await other.lock.runExclusive(async () => { this.balance -= n; other.balance += n; });
+    });
+  }
+}
+const alice = new Account();
+const bob = new Account();
+const carol = new Account();
+export async function payRent() { await alice.transferTo(bob, 10); }
+export async function tip() { await carol.transferTo(alice, 1); }`,
+    },
+    {
       name: "fields of two different classes",
       files: ad,
       code: `import { Mutex } from "asyncdoctor";
@@ -194,6 +213,25 @@ export async function bugInverted() { await b.runExclusive(() => a.runExclusive(
 export async function fixedOne() { await a.runExclusive(() => b.runExclusive(() => 1)); }
 export async function fixedTwo() { await a.runExclusive(() => b.runExclusive(() => 2)); }`,
       findings: [{ line: 4, fix: /take `a` before `b`/ }],
+    },
+    {
+      name: "the bank transfer: one method, called with the accounts in both orders",
+      files: ad,
+      code: `import { Mutex } from "asyncdoctor";
+class Account {
+  readonly lock = new Mutex();
+  balance = 0;
+  async transferTo(other: Account, n: number) {
+    await this.lock.runExclusive(async () => {
+      await other.lock.runExclusive(async () => { this.balance -= n; other.balance += n; });
+    });
+  }
+}
+const alice = new Account();
+const bob = new Account();
+export async function payRent() { await alice.transferTo(bob, 10); }
+export async function refund() { await bob.transferTo(alice, 10); }`,
+      findings: [{ line: 14, summary: /`alice.lock` and `bob.lock`|`bob.lock` and `alice.lock`/, fix: /lockAll/ }],
     },
     {
       name: "a semaphore and a mutex",
