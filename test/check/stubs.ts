@@ -48,6 +48,12 @@ export declare class Shared<T> {
   set(value: T): void;
   update(fn: (current: T) => T | Promise<T>): Promise<T>;
 }
+export interface GuardedPoolExtras<C> {
+  readonly guard: Pool<C>;
+  use<T>(fn: (client: C) => T | PromiseLike<T>, options?: AcquireOptions): Promise<T>;
+}
+export type GuardedPool<P> = P & GuardedPoolExtras<P extends { connect(): Promise<infer C> } ? C : never>;
+export declare function guardPool<P extends object>(pool: P, options?: { name?: string; max?: number }): GuardedPool<P>;
 export declare function lockAll(locks: readonly (Mutex | Semaphore)[], options?: AcquireOptions): Promise<Release>;
 export declare function lockAll<T>(locks: readonly (Mutex | Semaphore)[], fn: () => T | Promise<T>): Promise<T>;
 `,

@@ -60,7 +60,15 @@ interface LockType {
 
 function lockTypeOf(expr: ts.Expression, checker: ts.TypeChecker): LockType | undefined {
   const type = checker.getNonNullableType(checker.getTypeAtLocation(expr));
-  for (const t of type.isUnion() ? type.types : [type]) {
+  // a union (`Mutex | undefined`) or an intersection (asyncdoctor's `GuardedPool<pg.Pool>` is
+  // `pg.Pool & extras`): the first constituent from a known package names it
+  const parts = type.isUnion() || type.isIntersection() ? type.types : [type];
+  for (const t of parts) {
+    const pkg = packageOfType(t);
+    const sym = t.aliasSymbol ?? t.getSymbol();
+    if (pkg && sym && pkg !== "asyncdoctor") return { pkg, name: declaredName(sym) };
+  }
+  for (const t of parts) {
     const pkg = packageOfType(t);
     const sym = t.aliasSymbol ?? t.getSymbol();
     if (pkg && sym) return { pkg, name: declaredName(sym) };
@@ -172,6 +180,8 @@ export function classifyCall(call: ts.CallExpression, checker: ts.TypeChecker): 
         return scoped("limiter", 1);
       case "p-queue:PQueue:add":
         return scoped("queue");
+      case "pg:Pool:use": // asyncdoctor's guardPool(pool) adds use(fn) to a pg Pool
+        return call.arguments.length > 0 ? scoped("pool") : undefined;
       case "pg:Pool:connect":
         return call.arguments.length === 0 ? handle("pool") : undefined;
       case "pg:Pool:query":

@@ -139,6 +139,20 @@ export class Repo {
 }`,
     },
     {
+      name: "a pg pool under guardPool: the client is passed down",
+      files: { ...pg, ...stubs("asyncdoctor") },
+      code: `import { Pool, type PoolClient } from "pg";
+import { guardPool } from "asyncdoctor";
+const pool = guardPool(new Pool({ max: 3 }));
+async function fixedUpdateStats(client: PoolClient, userId: number) { await client.query("select $1::int", [userId]); }
+export async function fixedProcessUser(userId: number) {
+  return pool.use(async (client) => {
+    await client.query("select 1");
+    await fixedUpdateStats(client, userId);
+  });
+}`,
+    },
+    {
       name: "asyncdoctor Pool: the resource is handed down",
       files: stubs("asyncdoctor"),
       code: `import { Pool } from "asyncdoctor";
@@ -277,6 +291,21 @@ export class Repo {
   }
 }`,
       findings: [{ line: 11, summary: /`this.pool.query` .* while `client` from it is held .* via Repo.user\(\)/ }],
+    },
+    {
+      name: "a pg pool under asyncdoctor's guardPool: use() then the pool queried",
+      files: { ...pg, ...stubs("asyncdoctor") },
+      code: `import { Pool } from "pg";
+import { guardPool } from "asyncdoctor";
+const pool = guardPool(new Pool({ max: 3 }));
+async function bugUpdateStats(userId: number) { await pool.query("select $1::int", [userId]); }
+export async function bugProcessUser(userId: number) {
+  return pool.use(async (client) => {
+    await client.query("select 1");
+    await bugUpdateStats(userId);
+  });
+}`,
+      findings: [{ line: 8, summary: /`pool.query` .* while `client` from it is held/ }],
     },
     {
       name: "asyncdoctor Pool: acquire while holding a lease",
