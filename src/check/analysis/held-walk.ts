@@ -11,8 +11,8 @@
  * function, and runs there with the lock held.
  */
 import ts from "typescript";
-import type { LockUse } from "./lock-apis.js";
-import { classifyCall, handleRegion, holdsInFlow } from "./lock-apis.js";
+import type { CustomTypes, LockUse } from "./lock-apis.js";
+import { classifyCall, handleRegion, holdsInFlow, NO_CUSTOM_TYPES } from "./lock-apis.js";
 import type { Frame, LockRef } from "./lock-identity.js";
 import { LockResolver } from "./lock-identity.js";
 import type { FunctionNode } from "./own-flow.js";
@@ -61,17 +61,26 @@ export function chainFrom(event: AcquireEvent, held: Held): readonly CallLink[] 
 
 const MAX_DEPTH = 12;
 
-// the three lock rules walk the same program: the events are computed once per program and replayed
-const cache = new WeakMap<ts.TypeChecker, { files: readonly ts.SourceFile[]; events: readonly AcquireEvent[] }>();
+// the three lock rules walk the same program: the events are computed once per program (and
+// set of custom types) and replayed
+const cache = new WeakMap<ts.TypeChecker, Map<string, { files: readonly ts.SourceFile[]; events: readonly AcquireEvent[] }>>();
 
 /** Walks every function of `sourceFiles`, calling `onAcquire` for each waited acquire. */
-export function walkHeld(sourceFiles: readonly ts.SourceFile[], checker: ts.TypeChecker, onAcquire: (e: AcquireEvent) => void): void {
-  let hit = cache.get(checker);
+export function walkHeld(
+  sourceFiles: readonly ts.SourceFile[],
+  checker: ts.TypeChecker,
+  onAcquire: (e: AcquireEvent) => void,
+  custom: CustomTypes = NO_CUSTOM_TYPES,
+): void {
+  let byCustom = cache.get(checker);
+  if (!byCustom) cache.set(checker, (byCustom = new Map()));
+  const key = JSON.stringify([custom.locks, custom.pools]);
+  let hit = byCustom.get(key);
   if (!hit || hit.files.length !== sourceFiles.length || hit.files.some((f, i) => f !== sourceFiles[i])) {
     const events: AcquireEvent[] = [];
-    new Walker(checker, (e) => events.push(e)).run(sourceFiles);
+    new Walker(checker, (e) => events.push(e), custom).run(sourceFiles);
     hit = { files: [...sourceFiles], events };
-    cache.set(checker, hit);
+    byCustom.set(key, hit);
   }
   for (const e of hit.events) onAcquire(e);
 }
@@ -84,6 +93,7 @@ class Walker {
   constructor(
     private readonly checker: ts.TypeChecker,
     private readonly onAcquire: (e: AcquireEvent) => void,
+    private readonly custom: CustomTypes,
   ) {
     this.resolver = new LockResolver(checker);
   }
@@ -116,7 +126,7 @@ class Walker {
 
   private classify(call: ts.CallExpression): LockUse | undefined {
     let u = this.useCache.get(call);
-    if (u === undefined) this.useCache.set(call, (u = classifyCall(call, this.checker) ?? null));
+    if (u === undefined) this.useCache.set(call, (u = classifyCall(call, this.checker, this.custom) ?? null));
     return u ?? undefined;
   }
 

@@ -5,6 +5,7 @@
  * type), never through variable names, so a `lock` that is not a lock is never mistaken for one.
  */
 import ts from "typescript";
+import { InvalidArgTypeError } from "../../core/validate.js";
 import { isFunctionNode, skipOuter } from "./own-flow.js";
 
 /** What kind of thing is acquired. */
@@ -58,7 +59,29 @@ interface LockType {
   readonly name: string;
 }
 
-function lockTypeOf(expr: ts.Expression, checker: ts.TypeChecker): LockType | undefined {
+/**
+ * The program's own lock and pool abstractions, named in the rules' options (`locks`, `pools`):
+ * a type named in `locks` holds a lock through `runExclusive(fn)` / `acquire()`; one named in
+ * `pools` holds a connection through `use(fn)`, `acquire()`, `connect()`, `getConnection()`,
+ * `transaction(fn)`, and takes one for a statement with `query()` / `execute()`.
+ */
+export interface CustomTypes {
+  readonly locks: readonly string[];
+  readonly pools: readonly string[];
+}
+
+/** No custom types. */
+export const NO_CUSTOM_TYPES: CustomTypes = { locks: [], pools: [] };
+
+/** Reads a string-list option (`locks`, `pools`) of a rule, with a clear error for a bad value. */
+export function typeNamesOption(options: Readonly<Record<string, unknown>>, name: "locks" | "pools", rule: string): readonly string[] {
+  const v = options[name];
+  if (v === undefined) return [];
+  if (!Array.isArray(v) || v.some((x) => typeof x !== "string")) throw new InvalidArgTypeError(`rules.${rule}.options.${name}`, "an array of type names (strings)", v);
+  return v as string[];
+}
+
+function lockTypeOf(expr: ts.Expression, checker: ts.TypeChecker, custom: CustomTypes = NO_CUSTOM_TYPES): LockType | undefined {
   const type = checker.getNonNullableType(checker.getTypeAtLocation(expr));
   // a union (`Mutex | undefined`) or an intersection (asyncdoctor's `GuardedPool<pg.Pool>` is
   // `pg.Pool & extras`): the first constituent from a known package names it
@@ -72,6 +95,14 @@ function lockTypeOf(expr: ts.Expression, checker: ts.TypeChecker): LockType | un
     const pkg = packageOfType(t);
     const sym = t.aliasSymbol ?? t.getSymbol();
     if (pkg && sym) return { pkg, name: declaredName(sym) };
+  }
+  if (custom.locks.length + custom.pools.length > 0) {
+    for (const t of parts) {
+      const sym = t.aliasSymbol ?? t.getSymbol();
+      const name = sym && declaredName(sym);
+      if (name && custom.pools.includes(name)) return { pkg: "custom-pool", name };
+      if (name && custom.locks.includes(name)) return { pkg: "custom-lock", name };
+    }
   }
   return undefined;
 }
@@ -104,6 +135,26 @@ function classifyOwn(typeName: string, method: string, call: ts.CallExpression, 
   return isCallable(cb, checker) ? { kind, mode: "scoped", callback: cb, shared: kind === "rwlock" ? shared : undefined } : { kind, mode: "handle", shared: kind === "rwlock" ? shared : undefined };
 }
 
+function classifyCustom(
+  lt: LockType,
+  method: string,
+  call: ts.CallExpression,
+  base: Pick<LockUse, "call" | "method" | "library" | "targets">,
+  checker: ts.TypeChecker,
+): LockUse | undefined {
+  const library = lt.name;
+  const scopedCb = isCallable(call.arguments[0], checker) ? call.arguments[0] : undefined;
+  if (lt.pkg === "custom-lock") {
+    if (method === "runExclusive" && scopedCb) return { ...base, library, kind: "mutex", mode: "scoped", callback: scopedCb };
+    if (method === "acquire" && !scopedCb) return { ...base, library, kind: "mutex", mode: "handle" };
+    return undefined;
+  }
+  if ((method === "use" || method === "transaction") && scopedCb) return { ...base, library, kind: "pool", mode: "scoped", callback: scopedCb };
+  if ((method === "acquire" || method === "connect" || method === "getConnection") && call.arguments.length === 0) return { ...base, library, kind: "pool", mode: "handle" };
+  if (method === "query" || method === "execute") return { ...base, library, kind: "pool", mode: "query" };
+  return undefined;
+}
+
 const KNEX_QUERY_METHODS = new Set([
   "select", "insert", "update", "delete", "del", "raw", "from", "table", "into", "with", "where", "first",
   "pluck", "count", "max", "min", "sum", "avg", "join", "increment", "decrement", "truncate", "upsert", "queryBuilder",
@@ -128,15 +179,16 @@ function fnArg(call: ts.CallExpression, i: number): ts.Expression | undefined {
 }
 
 /** Classifies a call as an acquire of a recognised lock, limiter or pool, or undefined. */
-export function classifyCall(call: ts.CallExpression, checker: ts.TypeChecker): LockUse | undefined {
+export function classifyCall(call: ts.CallExpression, checker: ts.TypeChecker, custom: CustomTypes = NO_CUSTOM_TYPES): LockUse | undefined {
   const callee = skipOuter(call.expression);
   if (ts.isPropertyAccessExpression(callee)) {
     const method = callee.name.text;
     if (!METHODS.has(method)) return undefined;
     const recv = callee.expression;
-    const lt = lockTypeOf(recv, checker);
+    const lt = lockTypeOf(recv, checker, custom);
     if (!lt) return undefined;
     const base = { call, method, library: lt.pkg, targets: [recv] };
+    if (lt.pkg === "custom-lock" || lt.pkg === "custom-pool") return classifyCustom(lt, method, call, base, checker);
     if (lt.pkg === "asyncdoctor") {
       const own = classifyOwn(lt.name, method, call, checker);
       if (own) return { ...base, ...own };

@@ -8,7 +8,7 @@ import type { Step } from "../../core/diagnosis.js";
 import type { Rule } from "../rule.js";
 import type { AcquireEvent, Held } from "../analysis/held-walk.js";
 import { anchorOf, walkHeld } from "../analysis/held-walk.js";
-import { capacityOf } from "../analysis/lock-apis.js";
+import { capacityOf, typeNamesOption } from "../analysis/lock-apis.js";
 import { lockSubject, stepsFrom, viaText } from "../analysis/lock-describe.js";
 import { shortSite, siteOf } from "../analysis/node-site.js";
 import type ts from "typescript";
@@ -53,6 +53,7 @@ export const lockOrder: Rule = {
   },
   checkProgram(ctx) {
     const edges = new Map<string, Edge[]>();
+    const custom = { locks: typeNamesOption(ctx.options, "locks", "lock-order"), pools: typeNamesOption(ctx.options, "pools", "lock-order") };
     walkHeld(ctx.sourceFiles, ctx.checker, (event) => {
       if (!event.ref.known || !blocks({ ref: event.ref, use: event.use, depth: 0 })) return;
       // taking again what is held is nested-acquire's finding, not an order
@@ -69,7 +70,7 @@ export const lockOrder: Rule = {
         const gates = new Set(event.held.slice(0, event.held.indexOf(from)).map((h) => h.ref.classKey));
         list.push({ from, event, anchor, gates, order: position(anchor, ctx.sourceFiles) });
       }
-    });
+    }, custom);
     const reported = new Set<string>();
     for (const [pair, forward] of edges) {
       const [a, b] = pair.split(">") as [string, string];

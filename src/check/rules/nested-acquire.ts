@@ -6,7 +6,7 @@
 import type { Rule } from "../rule.js";
 import type { AcquireEvent, Held } from "../analysis/held-walk.js";
 import { anchorOf, walkHeld } from "../analysis/held-walk.js";
-import { capacityOf } from "../analysis/lock-apis.js";
+import { capacityOf, typeNamesOption } from "../analysis/lock-apis.js";
 import { describeLock, lockSubject, stepsFrom, viaText } from "../analysis/lock-describe.js";
 import { shortSite, siteOf } from "../analysis/node-site.js";
 
@@ -58,6 +58,7 @@ export const nestedAcquire: Rule = {
   },
   checkProgram(ctx) {
     const done = new Set<string>();
+    const custom = { locks: typeNamesOption(ctx.options, "locks", "nested-acquire"), pools: [] };
     walkHeld(ctx.sourceFiles, ctx.checker, (event) => {
       const held = event.held.find((h) => conflicts(h, event));
       if (!held) return;
@@ -77,6 +78,6 @@ export const nestedAcquire: Rule = {
         steps: stepsFrom(held, event, `\`${event.ref.name}\` acquired again (${event.use.method}): waits for a release that comes only after it`),
         data: { lock: event.ref.name, kind: event.use.kind, library: event.use.library, singleHolder: single },
       });
-    });
+    }, custom);
   },
 };

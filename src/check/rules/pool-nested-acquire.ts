@@ -9,7 +9,7 @@
 import type { Rule } from "../rule.js";
 import type { AcquireEvent, Held } from "../analysis/held-walk.js";
 import { anchorOf, chainFrom, walkHeld } from "../analysis/held-walk.js";
-import { capacityOf } from "../analysis/lock-apis.js";
+import { capacityOf, typeNamesOption } from "../analysis/lock-apis.js";
 import { lockSubject, stepsFrom, viaText } from "../analysis/lock-describe.js";
 import { shortSite, siteOf } from "../analysis/node-site.js";
 
@@ -52,6 +52,7 @@ export const poolNestedAcquire: Rule = {
   },
   checkProgram(ctx) {
     const done = new Set<string>();
+    const custom = { locks: [], pools: typeNamesOption(ctx.options, "pools", "pool-nested-acquire") };
     walkHeld(ctx.sourceFiles, ctx.checker, (event) => {
       if (event.use.kind !== "pool" || !event.ref.known) return;
       const held = event.held.find((h) => h.use.kind === "pool" && h.ref.key === event.ref.key);
@@ -71,6 +72,6 @@ export const poolNestedAcquire: Rule = {
         steps: stepsFrom(held, event, `pool \`${event.ref.name}\` asked for another connection (${event.use.method})`),
         data: { pool: event.ref.name, client: clientName(held), library: event.use.library },
       });
-    });
+    }, custom);
   },
 };

@@ -153,6 +153,24 @@ export async function fixedProcessUser(userId: number) {
 }`,
     },
     {
+      name: "the program's own pool abstraction is not guessed without the pools option",
+      files: pg,
+      code: `import type { PoolClient, QueryResult } from "pg";
+export interface Db {
+  use<T>(fn: (client: PoolClient) => Promise<T>): Promise<T>;
+  query(text: string, values?: unknown[]): Promise<QueryResult>;
+}
+async function bugUpdateStats(db: Db, userId: number) {
+  await db.query("select $1::int", [userId]);
+}
+export async function bugProcessUser(db: Db, userId: number) {
+  return db.use(async (client) => {
+    await client.query("select 1");
+    await bugUpdateStats(db, userId);
+  });
+}`,
+    },
+    {
       name: "asyncdoctor Pool: the resource is handed down",
       files: stubs("asyncdoctor"),
       code: `import { Pool } from "asyncdoctor";
@@ -306,6 +324,26 @@ export async function bugProcessUser(userId: number) {
   });
 }`,
       findings: [{ line: 8, summary: /`pool.query` .* while `client` from it is held/ }],
+    },
+    {
+      name: "the program's own pool abstraction, named in the rule's pools option (the pg-pool-deadlock demo)",
+      files: pg,
+      options: { pools: ["Db"] },
+      code: `import type { PoolClient, QueryResult } from "pg";
+export interface Db {
+  use<T>(fn: (client: PoolClient) => Promise<T>): Promise<T>;
+  query(text: string, values?: unknown[]): Promise<QueryResult>;
+}
+async function bugUpdateStats(db: Db, userId: number) {
+  await db.query("select $1::int", [userId]);
+}
+export async function bugProcessUser(db: Db, userId: number) {
+  return db.use(async (client) => {
+    await client.query("select 1");
+    await bugUpdateStats(db, userId);
+  });
+}`,
+      findings: [{ line: 12, summary: /`db.query` .* while `client` from it is held .* via bugUpdateStats\(\)/ }],
     },
     {
       name: "asyncdoctor Pool: acquire while holding a lease",

@@ -26,3 +26,29 @@ describe("lock rules on sources that do not parse", () => {
     });
   }
 });
+
+describe("lock rules: the locks and pools options", () => {
+  const cases = [
+    [nestedAcquire, "locks"],
+    [lockOrder, "locks"],
+    [lockOrder, "pools"],
+    [poolNestedAcquire, "pools"],
+  ] as const;
+  for (const [rule, option] of cases) {
+    it(`${rule.meta.id}: ${option} must be an array of type names`, () => {
+      for (const bad of ["Db", [1], { Db: true }, null]) {
+        assert.throws(
+          () => runRule(rule, { code: "export {};", options: { [option]: bad } }),
+          (err: unknown) => err instanceof TypeError && err.message.includes(`rules.${rule.meta.id}.options.${option}`),
+        );
+      }
+    });
+  }
+  it("nested-acquire: a lock type of the program named in locks", () => {
+    const code = `class KeyedLock { async runExclusive<T>(fn: () => Promise<T>): Promise<T> { return fn(); } }
+const lock = new KeyedLock();
+export async function f() { await lock.runExclusive(async () => { await lock.runExclusive(async () => 1); }); }`;
+    assert.equal(runRule(nestedAcquire, { code }).length, 0);
+    assert.equal(runRule(nestedAcquire, { code, options: { locks: ["KeyedLock"] } }).length, 1);
+  });
+});
