@@ -102,11 +102,21 @@ class Walker {
     for (const sf of sourceFiles) {
       this.flow(sf, this.resolver.newFrame(), [], []);
       const visit = (n: ts.Node): void => {
-        if (isFunctionNode(n)) this.flow(n, this.resolver.newFrame({ fn: n }), [], []);
+        // a scoped acquire's inline callback is walked from its enclosing flow, with what is held
+        // there; walked again on its own it would lose that (and a gate lock around it)
+        if (isFunctionNode(n) && !this.isScopedCallback(n)) this.flow(n, this.resolver.newFrame({ fn: n }), [], []);
         ts.forEachChild(n, visit);
       };
       ts.forEachChild(sf, visit);
     }
+  }
+
+  private isScopedCallback(fn: FunctionNode): boolean {
+    let p: ts.Node = fn.parent;
+    while (ts.isParenthesizedExpression(p) || ts.isAsExpression(p)) p = p.parent;
+    if (!ts.isCallExpression(p)) return false;
+    const use = this.classify(p);
+    return use?.mode === "scoped" && use.callback !== undefined && skipOuter(use.callback) === fn;
   }
 
   private readonly holders = new Map<FunctionNode, boolean>();

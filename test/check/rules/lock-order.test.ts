@@ -72,6 +72,14 @@ export async function one() { await a.runExclusive(() => underB()); }
 export async function two() { await a.runExclusive(async () => { await b.runExclusive(() => 2); }); }`,
     },
     {
+      name: "a re-entrant acquire through another lock is nested-acquire's, not an order",
+      files: ad,
+      code: `import { Mutex, Semaphore } from "asyncdoctor";
+const sem = new Semaphore(1);
+const other = new Mutex();
+export async function f() { await sem.runExclusive(() => other.runExclusive(() => sem.runExclusive(() => 1))); }`,
+    },
+    {
       name: "queues that never make anyone wait",
       files: stubs("p-queue"),
       code: `import PQueue from "p-queue";
