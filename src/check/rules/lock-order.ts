@@ -53,13 +53,25 @@ export const lockOrder: Rule = {
   },
   checkProgram(ctx) {
     const edges = new Map<string, Edge[]>();
+    const reentrant = new Set<string>();
+    const nodeIds = new Map<ts.Node, number>();
+    const ids = (n: ts.Node): number => {
+      let id = nodeIds.get(n);
+      if (id === undefined) nodeIds.set(n, (id = nodeIds.size + 1));
+      return id;
+    };
     const custom = { locks: typeNamesOption(ctx.options, "locks", "lock-order"), pools: typeNamesOption(ctx.options, "pools", "lock-order") };
     walkHeld(ctx.sourceFiles, ctx.checker, (event) => {
       if (!event.ref.known || !blocks({ ref: event.ref, use: event.use, depth: 0 })) return;
-      // taking again what is held is nested-acquire's finding, not an order
-      if (event.held.some((h) => h.ref.key === event.ref.key)) return;
+      // taking again what is held is nested-acquire's finding, not an order; the same two acquires
+      // seen again from a walk that knows less (a callback walked on its own) are not one either
+      if (event.held.some((h) => h.ref.key === event.ref.key)) {
+        for (const from of event.held) reentrant.add(`${ids(from.use.call)}>${ids(event.use.call)}`);
+        return;
+      }
       for (const from of event.held) {
         if (!from.ref.known || from.use === event.use || from.ref.classKey === event.ref.classKey || !blocks(from)) continue;
+        if (reentrant.has(`${ids(from.use.call)}>${ids(event.use.call)}`)) continue;
         const pair = `${from.ref.classKey}>${event.ref.classKey}`;
         // taken below the entry function: the call there that led in (and bound the locks) is the place
         const anchor = from.depth > 0 ? event.chain[0]!.call : anchorOf(event, from);

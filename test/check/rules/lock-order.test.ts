@@ -80,6 +80,16 @@ const other = new Mutex();
 export async function f() { await sem.runExclusive(() => other.runExclusive(() => sem.runExclusive(() => 1))); }`,
     },
     {
+      name: "a re-entrant acquire inside callbacks gathered by Promise.all",
+      files: ad,
+      code: `import { Mutex, Semaphore } from "asyncdoctor";
+const sem = new Semaphore(1);
+const other = new Mutex();
+export async function f(xs: number[]) {
+  await sem.runExclusive(() => Promise.all(xs.map(async (x) => other.runExclusive(() => sem.runExclusive(() => x)))));
+}`,
+    },
+    {
       name: "queues that never make anyone wait",
       files: stubs("p-queue"),
       code: `import PQueue from "p-queue";
