@@ -8,6 +8,10 @@ import { unawaitedAggregate } from "./unawaited-aggregate.js";
 import { asyncCallbackMisuse } from "./async-callback-misuse.js";
 import { missingTimeout } from "./missing-timeout.js";
 import { unclosedResource } from "./unclosed-resource.js";
+import { nestedAcquire } from "./nested-acquire.js";
+import { lockOrder } from "./lock-order.js";
+import { poolNestedAcquire } from "./pool-nested-acquire.js";
+import { readAwaitWrite } from "./read-await-write.js";
 
 /** All rules, file-scoped and program-scoped. */
 export const rules: readonly Rule[] = [
@@ -16,6 +20,10 @@ export const rules: readonly Rule[] = [
   asyncCallbackMisuse,
   missingTimeout,
   unclosedResource,
+  nestedAcquire,
+  lockOrder,
+  poolNestedAcquire,
+  readAwaitWrite,
 ];
 
 /** The rule with id `id`, if any. */

@@ -1,0 +1,77 @@
+/**
+ * pool-nested-acquire: code that holds a connection (client, transaction) from a pool asks the
+ * same pool for another one, directly or through calls: `pool.connect()`/`acquire()`/`use()`
+ * again, or a query on the pool (`pool.query`, knex's `db(…)` without `.transacting(trx)`)
+ * instead of on the held client. When every connection is held by such callers, each waits
+ * for a connection that only another waiter could give back (the seed's 2.3) — and the
+ * query runs outside the held client's transaction.
+ */
+import type { Rule } from "../rule.js";
+import type { AcquireEvent, Held } from "../analysis/held-walk.js";
+import { anchorOf, chainFrom, walkHeld } from "../analysis/held-walk.js";
+import { capacityOf, typeNamesOption } from "../analysis/lock-apis.js";
+import { lockSubject, stepsFrom, viaText } from "../analysis/lock-describe.js";
+import { shortSite, siteOf } from "../analysis/node-site.js";
+
+function clientName(h: Held): string {
+  return h.client ?? (h.use.library === "knex" ? "trx" : "client");
+}
+
+function summaryOf(held: Held, event: AcquireEvent): string {
+  const pool = event.ref.name;
+  const client = clientName(held);
+  const via = viaText(held, event);
+  const at = shortSite(held.use.call);
+  const max = capacityOf("pool", event.ref.init);
+  const tail = `${max === 1 ? "with its single connection held, this waits forever" : "when every connection is held by callers doing this, they all wait forever"}`;
+  if (event.use.mode === "query") {
+    const what = event.use.library === "knex" ? `a query on \`${pool}\` (not on the transaction \`${client}\`)` : `\`${pool}.${event.use.method}\``;
+    return `${what} takes a second connection from pool \`${pool}\` while \`${client}\` from it is held (taken at ${at})${via}: ${tail}, and it runs outside \`${client}\`'s transaction`;
+  }
+  return `a second connection is taken from pool \`${pool}\` (${event.use.method}) while \`${client}\` from it is held (taken at ${at})${via}: ${tail}`;
+}
+
+function fixOf(held: Held, event: AcquireEvent): string {
+  const pool = event.ref.name;
+  const client = clientName(held);
+  const first = chainFrom(event, held)[0];
+  const passDown = first ? `pass the open \`${client}\` down to ${first.name}() instead of \`${pool}\`` : `use the open \`${client}\``;
+  if (event.use.library === "knex")
+    return `Run the query in the transaction: ${passDown} and query through it (\`${client}("table")…\`, or add \`.transacting(${client})\`).`;
+  if (event.use.mode === "query") return `Run the statement on the held connection: ${passDown} and call \`${client}.${event.use.method}(…)\`.`;
+  return `Don't take a second connection while holding one: ${passDown}.`;
+}
+
+export const poolNestedAcquire: Rule = {
+  meta: {
+    id: "pool-nested-acquire",
+    description: "a connection taken from a pool, or the pool queried, while a connection from that same pool is held",
+    certainty: "potential",
+    defaultSeverity: "error",
+    scope: "program",
+  },
+  checkProgram(ctx) {
+    const done = new Set<string>();
+    const custom = { locks: [], pools: typeNamesOption(ctx.options, "pools", "pool-nested-acquire") };
+    walkHeld(ctx.sourceFiles, ctx.checker, (event) => {
+      if (event.use.kind !== "pool" || !event.ref.known) return;
+      const held = event.held.find((h) => h.use.kind === "pool" && h.ref.key === event.ref.key);
+      if (!held) return;
+      const anchor = anchorOf(event, held);
+      const key = `${anchor.getSourceFile().fileName}:${anchor.getStart()}:${event.ref.classKey}`;
+      if (done.has(key)) return;
+      done.add(key);
+      ctx.report({
+        node: anchor,
+        summary: summaryOf(held, event),
+        fix: fixOf(held, event),
+        subjects: [
+          lockSubject(held, `\`${clientName(held)}\` taken here`),
+          { kind: "lock", name: event.ref.name, role: event.use.mode === "query" ? "queried here" : "acquired again here", site: siteOf(event.use.call) },
+        ],
+        steps: stepsFrom(held, event, `pool \`${event.ref.name}\` asked for another connection (${event.use.method})`),
+        data: { pool: event.ref.name, client: clientName(held), library: event.use.library },
+      });
+    }, custom);
+  },
+};

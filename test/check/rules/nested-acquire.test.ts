@@ -1,0 +1,374 @@
+import { nestedAcquire } from "../../../src/check/rules/nested-acquire.js";
+import { ruleTester } from "../rule-tester.js";
+import { stubs } from "../stubs.js";
+
+const ad = stubs("asyncdoctor");
+const am = stubs("async-mutex");
+
+ruleTester(nestedAcquire, {
+  valid: [
+    {
+      name: "the seed's fix: the inner work does not take the semaphore again",
+      files: ad,
+      code: `import { Semaphore } from "asyncdoctor";
+const sem = new Semaphore(1);
+async function innerNoSem() { console.log("inner"); }
+export async function outerFixed() {
+  await sem.runExclusive(async () => { await innerNoSem(); });
+}`,
+    },
+    {
+      name: "released before the second acquire",
+      files: am,
+      code: `import { Mutex } from "async-mutex";
+const mutex = new Mutex();
+export async function twice(items: string[]) {
+  const release = await mutex.acquire();
+  try { items.push("a"); } finally { release(); }
+  await mutex.runExclusive(() => items.push("b"));
+}`,
+    },
+    {
+      name: "two different locks",
+      files: am,
+      code: `import { Mutex } from "async-mutex";
+const a = new Mutex();
+const b = new Mutex();
+export async function both() {
+  await a.runExclusive(async () => { await b.runExclusive(async () => 1); });
+}`,
+    },
+    {
+      name: "the inner acquire is spawned, not waited: the holder finishes and releases",
+      files: am,
+      code: `import { Mutex } from "async-mutex";
+const m = new Mutex();
+async function later() { await m.runExclusive(async () => 2); }
+export async function kick() {
+  await m.runExclusive(async () => { void later(); setTimeout(() => { void m.runExclusive(() => 3); }, 10); });
+}`,
+    },
+    {
+      name: "another instance's lock, passed as a parameter",
+      files: ad,
+      code: `import { Mutex } from "asyncdoctor";
+export class Account {
+  private readonly lock = new Mutex();
+  balance = 0;
+  async deposit(n: number) { await this.lock.runExclusive(() => { this.balance += n; }); }
+  async moveTo(other: Account, n: number) {
+    await this.lock.runExclusive(async () => { this.balance -= n; await other.deposit(n); });
+  }
+}`,
+    },
+    {
+      name: "readers share a read-write lock",
+      files: ad,
+      code: `import { RWLock } from "asyncdoctor";
+const rw = new RWLock();
+async function lookup() { return rw.runRead(() => 1); }
+export async function report() { return rw.runRead(async () => (await lookup()) + 1); }`,
+    },
+    {
+      name: "a p-queue without a concurrency runs everything at once",
+      files: stubs("p-queue"),
+      code: `import PQueue from "p-queue";
+const queue = new PQueue();
+export async function job() { return queue.add(async () => queue.add(async () => 1)); }`,
+    },
+    {
+      name: "a separate limiter for the inner work",
+      files: stubs("p-limit"),
+      code: `import pLimit from "p-limit";
+const outer = pLimit(2);
+const inner = pLimit(4);
+export async function crawl(urls: string[]) {
+  return Promise.all(urls.map((u) => outer(async () => Promise.all([u, u].map((x) => inner(async () => x.length))))));
+}`,
+    },
+    {
+      name: "a user class that merely has a runExclusive method is not a lock",
+      code: `class Batch { async runExclusive<T>(fn: () => Promise<T>) { return fn(); } }
+const b = new Batch();
+export async function go() { await b.runExclusive(async () => b.runExclusive(async () => 1)); }`,
+    },
+    {
+      name: "a lock created per call: each recursion level has its own",
+      files: am,
+      code: `import { Mutex } from "async-mutex";
+export async function walk(depth: number): Promise<number> {
+  const m = new Mutex();
+  return m.runExclusive(async () => (depth > 0 ? walk(depth - 1) : 0));
+}`,
+    },
+    {
+      name: "a \`using\` hold ends with its block",
+      files: ad,
+      code: `import { Mutex } from "asyncdoctor";
+const m = new Mutex();
+export async function step() {
+  {
+    using _held = await m.acquire();
+  }
+  await m.runExclusive(() => 1);
+}`,
+    },
+    {
+      name: "a program helper that runs callbacks under the lock, used one after the other",
+      files: am,
+      code: `import { Mutex } from "async-mutex";
+const mutex = new Mutex();
+async function locked<T>(fn: () => Promise<T>): Promise<T> {
+  const release = await mutex.acquire();
+  try { return await fn(); } finally { release(); }
+}
+export async function save(x: number) {
+  const a = await locked(async () => x);
+  return locked(async () => a + 1);
+}`,
+    },
+    {
+      name: "the lock's own release() ends the hold (async-mutex)",
+      files: am,
+      code: `import { Semaphore } from "async-mutex";
+const sem = new Semaphore(1);
+async function inner() { await sem.runExclusive(() => 1); }
+export async function outer() {
+  await sem.acquire();
+  sem.release();
+  await inner();
+}`,
+    },
+    {
+      name: "a hold taken with .then(release => …) lives in that callback, not in the flow after it",
+      files: am,
+      code: `import { Mutex } from "async-mutex";
+const m = new Mutex();
+export async function step(log: string[]) {
+  await m.acquire().then((release) => { try { log.push("a"); } finally { release(); } });
+  await m.runExclusive(() => log.push("b"));
+}`,
+    },
+  ],
+  invalid: [
+    {
+      name: "the seed's 2.1: the holder calls a function that takes the same semaphore",
+      files: ad,
+      code: `import { Semaphore } from "asyncdoctor";
+const sem = new Semaphore(1);
+async function inner() {
+  await sem.runExclusive(async () => { console.log("inner"); });
+}
+export async function outer() {
+  await sem.runExclusive(async () => {
+    await inner();
+  });
+}`,
+      findings: [{ line: 8, summary: /semaphore `sem` is acquired again .* via inner\(\): it waits for itself/, fix: /variant of inner\(\)/ }],
+    },
+    {
+      name: "directly nested runExclusive (async-mutex)",
+      files: am,
+      code: `import { Mutex } from "async-mutex";
+const mutex = new Mutex();
+export async function save() {
+  await mutex.runExclusive(async () => {
+    await mutex.runExclusive(async () => 1);
+  });
+}`,
+      findings: [{ line: 5, summary: /mutex `mutex` is acquired again/ }],
+    },
+    {
+      name: "acquire()/release() hold, then a helper two calls deep",
+      files: am,
+      code: `import { Mutex } from "async-mutex";
+const m = new Mutex();
+async function c() { return m.runExclusive(() => 3); }
+async function b() { return (await c()) + 1; }
+export async function a() {
+  const release = await m.acquire();
+  try {
+    await b();
+  } finally {
+    release();
+  }
+}`,
+      findings: [{ line: 8, summary: /via b\(\) → c\(\)/ }],
+    },
+    {
+      name: "a p-limit limiter used inside a function it runs",
+      files: stubs("p-limit"),
+      code: `import pLimit from "p-limit";
+const limit = pLimit(2);
+export async function fetchAll(ids: string[]) {
+  return Promise.all(ids.map((id) => limit(async () => {
+    const parts = await Promise.all([1, 2].map((p) => limit(async () => id + p)));
+    return parts.join();
+  })));
+}`,
+      findings: [{ line: 5, summary: /limiter `limit` runs a function that waits for `limit` again: when all 2 slots/, fix: /separate limiter/ }],
+    },
+    {
+      name: "a p-queue with concurrency 1: a job waits for a job added behind it",
+      files: stubs("p-queue"),
+      code: `import PQueue from "p-queue";
+const queue = new PQueue({ concurrency: 1 });
+export async function job() {
+  await queue.add(async () => {
+    await queue.add(async () => "inner");
+  });
+}`,
+      findings: [{ line: 5, summary: /queue `queue`/ }],
+    },
+    {
+      name: "a class field taken by a method and by the method it calls",
+      files: ad,
+      code: `import { Mutex } from "asyncdoctor";
+export class Cache {
+  private readonly lock = new Mutex();
+  private data = new Map<string, string>();
+  async refresh(k: string) { await this.lock.runExclusive(async () => { this.data.set(k, await this.load(k)); }); }
+  private async load(k: string) { return this.lock.runExclusive(async () => this.data.get(k) ?? k); }
+}`,
+      findings: [{ line: 5, summary: /`this.lock` .* via Cache.load\(\)/ }],
+    },
+    {
+      name: "the lock passed down as a parameter",
+      files: am,
+      code: `import { Mutex } from "async-mutex";
+async function write(m: Mutex, v: number) { await m.runExclusive(() => v); }
+export async function handler(lock: Mutex) {
+  await lock.runExclusive(async () => {
+    await write(lock, 1);
+  });
+}`,
+      findings: [{ line: 5, summary: /`lock` .* via write\(\)/ }],
+    },
+    {
+      name: "withTimeout wraps the same mutex",
+      files: am,
+      code: `import { Mutex, withTimeout } from "async-mutex";
+const mutex = new Mutex();
+const timed = withTimeout(mutex, 1000);
+export async function go() {
+  await mutex.runExclusive(async () => {
+    await timed.runExclusive(async () => 1);
+  });
+}`,
+      findings: [{ line: 6, summary: /`mutex`/ }],
+    },
+    {
+      name: "lockAll holds both; one of them is taken again",
+      files: ad,
+      code: `import { Mutex, lockAll } from "asyncdoctor";
+const accounts = new Mutex();
+const audit = new Mutex();
+export async function close() {
+  await lockAll([accounts, audit], async () => {
+    await audit.runExclusive(() => 1);
+  });
+}`,
+      findings: [{ line: 6, summary: /`audit`/ }],
+    },
+    {
+      name: "a writer inside a reader of the same read-write lock",
+      files: ad,
+      code: `import { RWLock } from "asyncdoctor";
+const rw = new RWLock();
+export async function upgrade() {
+  return rw.runRead(async () => {
+    return rw.runWrite(() => 2);
+  });
+}`,
+      findings: [{ line: 5, summary: /read-write lock `rw`/ }],
+    },
+    {
+      name: "a semaphore with several permits, nested through acquire()",
+      files: am,
+      code: `import { Semaphore } from "async-mutex";
+const slots = new Semaphore(3);
+export async function work() {
+  const [, release] = await slots.acquire();
+  try {
+    await slots.runExclusive(async () => 1);
+  } finally {
+    release();
+  }
+}`,
+      findings: [{ line: 6, summary: /when every permit is held by such holders/ }],
+    },
+    {
+      name: "a callback handed to a helper that runs it while the holder waits",
+      files: am,
+      code: `import { Mutex } from "async-mutex";
+const m = new Mutex();
+async function retry<T>(fn: () => Promise<T>): Promise<T> { try { return await fn(); } catch { return await fn(); } }
+export async function go() {
+  await m.runExclusive(async () => {
+    await retry(() => m.runExclusive(async () => 1));
+  });
+}`,
+      findings: [{ line: 6 }],
+    },
+    {
+      name: "closures sharing a semaphore created by their enclosing function (a demo's run())",
+      files: ad,
+      code: `import { Semaphore } from "asyncdoctor";
+export async function run() {
+  const sem = new Semaphore(1);
+  const bugInner = async () => { await sem.runExclusive(async () => 1); };
+  const bugOuter = async () => {
+    await sem.runExclusive(async () => { await bugInner(); });
+  };
+  await bugOuter();
+}`,
+      findings: [{ line: 6, summary: /`sem`.* via bugInner\(\)/ }],
+    },
+    {
+      name: "a program helper that runs callbacks under the lock, called from such a callback",
+      files: am,
+      code: `import { Mutex } from "async-mutex";
+const mutex = new Mutex();
+async function locked<T>(fn: () => Promise<T>): Promise<T> {
+  const release = await mutex.acquire();
+  try { return await fn(); } finally { release(); }
+}
+export async function save(x: number) {
+  return locked(async () => {
+    await locked(async () => x);
+  });
+}`,
+      findings: [{ line: 9, summary: /`mutex`.* via locked\(\)/ }],
+    },
+    {
+      name: "asyncdoctor checking its own sources: primitives from src/sync",
+      files: {
+        "src/sync/mutex.ts": `export class Mutex {
+  private locked = false;
+  async runExclusive<T>(fn: () => T | Promise<T>): Promise<T> { this.locked = true; try { return await fn(); } finally { this.locked = false; } }
+}`,
+      },
+      code: `import { Mutex } from "./src/sync/mutex.js";
+const m = new Mutex();
+export async function bugNested() {
+  await m.runExclusive(async () => {
+    await m.runExclusive(() => 1);
+  });
+}`,
+      findings: [{ line: 5, summary: /mutex `m`/ }],
+    },
+    {
+      name: "inside an async callback that an awaited library call runs",
+      files: { ...am, "node_modules/p-retry/package.json": '{"name":"p-retry","types":"index.d.ts"}', "node_modules/p-retry/index.d.ts": "export default function pRetry<T>(input: (attempt: number) => PromiseLike<T> | T, options?: { retries?: number }): Promise<T>;" },
+      code: `import { Mutex } from "async-mutex";
+import pRetry from "p-retry";
+const m = new Mutex();
+export async function save() {
+  await m.runExclusive(async () => {
+    await pRetry(async () => m.runExclusive(async () => 1), { retries: 3 });
+  });
+}`,
+      findings: [{ line: 6 }],
+    },
+  ],
+});
