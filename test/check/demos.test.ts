@@ -1,7 +1,9 @@
 /**
  * `check` over demos/: in every demo whose scenario is statically checkable, at least one finding
- * inside each `bug…` function; in every demo, no finding inside any `fixed…` function (the naming
- * convention of demos/demo.ts). Generic over the demo files, so demos added later are covered.
+ * in or through each `bug…` function (anchored there, or one of its steps is); in every demo, no
+ * finding anchored inside any `fixed…` function (the naming convention of demos/demo.ts).
+ * Generic over the demo files, so demos added later are covered. The demos' own lock and pool
+ * interfaces are named in the repository's asyncdoctor.config.json.
  */
 import assert from "node:assert/strict";
 import { readdirSync } from "node:fs";
@@ -20,7 +22,10 @@ const demosDir = `${root}demos/`;
 const NOT_STATICALLY_CHECKABLE = new Set([
   "timeout.ts", // an await that is merely slow: nothing in the source says it will hang
   "gather-exceptions.ts", // Promise.all keeping only the first failure is correct code, not a pattern to flag
-  "swallowed-exception.ts", // the failure is stored in a map and never looked at: a runtime finding (task-failed)
+  "swallowed-exception.ts", // the failure is silenced by an empty .catch(): a runtime finding (task-failed)
+  "blocked-loop.ts", // a synchronous hash inside an async function: only its duration at run time says it blocks
+  "leaky-test.ts", // spawn() keeps the task on purpose; the leak is the test ending before it does
+  "exit-with-pending.ts", // the program's stuck await is only provable when the loop drains
 ]);
 
 interface Fn {
@@ -60,6 +65,12 @@ describe("asyncdoctor check demos/", () => {
     if (fns.length === 0) continue;
     const here = result.diagnoses.filter((d) => d.site?.file === path);
     const inside = (fn: Fn) => here.filter((d) => d.site!.line >= fn.start && d.site!.line <= fn.end);
+    // A bug that spans functions (the inner acquire of a nested one, the other path of an
+    // inverted lock order) is reported once, at one of them; the others appear in its steps.
+    const within = (fn: Fn) => (s: { site?: { file: string; line: number } | undefined }) =>
+      s.site?.file === path && s.site.line >= fn.start && s.site.line <= fn.end;
+    const involving = (fn: Fn) =>
+      result.diagnoses.filter((d) => within(fn)(d) || (d.steps ?? []).some(within(fn)) || d.subjects.some(within(fn)));
     describe(file, () => {
       for (const fn of fns.filter((f) => f.name.startsWith("fixed"))) {
         it(`finds nothing in ${fn.name}`, () => {
@@ -69,7 +80,7 @@ describe("asyncdoctor check demos/", () => {
       if (NOT_STATICALLY_CHECKABLE.has(file)) return;
       for (const fn of fns.filter((f) => f.name.startsWith("bug"))) {
         it(`finds the bug in ${fn.name}`, () => {
-          assert.ok(inside(fn).length > 0, `no finding in ${fn.name} (lines ${fn.start}-${fn.end}); findings in the file: ${here.map((d) => `${d.site!.line} ${d.rule}`).join(", ") || "none"}`);
+          assert.ok(involving(fn).length > 0, `no finding in or through ${fn.name} (lines ${fn.start}-${fn.end}); findings in the file: ${here.map((d) => `${d.site!.line} ${d.rule}`).join(", ") || "none"}`);
         });
       }
     });

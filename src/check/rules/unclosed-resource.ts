@@ -31,6 +31,9 @@ function opens(init: ts.Expression, extra: readonly string[]): init is ts.CallEx
   if (!ts.isCallExpression(init)) return false;
   const callee = unwrap(init.expression);
   const name = ts.isIdentifier(callee) ? callee.text : ts.isPropertyAccessExpression(callee) ? callee.name.text : undefined;
+  // asyncdoctor's track(resource) hands back what it was given: `track(new Session())` opens
+  const first = init.arguments[0];
+  if (name === "track" && first !== undefined) return opens(unwrap(first), extra);
   return name !== undefined && (OPENERS.test(name) || extra.includes(name));
 }
 

@@ -26,6 +26,8 @@ ruleTester(unclosedResource, {
     { name: "a type that is only disposable is not a resource by default", code: fsx + `function f() { const s = new Scope(); s.run(); }` },
     { name: "a lookup of something that already exists is not an open", code: fsx + `async function f() { const fh = getShared(); await fh.read(); }` },
     { name: "returned through its own fluent method", code: fsx + `async function f() { const c = new Client2(); return await c.connect(); }` },
+    { name: "a tracked resource closed by await using", code: fsx + `declare function track<T>(x: T, o?: object): T;\nasync function f() { await using c = track(new Client2(), { name: "c" }); await c.connect(); }` },
+    { name: "track() of something that already exists is not an open", code: fsx + `declare function track<T>(x: T, o?: object): T;\nasync function f() { const fh = track(getShared()); await fh.read(); }` },
     { name: "module-level handle lives as long as the module", code: fsx + `const ready = open("a");\nexport { ready };` },
   ],
   invalid: [
@@ -34,6 +36,7 @@ ruleTester(unclosedResource, {
     { name: "closed on one branch only", code: fsx + `async function f(ok: boolean) {\n  const fh = await open("a");\n  if (ok) await fh.close();\n}`, findings: [{ line: L + 1, summary: /not closed on every path/ }] },
     { name: "early return before the close", code: fsx + `async function f(ok: boolean) {\n  const fh = await open("a");\n  if (!ok) return;\n  fh.close();\n}`, findings: [{ line: L + 1, summary: /early exit/ }] },
     { name: "a constructed client never closed", code: fsx + `async function f() {\n  const c = new Client2();\n  await c.connect();\n}`, findings: [{ line: L + 1, summary: /never closed/ }] },
+    { name: "a resource opened inside track() and never closed (seed pitfall 3)", code: fsx + `declare function track<T>(x: T, o?: object): T;\nasync function f() {\n  const c = track(new Client2(), { name: "session" });\n  await c.connect();\n}`, findings: [{ line: L + 2, summary: /never closed/ }] },
     { name: "a disposable-only type when asked to", code: fsx + `function f() {\n  const s = new Scope();\n  s.run();\n}`, options: { disposableOnly: true }, findings: [{ line: L + 1, summary: /never closed/ }] },
   ],
 });
