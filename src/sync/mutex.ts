@@ -2,8 +2,6 @@
  * Mutex: one holder at a time, FIFO, with deadlock detection (re-entrance, wait-for cycles,
  * lock-order inversion) and a lease that is `Disposable`.
  */
-import { runInTask } from "../core/task.js";
-import { validateFunction } from "../core/validate.js";
 import { Lease } from "./lease.js";
 import { checkAcquireOptions, HolderKind, Primitive } from "./primitive.js";
 import type { AcquireOptions, PrimitiveOptions } from "./primitive.js";
@@ -42,16 +40,8 @@ export class Mutex extends Primitive {
   }
 
   /** Runs `fn` holding the lock, in a scope of its own; releases when it settles. */
-  async runExclusive<T>(fn: () => T | PromiseLike<T>, options?: AcquireOptions): Promise<T> {
-    validateFunction(fn, "fn");
-    const o = options === undefined ? undefined : checkAcquireOptions(options, `runExclusive on mutex "${this.name}"`);
-    const got = this._request(1, undefined, HolderKind.NewScope, undefined, o, this.runExclusive);
-    const lease = got instanceof Lease ? got : await got;
-    try {
-      return await runInTask(lease.task!, fn);
-    } finally {
-      lease.release();
-    }
+  runExclusive<T>(fn: () => T | PromiseLike<T>, options?: AcquireOptions): Promise<T> {
+    return this._runScoped(fn, 1, undefined, options, `runExclusive on mutex "${this.name}"`, this.runExclusive);
   }
 
   /** Releases a lease of this mutex (same as `lease.release()`). */

@@ -11,9 +11,9 @@ import { AbortError, TimeoutError } from "../core/errors.js";
 import { createDiagnosis } from "../core/diagnosis.js";
 import type { Site } from "../core/site.js";
 import { LazySite, relativeFile } from "../core/site.js";
-import { currentTask, TaskRecord } from "../core/task.js";
+import { currentTask, runInTask, TaskRecord } from "../core/task.js";
 import type { HolderInfo, WaitInfo, WaitTarget } from "../core/task.js";
-import { validateObject, validateOptionalString, validateSignal, validateTimeoutMs } from "../core/validate.js";
+import { validateFunction, validateObject, validateOptionalString, validateSignal, validateTimeoutMs } from "../core/validate.js";
 import { findDeadlock, holdsCertainly, inOwnFlow, indexWait, unindexWait } from "./wait-graph.js";
 import { checkLockOrder } from "./lock-order.js";
 import { retractLongWait, watchWait } from "./long-wait.js";
@@ -291,6 +291,31 @@ export abstract class Primitive implements WaitTarget {
       this.#endWait(w);
       const lease = this._grant(w.task, w.need, w.mode, w.holderKind, w.given, w.lazySite, w.since);
       w.resolve(lease);
+    }
+  }
+
+  /**
+   * The body of every scoped acquire (`runExclusive`, `read`/`write`): waits for `need` permits,
+   * runs `fn` in the fresh scope that holds them (the identity detection relies on), and
+   * releases when it settles. `what` names the call in option errors; `above` is the public
+   * method, so a captured site is its caller.
+   */
+  protected async _runScoped<T>(
+    fn: () => T | PromiseLike<T>,
+    need: number,
+    mode: "read" | "write" | undefined,
+    options: AcquireOptions | undefined,
+    what: string,
+    above: Function,
+  ): Promise<T> {
+    validateFunction(fn, "fn");
+    const o = options === undefined ? undefined : checkAcquireOptions(options, what);
+    const got = this._request(need, mode, HolderKind.NewScope, undefined, o, above);
+    const lease = got instanceof Lease ? got : await got;
+    try {
+      return await runInTask(lease.task!, fn);
+    } finally {
+      lease.release();
     }
   }
 

@@ -2,8 +2,6 @@
  * RWLock: many readers or one writer, FIFO (a queued writer lets no new reader in, so writers
  * are not starved). A writer takes every permit of the shared engine; a reader takes one.
  */
-import { runInTask } from "../core/task.js";
-import { validateFunction } from "../core/validate.js";
 import { Lease } from "./lease.js";
 import { checkAcquireOptions, HolderKind, Primitive } from "./primitive.js";
 import type { AcquireOptions, PrimitiveOptions } from "./primitive.js";
@@ -59,16 +57,8 @@ export class RWLock extends Primitive {
     return this.#run(fn, options, ALL, "write", this.write);
   }
 
-  async #run<T>(fn: () => T | PromiseLike<T>, options: AcquireOptions | undefined, need: number, mode: "read" | "write", above: Function): Promise<T> {
-    validateFunction(fn, "fn");
-    const o = options === undefined ? undefined : checkAcquireOptions(options, `${mode} on rwlock "${this.name}"`);
-    const got = this._request(need, mode, HolderKind.NewScope, undefined, o, above);
-    const lease = got instanceof Lease ? got : await got;
-    try {
-      return await runInTask(lease.task!, fn);
-    } finally {
-      lease.release();
-    }
+  #run<T>(fn: () => T | PromiseLike<T>, options: AcquireOptions | undefined, need: number, mode: "read" | "write", above: Function): Promise<T> {
+    return this._runScoped(fn, need, mode, options, `${mode} on rwlock "${this.name}"`, above);
   }
 
   /** Releases a lease of this lock (same as `lease.release()`). */

@@ -2,8 +2,7 @@
  * Semaphore: N permits, FIFO, weighted acquires, with the same detection as the mutex plus
  * pool exhaustion (every permit held by tasks that wait on the same semaphore).
  */
-import { runInTask } from "../core/task.js";
-import { InvalidArgTypeError, OutOfRangeError, validateFunction, validateInteger } from "../core/validate.js";
+import { InvalidArgTypeError, OutOfRangeError, validateInteger } from "../core/validate.js";
 import { Lease } from "./lease.js";
 import { checkAcquireOptions, HolderKind, Primitive } from "./primitive.js";
 import type { AcquireOptions, PrimitiveOptions } from "./primitive.js";
@@ -58,17 +57,14 @@ export class Semaphore extends Primitive {
   }
 
   /** Runs `fn` holding the permits, in a scope of its own; releases when it settles. */
-  async runExclusive<T>(fn: () => T | PromiseLike<T>, options?: SemaphoreAcquireOptions): Promise<T> {
-    validateFunction(fn, "fn");
-    const need = this.#need(options);
-    const o = options === undefined ? undefined : checkAcquireOptions(options, `runExclusive on semaphore "${this.name}"`);
-    const got = this._request(need, undefined, HolderKind.NewScope, undefined, o, this.runExclusive);
-    const lease = got instanceof Lease ? got : await got;
+  runExclusive<T>(fn: () => T | PromiseLike<T>, options?: SemaphoreAcquireOptions): Promise<T> {
+    let need: number;
     try {
-      return await runInTask(lease.task!, fn);
-    } finally {
-      lease.release();
+      need = this.#need(options);
+    } catch (err) {
+      return Promise.reject(err);
     }
+    return this._runScoped(fn, need, undefined, options, `runExclusive on semaphore "${this.name}"`, this.runExclusive);
   }
 
   /** Releases a lease of this semaphore (same as `lease.release()`). */
