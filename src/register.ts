@@ -8,7 +8,8 @@ import { enableDebugMode } from "./index.js";
 import type { DebugModeOptions } from "./index.js";
 
 // A copy of asyncdoctor loaded through the other module system (require() next to this import)
-// has its own state; the environment at least starts it in debug mode too.
+// shares the process-wide state (tasks, registry, configuration: core/process-wide.ts); the
+// environment also starts it in debug mode, for what it sets up at load time.
 process.env.ASYNCDOCTOR = process.env.ASYNCDOCTOR ? `${process.env.ASYNCDOCTOR},debug` : "debug";
 
 const options: DebugModeOptions = {};

@@ -2,6 +2,7 @@
  * Process-wide configuration: the mode and the knobs of the detectors.
  */
 import type { Diagnosis } from "./diagnosis.js";
+import { processWide } from "./process-wide.js";
 import { validateFunction, validateOneOf, validateTimeoutMs } from "./validate.js";
 
 /** `production` (cheap, on by default) or `debug` (stacks everywhere, promise tracking). */
@@ -29,15 +30,15 @@ function modeFromEnv(): Mode {
   return /(^|,)debug(,|$)/.test(v) ? "debug" : "production";
 }
 
-const state: Config = {
+const state: Config = processWide<Config>("config", () => ({
   mode: modeFromEnv(),
   onDiagnosis: undefined,
   lockOrder: "report",
   longWaitMs: 10_000,
   loopBlockMs: 100,
-};
+}));
 
-const listeners = new Set<(config: Readonly<Config>) => void>();
+const listeners = processWide("configListeners", () => new Set<(config: Readonly<Config>) => void>());
 
 /** The current configuration (read-only view). */
 export function getConfig(): Readonly<Config> {

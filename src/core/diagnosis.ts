@@ -4,6 +4,7 @@
 import { channels } from "./channels.js";
 import { getConfig } from "./config.js";
 import type { Site } from "./site.js";
+import { processWide } from "./process-wide.js";
 
 /** How sure the finding is: it happened and can never resolve, it was seen, or it could happen. */
 export type Certainty = "proven" | "observed" | "potential";
@@ -20,6 +21,8 @@ export type RuntimeRule =
   | "unhandled-rejection"
   | "leaked-task"
   | "leaked-resource"
+  | "leaked-lock"
+  | "leaked-timer"
   | "never-settled"
   | "loop-blocked"
   | "timeout";
@@ -74,11 +77,11 @@ export interface Diagnosis {
 /** The fields a producer supplies; `id` and `time` are filled in. */
 export type DiagnosisInit = Omit<Diagnosis, "id" | "time"> & { time?: number };
 
-let nextId = 1;
+const diagnosisIds = processWide("diagnosisIds", () => ({ next: 1 }));
 
 /** Builds a Diagnosis with a fresh id and the current time. */
 export function createDiagnosis(init: DiagnosisInit): Diagnosis {
-  return { ...init, time: init.time ?? Date.now(), id: `d${nextId++}` };
+  return { ...init, time: init.time ?? Date.now(), id: `d${diagnosisIds.next++}` };
 }
 
 type Sink = (d: Diagnosis) => void;
@@ -93,7 +96,7 @@ export function setDefaultSink(sink: Sink): void {
   defaultSink = sink;
 }
 
-const collectors = new Set<Sink>();
+const collectors = processWide("collectors", () => new Set<Sink>());
 
 /** Also hands every runtime Diagnosis to `collector` (the exit report and the test helpers use this). */
 export function addCollector(collector: Sink): () => void {

@@ -5,6 +5,7 @@
  */
 import { performance } from "node:perf_hooks";
 import type { Site } from "./site.js";
+import { processWide } from "./process-wide.js";
 import type { TaskRecord, TaskState } from "./task.js";
 
 /**
@@ -16,7 +17,7 @@ export interface TaskSource {
   liveRecords(): Iterable<TaskRecord>;
 }
 
-const sources = new Set<TaskSource>();
+const sources = processWide("taskSources", () => new Set<TaskSource>());
 
 /** An owner that now has live tasks (call when its first task starts). */
 export function registerTaskSource(source: TaskSource): void {
@@ -55,11 +56,16 @@ export interface Snapshot {
   readonly [section: string]: unknown;
 }
 
-const sections = new Map<string, () => unknown>();
+// name → one producer per copy of the package (ESM and CommonJS builds can both be loaded):
+// a snapshot concatenates their lists
+const sections = processWide("snapshotSections", () => new Map<string, Map<symbol, () => unknown>>());
+const thisCopy = Symbol("asyncdoctor copy");
 
 /** Adds a named section to every snapshot. */
 export function registerSnapshotSection(name: string, produce: () => unknown): void {
-  sections.set(name, produce);
+  let perCopy = sections.get(name);
+  if (!perCopy) sections.set(name, (perCopy = new Map()));
+  perCopy.set(thisCopy, produce);
 }
 
 /** Describes one task record for a snapshot. */
@@ -93,23 +99,26 @@ export function snapshot(): Snapshot {
     time: Date.now(),
     tasks: pendingTasks().map((t) => describeTask(t, now)),
   };
-  for (const [name, produce] of sections) out[name] = produce();
+  for (const [name, perCopy] of sections) {
+    const parts = [...perCopy.values()].map((produce) => produce());
+    out[name] = parts.length === 1 ? parts[0] : parts.every(Array.isArray) ? parts.flat() : parts[parts.length - 1];
+  }
   return out as Snapshot;
 }
 
-let exitReportOwner: string | undefined;
+const exitReport = processWide("exitReport", () => ({ owner: undefined as string | undefined }));
 
 /**
  * The runtime doctor (diagnose/) claims the exit report so the default tracker does not print
  * its own leaked-task lines as well.
  */
 export function claimExitReport(owner: string): void {
-  exitReportOwner = owner;
+  exitReport.owner = owner;
 }
 
 /** Who owns the exit report, if anyone. */
 export function exitReportClaimedBy(): string | undefined {
-  return exitReportOwner;
+  return exitReport.owner;
 }
 
 /** A holder or waiter of a primitive, as it appears in the `locks` section of a snapshot. */

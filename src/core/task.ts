@@ -6,6 +6,7 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import { performance } from "node:perf_hooks";
 import type { Site } from "./site.js";
+import { processWide } from "./process-wide.js";
 import { LazySite } from "./site.js";
 
 /** Where a task is in its life. */
@@ -49,7 +50,8 @@ export interface HeldEntry {
   readonly since: number;
 }
 
-let nextTaskId = 1;
+// shared with any other copy of the package in this process (ESM and CommonJS builds)
+const taskIds = processWide("taskIds", () => ({ next: 1 }));
 
 /** The record of one task. */
 export class TaskRecord {
@@ -87,7 +89,7 @@ export class TaskRecord {
     site: Site | LazySite | undefined,
     nameFrom?: Function,
   ) {
-    this.id = nextTaskId++;
+    this.id = taskIds.next++;
     this.#name = name;
     this.#nameFrom = name === undefined ? nameFrom : undefined;
     this.kind = kind;
@@ -134,7 +136,7 @@ export class TaskRecord {
   }
 }
 
-const storage = new AsyncLocalStorage<TaskRecord>();
+const storage = processWide("taskStorage", () => new AsyncLocalStorage<TaskRecord>());
 
 /** The task the caller runs in, or undefined outside every task. About 5 ns. */
 export function currentTask(): TaskRecord | undefined {

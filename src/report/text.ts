@@ -30,6 +30,8 @@ const plainWords: Record<string, string> = {
   "unhandled-rejection": "unhandled rejection",
   "leaked-task": "leaked task",
   "leaked-resource": "leaked resource",
+  "leaked-lock": "lock still held",
+  "leaked-timer": "leaked timer",
   "never-settled": "await that can never settle",
   "loop-blocked": "event loop blocked",
   timeout: "timeout",

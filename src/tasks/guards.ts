@@ -10,6 +10,7 @@ import { LazySite } from "../core/site.js";
 import { currentTask } from "../core/task.js";
 import type { TaskRecord } from "../core/task.js";
 import { validateObject } from "../core/validate.js";
+import { processWide } from "../core/process-wide.js";
 import { errorSite } from "./task.js";
 
 /** Options of {@link installGuards}. */
@@ -26,7 +27,8 @@ interface Origin {
   readonly site: LazySite | undefined;
 }
 
-let installed: (() => void) | undefined;
+// one set of guards per process, even when both the ESM and the CommonJS build are loaded
+const guards = processWide("guards", () => ({ installed: undefined as (() => void) | undefined }));
 
 /**
  * Reports unhandled rejections as Diagnoses. Debug mode installs it. Afterwards Node's
@@ -41,7 +43,7 @@ let installed: (() => void) | undefined;
  */
 export function installGuards(options: GuardOptions = {}): () => void {
   validateObject(options, "options");
-  if (installed) return installed;
+  if (guards.installed) return guards.installed;
   const origins = new WeakMap<Promise<unknown>, Origin>();
   let stopHook: (() => void) | undefined;
   if (options.trackPromiseOrigins ?? isDebug()) {
@@ -74,12 +76,13 @@ export function installGuards(options: GuardOptions = {}): () => void {
     rethrowLikeNode(reason);
   };
   process.on("unhandledRejection", onUnhandled);
-  installed = () => {
+  const uninstall = () => {
     process.off("unhandledRejection", onUnhandled);
     stopHook?.();
-    installed = undefined;
+    if (guards.installed === uninstall) guards.installed = undefined;
   };
-  return installed;
+  guards.installed = uninstall;
+  return uninstall;
 }
 
 /**
