@@ -31,8 +31,11 @@ export interface SarifOptions {
   readonly docsBase?: string;
 }
 
-/** The repository's rule pages; a rule's page is `docs/rules/<id>.md`. */
-export const DEFAULT_DOCS_BASE = "https://github.com/asyncdoctor/asyncdoctor/blob/main/docs/rules/";
+/**
+ * The rule pages as published: the package ships `docs/` (package.json `files`), so a rule's
+ * page is `docs/rules/<id>.md` inside the published package.
+ */
+export const DEFAULT_DOCS_BASE = "https://unpkg.com/asyncdoctor/docs/rules/";
 
 function level(d: Diagnosis): "error" | "warning" | "note" {
   const s = d.data?.severity;
@@ -114,7 +117,7 @@ export function renderSarif(diagnoses: readonly Diagnosis[], options: SarifOptio
           driver: {
             name: "asyncdoctor",
             version: options.version ?? "0.0.0",
-            informationUri: docsBase.replace(/docs\/rules\/?$/, ""),
+            informationUri: "https://www.npmjs.com/package/asyncdoctor",
             rules: table.map((r) => ({
               id: r.id,
               name: r.id.replace(/(^|-)([a-z])/g, (_m: string, _d: string, c: string) => c.toUpperCase()),
