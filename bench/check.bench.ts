@@ -24,6 +24,9 @@ function prepareCorpus(): void {
   mkdirSync(corpus, { recursive: true });
   cpSync(join(root, "node_modules", "openai", "src"), join(corpus, "src"), { recursive: true });
   rmSync(join(corpus, "src", "tsconfig.json"), { force: true });
+  // the corpus sits inside this repository: its own (default) configuration, not the one the
+  // repository keeps for checking its demos
+  writeFileSync(join(corpus, "asyncdoctor.config.json"), "{}\n");
   writeFileSync(
     join(corpus, "tsconfig.json"),
     JSON.stringify(

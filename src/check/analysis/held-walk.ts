@@ -12,7 +12,7 @@
  */
 import ts from "typescript";
 import type { CustomTypes, LockUse } from "./lock-apis.js";
-import { classifyCall, handleRegion, holdsInFlow, NO_CUSTOM_TYPES } from "./lock-apis.js";
+import { classifyCall, handleRegion, holdsInFlow, NO_CUSTOM_TYPES, packageOfFile } from "./lock-apis.js";
 import type { Frame, LockRef } from "./lock-identity.js";
 import { LockResolver } from "./lock-identity.js";
 import type { FunctionNode } from "./own-flow.js";
@@ -65,13 +65,36 @@ const MAX_DEPTH = 12;
 // set of custom types) and replayed
 const cache = new WeakMap<ts.TypeChecker, Map<string, { files: readonly ts.SourceFile[]; events: readonly AcquireEvent[] }>>();
 
-/** Walks every function of `sourceFiles`, calling `onAcquire` for each waited acquire. */
+/** The packages whose types classifyCall recognises as locks, limiters and pools. */
+const LOCK_PACKAGES = new Set(["asyncdoctor", "async-mutex", "generic-pool", "knex", "mysql2", "p-limit", "p-queue", "pg"]);
+
+/**
+ * True when a program can contain a lock use at all: one of its files (its own or a
+ * declaration) comes from a lock package, or declares a lock or pool type the configuration
+ * names. A type can only come from a package whose declarations are in the program, so when
+ * none is, no call can be classified and the walk can be skipped: exact, not a guess.
+ */
+function mayUseLocks(program: ts.Program, custom: CustomTypes): boolean {
+  // a type the configuration names must be declared, so its name is in some file's text
+  const names = [...custom.locks, ...custom.pools];
+  return program.getSourceFiles().some((f) => {
+    const pkg = packageOfFile(f.fileName);
+    return (pkg !== undefined && LOCK_PACKAGES.has(pkg)) || names.some((n) => f.text.includes(n));
+  });
+}
+
+/**
+ * Walks every function of `sourceFiles`, calling `onAcquire` for each waited acquire. Given the
+ * program, a program that cannot use any lock is not walked.
+ */
 export function walkHeld(
   sourceFiles: readonly ts.SourceFile[],
   checker: ts.TypeChecker,
   onAcquire: (e: AcquireEvent) => void,
   custom: CustomTypes = NO_CUSTOM_TYPES,
+  program?: ts.Program,
 ): void {
+  if (program !== undefined && !mayUseLocks(program, custom)) return;
   let byCustom = cache.get(checker);
   if (!byCustom) cache.set(checker, (byCustom = new Map()));
   const key = JSON.stringify([custom.locks, custom.pools]);
@@ -98,7 +121,23 @@ class Walker {
     this.resolver = new LockResolver(checker);
   }
 
+  /** Whether any function of the program takes a lock in its own flow (see onCall). */
+  private anyTaker = true;
+
   run(sourceFiles: readonly ts.SourceFile[]): void {
+    // With nothing held, a call is only followed into a function that takes a lock; when the
+    // program has none (most code), resolving every call's target is wasted work.
+    let taker = false;
+    for (const sf of sourceFiles) {
+      const find = (n: ts.Node): void => {
+        if (taker) return;
+        if (isFunctionNode(n) && this.takesLock(n)) taker = true;
+        else ts.forEachChild(n, find);
+      };
+      ts.forEachChild(sf, find);
+      if (taker) break;
+    }
+    this.anyTaker = taker;
     for (const sf of sourceFiles) {
       this.flow(sf, this.resolver.newFrame(), [], []);
       const visit = (n: ts.Node): void => {
@@ -193,6 +232,7 @@ class Walker {
     const callee = skipOuter(call.expression);
     let target: FunctionNode | undefined;
     if (now.length === 0) {
+      if (!this.anyTaker) return;
       if (call.arguments.length === 0 && !ts.isPropertyAccessExpression(callee)) return;
       target = functionOfValue(callee, this.checker);
       if (!target || target === callee || !this.takesLock(target)) return;
