@@ -193,3 +193,49 @@ function scopeOf(n: ts.Node): ts.Node {
   while (cur && !ts.isFunctionLike(cur) && !ts.isSourceFile(cur)) cur = cur.parent;
   return cur ?? n.getSourceFile();
 }
+
+/** A dropped promise of a file, and the `Promise.all/…` call at its root when it is one. */
+export interface DroppedPromise {
+  readonly expr: ts.Expression;
+  readonly aggregate: ts.CallExpression | undefined;
+}
+
+/** An unread promise local of a file, and the `Promise.all/…` call it holds when it is one. */
+export interface UnreadPromiseLocal {
+  readonly decl: ts.VariableDeclaration & { name: ts.Identifier; initializer: ts.Expression };
+  readonly aggregate: ts.CallExpression | undefined;
+}
+
+/** What floating-promise and unawaited-aggregate both read of one file. */
+export interface LostPromises {
+  readonly dropped: readonly DroppedPromise[];
+  readonly unread: readonly UnreadPromiseLocal[];
+}
+
+// floating-promise and unawaited-aggregate split these findings between them: the scan (type
+// checker work on every expression statement) is done once per file and set of kept types
+const lostCache = new WeakMap<ts.SourceFile, Map<string, { program: ts.Program; lost: LostPromises }>>();
+
+/**
+ * Every promise a file drops (in an expression statement, or in a local never read), each with
+ * its aggregate call when it is `Promise.all/allSettled/race/any`. Cached per file.
+ */
+export function lostPromises(program: ts.Program, checker: ts.TypeChecker, sourceFile: ts.SourceFile, kept: readonly KeptType[]): LostPromises {
+  let byKept = lostCache.get(sourceFile);
+  if (!byKept) lostCache.set(sourceFile, (byKept = new Map()));
+  const key = JSON.stringify(kept);
+  const hit = byKept.get(key);
+  if (hit && hit.program === program) return hit.lost;
+  const dropped: DroppedPromise[] = [];
+  const visit = (n: ts.Node): void => {
+    if (ts.isExpressionStatement(n)) {
+      for (const expr of droppedPromises(checker, n.expression, kept)) dropped.push({ expr, aggregate: aggregateCall(program, checker, chainRoot(expr)) });
+    }
+    ts.forEachChild(n, visit);
+  };
+  visit(sourceFile);
+  const unread = unreadPromiseLocals(checker, sourceFile, kept).map(({ decl }) => ({ decl, aggregate: aggregateCall(program, checker, chainRoot(decl.initializer)) }));
+  const lost = { dropped, unread };
+  byKept.set(key, { program, lost });
+  return lost;
+}

@@ -4,7 +4,7 @@
  */
 import ts from "typescript";
 import type { Rule } from "../rule.js";
-import { aggregateCall, chainRoot, droppedPromises, keptTypes, unreadPromiseLocals } from "../promise-use.js";
+import { keptTypes, lostPromises } from "../promise-use.js";
 import { calleeSymbol, isPromiseArray, shortText, unwrap } from "../ts-util.js";
 
 /** node:test's suite and test functions: their promise never rejects (the runner reports failures), so not awaiting it loses nothing. */
@@ -31,30 +31,23 @@ export const floatingPromise: Rule = {
   },
   checkFile(ctx) {
     const { checker, program, sourceFile } = ctx;
-    const kept = keptTypes(ctx.options);
-    const visit = (n: ts.Node): void => {
-      if (ts.isExpressionStatement(n)) {
-        for (const e of droppedPromises(checker, n.expression, kept)) {
-          // a dropped Promise.all(…) is unawaited-aggregate's finding
-          if (aggregateCall(program, checker, chainRoot(e))) continue;
-          if (isNodeTestCall(checker, e)) continue;
-          const array = isPromiseArray(checker, checker.getTypeAtLocation(e));
-          ctx.report({
-            node: e,
-            summary: array
-              ? `\`${shortText(e)}\` makes an array of promises that nothing awaits: the work runs on unobserved and its failures reach no handler`
-              : `\`${shortText(e)}\` starts a promise that nothing awaits, returns or handles: its work can be cut off unnoticed and its rejection reaches no handler`,
-            fix: array
-              ? "await them together: `await Promise.all(…)`, or use `for … of` with `await` to run them one by one"
-              : "`await` it (or return it); for background work hand it to a TaskTracker (`tracker.spawn`); write `void` only where losing its failure is intended",
-          });
-        }
-      }
-      ts.forEachChild(n, visit);
-    };
-    visit(sourceFile);
-    for (const { decl } of unreadPromiseLocals(checker, sourceFile, kept)) {
-      if (aggregateCall(program, checker, chainRoot(decl.initializer))) continue;
+    const { dropped, unread } = lostPromises(program, checker, sourceFile, keptTypes(ctx.options));
+    for (const { expr: e, aggregate } of dropped) {
+      // a dropped Promise.all(…) is unawaited-aggregate's finding
+      if (aggregate || isNodeTestCall(checker, e)) continue;
+      const array = isPromiseArray(checker, checker.getTypeAtLocation(e));
+      ctx.report({
+        node: e,
+        summary: array
+          ? `\`${shortText(e)}\` makes an array of promises that nothing awaits: the work runs on unobserved and its failures reach no handler`
+          : `\`${shortText(e)}\` starts a promise that nothing awaits, returns or handles: its work can be cut off unnoticed and its rejection reaches no handler`,
+        fix: array
+          ? "await them together: `await Promise.all(…)`, or use `for … of` with `await` to run them one by one"
+          : "`await` it (or return it); for background work hand it to a TaskTracker (`tracker.spawn`); write `void` only where losing its failure is intended",
+      });
+    }
+    for (const { decl, aggregate } of unread) {
+      if (aggregate) continue;
       const name = decl.name.text;
       ctx.report({
         node: decl.name,

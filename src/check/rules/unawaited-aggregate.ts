@@ -4,7 +4,7 @@
  */
 import ts from "typescript";
 import type { Rule } from "../rule.js";
-import { aggregateCall, chainRoot, droppedPromises, keptTypes, unreadPromiseLocals } from "../promise-use.js";
+import { keptTypes, lostPromises } from "../promise-use.js";
 
 function describeCall(call: ts.CallExpression): { method: string; count: string } {
   const method = (call.expression as ts.PropertyAccessExpression).name.text;
@@ -23,25 +23,17 @@ export const unawaitedAggregate: Rule = {
   },
   checkFile(ctx) {
     const { checker, program, sourceFile } = ctx;
-    const kept = keptTypes(ctx.options);
-    const visit = (n: ts.Node): void => {
-      if (ts.isExpressionStatement(n)) {
-        for (const e of droppedPromises(checker, n.expression, kept)) {
-          const call = aggregateCall(program, checker, chainRoot(e));
-          if (!call) continue;
-          const { method, count } = describeCall(call);
-          ctx.report({
-            node: call,
-            summary: `\`Promise.${method}(…)\` is not awaited: the caller goes on before ${count} finish, and their failures reach no handler`,
-            fix: `\`await Promise.${method}(…)\` (or return it) so the caller waits for the work and sees its failure`,
-          });
-        }
-      }
-      ts.forEachChild(n, visit);
-    };
-    visit(sourceFile);
-    for (const { decl } of unreadPromiseLocals(checker, sourceFile, kept)) {
-      const call = aggregateCall(program, checker, chainRoot(decl.initializer));
+    const { dropped, unread } = lostPromises(program, checker, sourceFile, keptTypes(ctx.options));
+    for (const { aggregate: call } of dropped) {
+      if (!call) continue;
+      const { method, count } = describeCall(call);
+      ctx.report({
+        node: call,
+        summary: `\`Promise.${method}(…)\` is not awaited: the caller goes on before ${count} finish, and their failures reach no handler`,
+        fix: `\`await Promise.${method}(…)\` (or return it) so the caller waits for the work and sees its failure`,
+      });
+    }
+    for (const { decl, aggregate: call } of unread) {
       if (!call) continue;
       const { method, count } = describeCall(call);
       ctx.report({
