@@ -93,3 +93,8 @@ export function validateSignal(value: unknown, name: string): asserts value is A
     throw new InvalidArgTypeError(name, "an AbortSignal", value);
   }
 }
+
+/** True for a promise or any object with a callable `then` (what `await` adopts). */
+export function isThenable(v: unknown): v is PromiseLike<unknown> {
+  return v !== null && (typeof v === "object" || typeof v === "function") && typeof (v as { then?: unknown }).then === "function";
+}

@@ -5,7 +5,7 @@
  * `Pool.guard` puts an existing pool (pg's, generic-pool's) under the same detection.
  */
 import { runInTask } from "../core/task.js";
-import { validateFunction, validateInteger, validateObject } from "../core/validate.js";
+import { isThenable, validateFunction, validateInteger, validateObject } from "../core/validate.js";
 import { Lease } from "./lease.js";
 import { checkAcquireOptions, HolderKind, Primitive } from "./primitive.js";
 import type { AcquireOptions, PrimitiveOptions } from "./primitive.js";
@@ -195,8 +195,8 @@ function settleQuietly(fn: () => unknown): void {
     process.emitWarning(`asyncdoctor: a pool's release/destroy threw: ${String(err)}`);
     return;
   }
-  if (r !== null && typeof r === "object" && typeof (r as PromiseLike<unknown>).then === "function") {
-    (r as PromiseLike<unknown>).then(undefined, (err: unknown) => process.emitWarning(`asyncdoctor: a pool's release/destroy failed: ${String(err)}`));
+  if (isThenable(r)) {
+    r.then(undefined, (err: unknown) => process.emitWarning(`asyncdoctor: a pool's release/destroy failed: ${String(err)}`));
   }
 }
 

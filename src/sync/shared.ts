@@ -11,7 +11,7 @@ import { captureSite, formatSite, LazySite } from "../core/site.js";
 import type { Site } from "../core/site.js";
 import { currentTask } from "../core/task.js";
 import type { TaskRecord } from "../core/task.js";
-import { InvalidArgTypeError, validateFunction, validateObject, validateOptionalString } from "../core/validate.js";
+import { InvalidArgTypeError, isThenable, validateFunction, validateObject, validateOptionalString } from "../core/validate.js";
 
 /** Options of a {@link Shared} value. */
 export interface SharedOptions {
@@ -232,8 +232,4 @@ export class Shared<T> {
     });
     report(d);
   }
-}
-
-function isThenable(v: unknown): v is PromiseLike<unknown> {
-  return v !== null && (typeof v === "object" || typeof v === "function") && typeof (v as { then?: unknown }).then === "function";
 }

@@ -13,7 +13,7 @@ import { currentTask, runInTask, TaskRecord } from "../core/task.js";
 import type { TaskState } from "../core/task.js";
 import { isDebug } from "../core/config.js";
 import type { Listed, ListNode } from "./live-list.js";
-import { InvalidArgTypeError, validateOptionalString, validateSignal } from "../core/validate.js";
+import { InvalidArgTypeError, isThenable, validateOptionalString, validateSignal } from "../core/validate.js";
 
 /** What `spawn` accepts: a function given the task's AbortSignal, or a promise already running. */
 export type Spawnable<T> = ((signal: AbortSignal) => T | PromiseLike<T>) | PromiseLike<T>;
@@ -48,10 +48,6 @@ export function checkSpawnArgs(fnOrPromise: unknown, options: unknown): void {
     validateOptionalString(o.name, "options.name");
     validateSignal(o.signal, "options.signal");
   }
-}
-
-function isThenable(v: unknown): v is PromiseLike<unknown> {
-  return v !== null && (typeof v === "object" || typeof v === "function") && typeof (v as { then?: unknown }).then === "function";
 }
 
 /**

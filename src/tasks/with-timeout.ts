@@ -11,13 +11,7 @@ import { captureSite } from "../core/site.js";
 import { currentTask, runInTask, TaskRecord } from "../core/task.js";
 import type { WaitInfo } from "../core/task.js";
 import { isDebug } from "../core/config.js";
-import {
-  InvalidArgTypeError,
-  validateObject,
-  validateOptionalString,
-  validateSignal,
-  validateTimeoutMs,
-} from "../core/validate.js";
+import { InvalidArgTypeError, isThenable, validateObject, validateOptionalString, validateSignal, validateTimeoutMs } from "../core/validate.js";
 
 /** Options of {@link withTimeout}. */
 export interface WithTimeoutOptions {
@@ -119,10 +113,6 @@ export async function withTimeout<T>(
       },
     );
   });
-}
-
-function isThenable(v: unknown): v is PromiseLike<unknown> {
-  return v !== null && (typeof v === "object" || typeof v === "function") && typeof (v as { then?: unknown }).then === "function";
 }
 
 /** The first wait found in the scope's own task or in any task spawned beneath it. */
