@@ -6,15 +6,10 @@
 import { TaskTracker } from "../src/index.js";
 import { collect } from "./collect.js";
 import type { Demo } from "./demo.js";
+import { setTimeout as timer } from "node:timers/promises";
 
-const delay = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve, reject) => {
-    const t = setTimeout(resolve, ms);
-    signal?.addEventListener("abort", () => {
-      clearTimeout(t);
-      reject(signal.reason);
-    }, { once: true });
-  });
+// Node's abortable timer: rejects with an AbortError when the signal fires
+const delay = (ms: number, signal?: AbortSignal): Promise<void> => timer(ms, undefined, { signal });
 
 async function sendNotification(i: number, done: number[], signal?: AbortSignal): Promise<void> {
   await delay(5 + i * 10, signal); // the later notifications take longer

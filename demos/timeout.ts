@@ -6,15 +6,10 @@
 import { TimeoutError, withTimeout } from "../src/index.js";
 import { collect } from "./collect.js";
 import type { Demo } from "./demo.js";
+import { setTimeout as timer } from "node:timers/promises";
 
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve, reject) => {
-    const t = setTimeout(resolve, ms);
-    signal?.addEventListener("abort", () => {
-      clearTimeout(t);
-      reject(signal.reason);
-    }, { once: true });
-  });
+// Node's abortable timer: rejects with an AbortError when the signal fires
+const sleep = (ms: number, signal?: AbortSignal): Promise<void> => timer(ms, undefined, { signal });
 
 /** The bug: an await with no limit on something that may never come back. */
 async function bugPotentiallyStuck(cleanup: AbortSignal): Promise<void> {

@@ -7,19 +7,10 @@ import type { Knex } from "knex";
 import { DeadlockError, TimeoutError } from "../../src/core/errors.js";
 import { guardKnex } from "../../src/integrations/knex.js";
 import { TaskTracker } from "../../src/tasks/task-tracker.js";
-import { collecting, deferred } from "../tasks/helpers.js";
+import { barrier, collecting, deferred } from "../tasks/helpers.js";
 import { pgForTests } from "./pg-helper.js";
 
 const pgt = await pgForTests();
-
-function barrier(n: number): () => Promise<void> {
-  let arrived = 0;
-  const all = deferred();
-  return () => {
-    if (++arrived === n) all.resolve();
-    return all.promise;
-  };
-}
 
 describe("guardKnex (knex + pg, real server)", { skip: pgt.skip }, () => {
   const instances: Knex[] = [];

@@ -8,20 +8,10 @@ import { DeadlockError, TimeoutError } from "../../src/core/errors.js";
 import { guardPool } from "../../src/integrations/pg.js";
 import type { GuardedPool } from "../../src/integrations/pg.js";
 import { TaskTracker } from "../../src/tasks/task-tracker.js";
-import { collecting, deferred } from "../tasks/helpers.js";
+import { barrier, collecting, deferred } from "../tasks/helpers.js";
 import { pgForTests } from "./pg-helper.js";
 
 const pgt = await pgForTests();
-
-/** Resolves once `n` parties arrived: every holder has its client before any asks again. */
-function barrier(n: number): () => Promise<void> {
-  let arrived = 0;
-  const all = deferred();
-  return () => {
-    if (++arrived === n) all.resolve();
-    return all.promise;
-  };
-}
 
 describe("guardPool (node-postgres, real server)", { skip: pgt.skip }, () => {
   const pools: pg.Pool[] = [];

@@ -38,3 +38,13 @@ export function untilAborted(signal: AbortSignal): Promise<never> {
     signal.addEventListener("abort", () => reject(signal.reason), { once: true });
   });
 }
+
+/** Resolves once `n` parties arrived: every holder has what it holds before any asks again. */
+export function barrier(n: number): () => Promise<void> {
+  let arrived = 0;
+  const all = deferred();
+  return () => {
+    if (++arrived === n) all.resolve();
+    return all.promise;
+  };
+}
