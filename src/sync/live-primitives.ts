@@ -4,6 +4,8 @@
 import { performance } from "node:perf_hooks";
 import { registerSnapshotSection } from "../core/registry.js";
 import type { LockPartySnapshot, LockSnapshot } from "../core/registry.js";
+import type { Site } from "../core/site.js";
+import type { TaskRecord } from "../core/task.js";
 import type { Primitive } from "./primitive.js";
 
 const live = new Set<WeakRef<Primitive>>();
@@ -26,6 +28,18 @@ export function livePrimitives(): Primitive[] {
   return out;
 }
 
+/** A holder or a waiter as the snapshot shows it. */
+function party(
+  task: TaskRecord | undefined,
+  site: Site | undefined,
+  since: number,
+  permits: number,
+  mode: "read" | "write" | undefined,
+  now: number,
+): LockPartySnapshot {
+  return { taskId: task?.id, taskName: task?.name, site, forMs: Math.round(now - since), permits, mode };
+}
+
 /** One primitive as the snapshot shows it. */
 export function describePrimitive(p: Primitive, now = performance.now()): LockSnapshot {
   return {
@@ -34,27 +48,8 @@ export function describePrimitive(p: Primitive, now = performance.now()): LockSn
     kind: p.kind,
     site: p.site,
     capacity: p._capacity,
-    holders: p._holds.map(
-      (h): LockPartySnapshot => ({
-        taskId: h.task?.id,
-        taskName: h.task?.name,
-        site: h.site,
-        forMs: Math.round(now - h.since),
-        permits: h.permits,
-        mode: h.mode,
-        scoped: h.scoped,
-      }),
-    ),
-    waiters: p._queue.map(
-      (w): LockPartySnapshot => ({
-        taskId: w.task?.id,
-        taskName: w.task?.name,
-        site: w.site,
-        forMs: Math.round(now - w.since),
-        permits: w.need,
-        mode: w.mode,
-      }),
-    ),
+    holders: p._holds.map((h) => ({ ...party(h.task, h.site, h.since, h.permits, h.mode, now), scoped: h.scoped })),
+    waiters: p._queue.map((w) => party(w.task, w.site, w.since, w.need, w.mode, now)),
   };
 }
 
