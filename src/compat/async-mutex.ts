@@ -10,11 +10,11 @@
  * - a bare `acquire()` holds on behalf of the current task, so it is not checked for
  *   re-entrance (use `runExclusive` for that).
  */
-import { runInTask } from "../core/task.js";
 import { TimeoutError } from "../core/errors.js";
+import { InvalidArgTypeError, OutOfRangeError } from "../core/validate.js";
 import { Lease } from "../sync/lease.js";
 import { HolderKind, Primitive } from "../sync/primitive.js";
-import type { AcquireOptions } from "../sync/primitive.js";
+import type { AcquireOptions, AcquireRequest, QueuePolicy, Waiter } from "../sync/primitive.js";
 
 /** Rejection of a `withTimeout` acquire that timed out (same message as async-mutex). */
 export const E_TIMEOUT: Error = new Error("timeout while waiting for mutex to become available");
@@ -27,6 +27,19 @@ export const E_CANCELED: Error = new Error("request for lock canceled");
 export type Releaser = () => void;
 
 /** async-mutex's MutexInterface. */
+// eslint-disable-next-line @typescript-eslint/no-namespace -- async-mutex's own typings merge a namespace into the interface
+export declare namespace MutexInterface {
+  /** Releases the lock. */
+  interface Releaser {
+    (): void;
+  }
+  /** A function run under the lock. */
+  interface Worker<T> {
+    (): Promise<T> | T;
+  }
+}
+
+/** async-mutex's MutexInterface. */
 export interface MutexInterface {
   acquire(priority?: number): Promise<Releaser>;
   runExclusive<T>(callback: () => Promise<T> | T, priority?: number): Promise<T>;
@@ -34,6 +47,19 @@ export interface MutexInterface {
   isLocked(): boolean;
   release(): void;
   cancel(): void;
+}
+
+/** async-mutex's SemaphoreInterface. */
+// eslint-disable-next-line @typescript-eslint/no-namespace -- as MutexInterface
+export declare namespace SemaphoreInterface {
+  /** Gives the permits back. */
+  interface Releaser {
+    (): void;
+  }
+  /** A function run holding the permits; it gets the value before they were taken. */
+  interface Worker<T> {
+    (value: number): Promise<T> | T;
+  }
 }
 
 /** async-mutex's SemaphoreInterface. */
@@ -55,10 +81,25 @@ interface Limit {
   readonly error: Error;
 }
 
+/**
+ * async-mutex's queue order: by priority, first come first served within one priority; a
+ * request of higher priority than the head may take free permits at once.
+ */
+const byPriority: QueuePolicy = {
+  mayPass: (queue: readonly Waiter[], req: AcquireRequest) => queue.length === 0 || queue[0]!.priority < (req.priority ?? 0),
+  position: (queue: readonly Waiter[], req: AcquireRequest) => {
+    const pr = req.priority ?? 0;
+    let at = queue.length;
+    while (at > 0 && queue[at - 1]!.priority < pr) at--;
+    return at;
+  },
+};
+
 class Counter extends Primitive {
   readonly valueBefore = new WeakMap<Lease<unknown>, number>();
   constructor(kind: string, value: number, above: Function) {
     super(kind, value, undefined, above);
+    this._policy = byPriority;
   }
   override _grant(...args: Parameters<Primitive["_grant"]>): Lease<unknown> {
     const before = this._free;
@@ -68,8 +109,16 @@ class Counter extends Primitive {
   }
 }
 
-function checkWeight(weight: number): void {
+function checkWeight(weight: unknown): asserts weight is number {
+  if (typeof weight !== "number") throw new InvalidArgTypeError("weight", "of type number", weight);
   if (weight <= 0) throw new Error(`invalid weight ${weight}: must be positive`);
+  // a fraction or Infinity would break the permit count (Infinity - Infinity is NaN)
+  if (!Number.isSafeInteger(weight)) throw new OutOfRangeError("weight", "a positive integer", weight);
+}
+
+function checkPriority(priority: unknown): asserts priority is number {
+  if (typeof priority !== "number") throw new InvalidArgTypeError("priority", "of type number", priority);
+  if (Number.isNaN(priority)) throw new OutOfRangeError("priority", "a number, not NaN", priority);
 }
 
 /**
@@ -89,15 +138,15 @@ export class Semaphore implements SemaphoreInterface {
   #unlockWaiters: Array<{ weight: number; priority: number; resolve: () => void }> = [];
 
   constructor(value: number, cancelError: Error = E_CANCELED) {
-    if (typeof value !== "number" || Number.isNaN(value)) {
-      throw new TypeError(`The "value" argument must be a number. Received ${typeof value === "number" ? "NaN" : typeof value}`);
-    }
+    if (typeof value !== "number") throw new InvalidArgTypeError("value", "of type number", value);
+    if (!Number.isSafeInteger(value)) throw new OutOfRangeError("value", "an integer", value);
     this._engine = new Counter("semaphore", value, new.target);
     this.#cancelError = cancelError;
   }
 
   acquire(weight = 1, priority = 0): Promise<[number, Releaser]> {
     checkWeight(weight);
+    checkPriority(priority);
     return this._acquire(weight, priority, undefined);
   }
 
@@ -113,9 +162,8 @@ export class Semaphore implements SemaphoreInterface {
     if (limit?.immediate) {
       if (!((e._queue.length === 0 || e._queue[0]!.priority < priority) && e._free >= weight)) throw limit.error;
     }
-    const options: AcquireOptions | undefined = limit?.timeout !== undefined ? { timeout: Math.max(1, limit.timeout) } : undefined;
     try {
-      const got = e._request(weight, undefined, kind, undefined, options, above, priority);
+      const got = e._request(request(weight, priority, kind, limit, above));
       return got instanceof Lease ? got : await got;
     } catch (err) {
       if (limit !== undefined && err instanceof TimeoutError) throw limit.error;
@@ -127,20 +175,27 @@ export class Semaphore implements SemaphoreInterface {
     return this._runExclusive(callback, weight, priority, undefined);
   }
 
-  /** @internal */
-  async _runExclusive<T>(callback: (value: number) => Promise<T> | T, weight: number, priority: number, limit: Limit | undefined): Promise<T> {
-    checkWeight(weight);
-    const lease = await this._lease(weight, priority, HolderKind.NewScope, limit, this.runExclusive);
-    const value = this._engine.valueBefore.get(lease) ?? this._engine._free + weight;
+  /** @internal The returned promise is the engine's own scoped operation: the await graph sees through it. */
+  _runExclusive<T>(callback: (value: number) => Promise<T> | T, weight: number, priority: number, limit: Limit | undefined): Promise<T> {
+    const e = this._engine;
     try {
-      return await runInTask(lease.task!, () => callback(value));
-    } finally {
-      if (!lease.released) lease.release();
+      checkWeight(weight);
+      checkPriority(priority);
+      if (limit?.immediate && !((e._queue.length === 0 || e._queue[0]!.priority < priority) && e._free >= weight)) throw limit.error;
+    } catch (err) {
+      return Promise.reject(err);
     }
+    return e._scoped(
+      request(weight, priority, HolderKind.NewScope, limit, this.runExclusive),
+      (lease) => callback(e.valueBefore.get(lease) ?? e._free + weight),
+      undefined,
+      limit === undefined ? undefined : (err) => (err instanceof TimeoutError ? limit.error : err),
+    );
   }
 
   waitForUnlock(weight = 1, priority = 0): Promise<void> {
     checkWeight(weight);
+    checkPriority(priority);
     if (this.#couldLockNow(weight, priority)) return Promise.resolve();
     return new Promise((resolve) => {
       this.#unlockWaiters.push({ weight, priority, resolve });
@@ -189,6 +244,11 @@ export class Semaphore implements SemaphoreInterface {
   cancel(): void {
     this._engine._cancelAll(this.#cancelError);
   }
+}
+
+function request(weight: number, priority: number, holder: HolderKind, limit: Limit | undefined, above: Function): AcquireRequest {
+  const options: AcquireOptions | undefined = limit?.timeout !== undefined ? { timeout: Math.max(1, limit.timeout) } : undefined;
+  return { need: weight, mode: undefined, holder, options, above, priority };
 }
 
 function releaser(lease: Lease<unknown>): Releaser {

@@ -9,9 +9,7 @@
  * same tick when a slot is free (p-limit starts it a microtask later); argument errors name the
  * argument and the value received.
  */
-import { runInTask } from "../core/task.js";
 import { InvalidArgTypeError } from "../core/validate.js";
-import { Lease } from "../sync/lease.js";
 import { HolderKind, Primitive } from "../sync/primitive.js";
 
 /** The limiter `pLimit` returns. */
@@ -74,15 +72,10 @@ export default function pLimit(options: number | LimitOptions): LimitFunction {
   let shown = concurrency as number;
   const engine = new Limiter(checkConcurrency(concurrency), pLimit);
 
-  async function run<Args extends unknown[], R>(fn: (...args: Args) => PromiseLike<R> | R, args: Args): Promise<R> {
-    if (typeof fn !== "function") throw new InvalidArgTypeError("fn", "a function", fn);
-    const got = engine._request(1, undefined, HolderKind.NewScope, undefined, undefined, limit);
-    const lease = got instanceof Lease ? got : await got;
-    try {
-      return await runInTask(lease.task!, () => fn(...args));
-    } finally {
-      lease.release();
-    }
+  // the engine's scoped operation is what the caller awaits: the await graph sees through it
+  function run<Args extends unknown[], R>(fn: (...args: Args) => PromiseLike<R> | R, args: Args): Promise<R> {
+    if (typeof fn !== "function") return Promise.reject(new InvalidArgTypeError("fn", "a function", fn));
+    return engine._scoped({ need: 1, mode: undefined, holder: HolderKind.NewScope, above: limit }, () => fn(...args));
   }
 
   const limit = (<Args extends unknown[], R>(fn: (...args: Args) => PromiseLike<R> | R, ...args: Args): Promise<R> => run(fn, args)) as LimitFunction;

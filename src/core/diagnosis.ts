@@ -108,12 +108,22 @@ export function addCollector(collector: Sink): () => void {
  * Publishes a runtime Diagnosis: to `configure({ onDiagnosis })` (or stderr), to collectors, and
  * on the `asyncdoctor:diagnosis` diagnostics channel. A throwing handler never breaks the caller.
  */
+/** String(v), or a placeholder when even that throws (a value whose toString throws). */
+function safeString(v: unknown): string {
+  try {
+    return v instanceof Error ? (v.stack ?? `${v.name}: ${v.message}`) : String(v);
+  } catch {
+    return "<a value that cannot be turned into a string>";
+  }
+}
+
 export function report(d: Diagnosis): Diagnosis {
   const sink = getConfig().onDiagnosis ?? defaultSink;
   try {
     sink(d);
   } catch (err) {
-    process.stderr.write(`asyncdoctor: onDiagnosis threw: ${String(err)}\n`);
+    // a sink that throws must not break the detector that reported (nor leave it half done)
+    process.stderr.write(`asyncdoctor: onDiagnosis threw: ${safeString(err)}\n`);
   }
   for (const c of collectors) {
     try {

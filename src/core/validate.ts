@@ -78,7 +78,14 @@ export function validateTimeoutMs(
   if (opts.allowZero ? value < 0 : value <= 0) {
     throw new OutOfRangeError(name, opts.allowZero ? ">= 0" : "> 0", value);
   }
+  // Node's timers take at most 2^31-1 ms and fire after 1 ms for anything longer
+  if (value > MAX_TIMER_MS) {
+    throw new OutOfRangeError(name, `<= ${MAX_TIMER_MS} (about 24.8 days, the longest a Node.js timer can wait)${opts.allowInfinity ? "; pass Infinity for no limit" : ""}`, value);
+  }
 }
+
+/** The longest delay setTimeout honours. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** An integer >= min (default 1). */
 export function validateInteger(value: unknown, name: string, min = 1, max = Number.MAX_SAFE_INTEGER): asserts value is number {

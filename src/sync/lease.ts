@@ -50,6 +50,11 @@ export class Lease<R = undefined> implements Disposable, HeldEntry, HolderInfo {
    * not the scope's own awaited flow.
    */
   startResource: object | undefined;
+  /**
+   * @internal What the holder scope's release waits for: the promise its body returned (set
+   * while the await graph is on). The deadlock proof follows it to what the body awaits.
+   */
+  body: unknown;
   /** The pooled resource (pools only). */
   resource: R;
   #site: Site | LazySite | undefined;

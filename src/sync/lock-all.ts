@@ -3,6 +3,7 @@
  * for two locks taken in opposite orders. With a callback, the callback runs as one scope that
  * holds them all.
  */
+import { awaitGraphOn, OpNode, setNode } from "../core/await-graph.js";
 import { currentTask, runInTask, TaskRecord } from "../core/task.js";
 import { InvalidArgTypeError, validateFunction } from "../core/validate.js";
 import { Lease } from "./lease.js";
@@ -10,6 +11,7 @@ import { Mutex } from "./mutex.js";
 import { checkAcquireOptions, HolderKind } from "./primitive.js";
 import type { AcquireOptions } from "./primitive.js";
 import { RWLock } from "./rwlock.js";
+import { bodyBound } from "./wait-graph.js";
 import { Semaphore } from "./semaphore.js";
 
 /** What lockAll takes: mutexes, semaphores (one permit) and RWLocks (for write). */
@@ -71,10 +73,23 @@ function need(l: Lockable): [number, "write" | undefined] {
  */
 export function lockAll(locks: readonly Lockable[], options?: AcquireOptions): Promise<LockSet>;
 export function lockAll<T>(locks: readonly Lockable[], fn: () => T | PromiseLike<T>, options?: AcquireOptions): Promise<T>;
-export async function lockAll<T>(
+export function lockAll<T>(
   locks: readonly Lockable[],
   fnOrOptions?: (() => T | PromiseLike<T>) | AcquireOptions,
   maybeOptions?: AcquireOptions,
+): Promise<LockSet | T> {
+  // the promise returned is an await-graph node: first the lock it waits for, then the body
+  const op = awaitGraphOn() ? new OpNode(undefined) : undefined;
+  const p = lockAllIn(locks, fnOrOptions, maybeOptions, op);
+  if (op !== undefined) setNode(p, op);
+  return p;
+}
+
+async function lockAllIn<T>(
+  locks: readonly Lockable[],
+  fnOrOptions: (() => T | PromiseLike<T>) | AcquireOptions | undefined,
+  maybeOptions: AcquireOptions | undefined,
+  op: OpNode | undefined,
 ): Promise<LockSet | T> {
   const ordered = canonical(locks);
   const fn = typeof fnOrOptions === "function" ? fnOrOptions : undefined;
@@ -88,7 +103,8 @@ export async function lockAll<T>(
   try {
     for (const l of ordered) {
       const [n, mode] = need(l);
-      const got = l._request(n, mode, fn ? HolderKind.Given : HolderKind.Bare, scope, options, lockAll);
+      const got = l._request({ need: n, mode, holder: fn ? HolderKind.Given : HolderKind.Bare, given: scope, options, above: lockAll });
+      if (op !== undefined) op.on = got instanceof Lease ? undefined : got;
       leases.push((got instanceof Lease ? got : await got) as Lease);
     }
   } catch (err) {
@@ -98,7 +114,15 @@ export async function lockAll<T>(
   const set = new LockSet(leases);
   if (!fn) return set;
   try {
-    return await runInTask(scope!, fn);
+    const r = runInTask(scope!, fn);
+    if (op !== undefined) {
+      op.on = r;
+      for (const lease of leases) {
+        lease.body = r;
+        bodyBound(lease);
+      }
+    }
+    return await r;
   } finally {
     set.release();
   }

@@ -8,35 +8,74 @@
  * Only certain holds (scopes of runExclusive/use/lockAll) count, for the same reason as in the
  * wait-for graph: concurrent code of one task under a bare acquire is not nested in it.
  */
+import { executionAsyncResource } from "node:async_hooks";
+import { awaitGraphOn } from "../core/await-graph.js";
 import { getConfig } from "../core/config.js";
 import { createDiagnosis, report } from "../core/diagnosis.js";
 import { DeadlockError } from "../core/errors.js";
-import { LazySite } from "../core/site.js";
+import { captureSite } from "../core/site.js";
 import type { Site } from "../core/site.js";
 import type { TaskRecord } from "../core/task.js";
 import { Lease } from "./lease.js";
 import type { Primitive } from "./primitive.js";
 import { taskLabel } from "./names.js";
-import { inOwnFlow } from "./wait-graph.js";
 
 interface OrderEdge {
   readonly heldKind: string;
   readonly acquiredKind: string;
   /** Where the held lock was acquired (when known). */
   readonly heldSite: Site | undefined;
-  /** Where the second lock was taken while the first was held (raw frames; resolved when reported). */
-  readonly acquireAt: LazySite;
+  /** Where the second lock was taken while the first was held (resolved at once: no frames, no lock is kept alive). */
+  readonly acquireSite: Site | undefined;
   readonly task: string;
 }
 
+/**
+ * At most this many orders are kept. Per-instance names (`user-42`) make a class per instance;
+ * past the cap new orders are not recorded (lockdep and go-deadlock cap theirs the same way).
+ */
+export const MAX_LOCK_ORDERS = 1000;
+
 /** held class → acquired class → the first time it was seen. */
 const order = new Map<string, Map<string, OrderEdge>>();
+let orders = 0;
+let capWarned = false;
 const reportedPairs = new Set<string>();
 
 /** Forgets every recorded order (tests). */
 export function resetLockOrder(): void {
   order.clear();
+  orders = 0;
+  capWarned = false;
   reportedPairs.clear();
+}
+
+/** How many orders are recorded now (tests, the memory bench). */
+export function lockOrderCount(): number {
+  return orders;
+}
+
+const pairKey = (a: string, b: string) => (a < b ? `${a}\u0000${b}` : `${b}\u0000${a}`);
+
+/** A proven cycle on these two classes: the inversion is the same bug, not a second report. */
+export function noteProvenPair(a: string, b: string): void {
+  reportedPairs.add(pairKey(a, b));
+}
+
+/**
+ * True when an acquire made now belongs to the awaited flow of the scopes it runs in: it runs
+ * in a promise continuation, or synchronously in the callback where a scope of its chain
+ * started. An acquire from a timer, immediate, nextTick or I/O callback scheduled inside a
+ * scope carries the scope's identity without being awaited by it.
+ */
+function inOwnFlow(record: TaskRecord): boolean {
+  const now = executionAsyncResource();
+  if (now instanceof Promise) return true;
+  for (let t: TaskRecord | undefined = record; t !== undefined; t = t.kind === "scope" ? t.parent : undefined) {
+    const held = t.held;
+    if (held !== undefined) for (const e of held) if (e instanceof Lease && e.scoped && e.startResource === now) return true;
+  }
+  return false;
 }
 
 /** Records the orders `task` creates by acquiring `p`; reports (or throws on) an inversion. */
@@ -54,27 +93,50 @@ export function checkLockOrder(p: Primitive, task: TaskRecord, above: Function):
       // two locks of one class (per-account locks made on one line) are not ordered by class
       if (a === b) continue;
       let from = order.get(a);
-      if (from === undefined) order.set(a, (from = new Map()));
-      if (from.has(b)) continue;
+      if (from?.has(b)) continue;
+      if (orders >= MAX_LOCK_ORDERS) {
+        if (!capWarned) {
+          capWarned = true;
+          process.emitWarning(
+            `asyncdoctor: ${MAX_LOCK_ORDERS} lock orders recorded; new ones are no longer checked. Per-instance lock names (such as "user-42") make a lock class per instance: name locks by their role instead`,
+            { code: "ASYNCDOCTOR_LOCK_ORDER_CAP" },
+          );
+        }
+        return;
+      }
       // a callback scheduled inside the section is not nested in it (checked only for a new order)
       if ((ownFlow ??= inOwnFlow(task)) === false) return;
-      const edge: OrderEdge = { heldKind: e.target.kind, acquiredKind: p.kind, heldSite: e.site, acquireAt: new LazySite(above), task: taskLabel(task) };
+      if (from === undefined) order.set(a, (from = new Map()));
+      const edge: OrderEdge = { heldKind: e.target.kind, acquiredKind: p.kind, heldSite: e.site, acquireSite: captureSite(above), task: taskLabel(task) };
       from.set(b, edge);
+      orders++;
       const earlier = order.get(b)?.get(a);
       if (earlier === undefined) continue;
-      const pair = a < b ? `${a}\u0000${b}` : `${b}\u0000${a}`;
+      const pair = pairKey(a, b);
       if (reportedPairs.has(pair)) continue;
-      reportedPairs.add(pair);
       const d = inversionDiagnosis(a, b, edge, earlier);
-      if (policy === "throw") throw new DeadlockError("lock-order", report(d));
-      report(d);
+      if (policy === "throw") {
+        reportedPairs.add(pair);
+        throw new DeadlockError("lock-order", report(d));
+      }
+      if (awaitGraphOn()) {
+        // the acquire may close a real cycle as soon as it is awaited: one bug, one report
+        queueMicrotask(() => {
+          if (reportedPairs.has(pair)) return;
+          reportedPairs.add(pair);
+          report(d);
+        });
+      } else {
+        reportedPairs.add(pair);
+        report(d);
+      }
     }
   }
 }
 
 function inversionDiagnosis(a: string, b: string, nowEdge: OrderEdge, earlierEdge: OrderEdge) {
-  const now = { ...nowEdge, acquireSite: nowEdge.acquireAt.site };
-  const earlier = { ...earlierEdge, acquireSite: earlierEdge.acquireAt.site };
+  const now = nowEdge;
+  const earlier = earlierEdge;
   const A = `${now.heldKind} "${a}"`;
   const B = `${now.acquiredKind} "${b}"`;
   return createDiagnosis({

@@ -31,7 +31,7 @@ export class Mutex extends Primitive {
    */
   async acquire(options?: AcquireOptions): Promise<Lease> {
     const o = checkAcquireOptions(options, `acquire mutex "${this.name}"`);
-    return (await this._request(1, undefined, HolderKind.Bare, undefined, o, this.acquire)) as Lease;
+    return (await this._request({ need: 1, mode: undefined, holder: HolderKind.Bare, options: o, above: this.acquire })) as Lease;
   }
 
   /** The lease when the lock is free and nobody waits, else undefined. Never waits. */

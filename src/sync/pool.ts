@@ -4,7 +4,8 @@
  * rejected (`pool-exhaustion`, or `deadlock-reentrant` when it holds them all itself).
  * `Pool.guard` puts an existing pool (pg's, generic-pool's) under the same detection.
  */
-import { runInTask } from "../core/task.js";
+import { AbortError, TimeoutError } from "../core/errors.js";
+import { createDiagnosis } from "../core/diagnosis.js";
 import { isThenable, validateFunction, validateInteger, validateObject } from "../core/validate.js";
 import { Lease } from "./lease.js";
 import { checkAcquireOptions, HolderKind, Primitive } from "./primitive.js";
@@ -90,8 +91,8 @@ export class Pool<R> extends Primitive {
   /** Waits for a permit, then takes an idle resource or makes one. */
   async acquire(options?: AcquireOptions): Promise<Lease<R>> {
     const o = checkAcquireOptions(options, `acquire from pool "${this.name}"`);
-    const got = this._request(1, undefined, HolderKind.Bare, undefined, o, this.acquire);
-    return this.#fill((got instanceof Lease ? got : await got) as Lease<R>);
+    const got = this._request({ need: 1, mode: undefined, holder: HolderKind.Bare, options: o, above: this.acquire });
+    return this.#fill((got instanceof Lease ? got : await got) as Lease<R>, o);
   }
 
   /**
@@ -106,26 +107,30 @@ export class Pool<R> extends Primitive {
   }
 
   /** Runs `fn` with a resource, in a scope of its own; gives the resource back when it settles. */
-  async use<T>(fn: (resource: R) => T | PromiseLike<T>, options?: AcquireOptions): Promise<T> {
-    validateFunction(fn, "fn");
-    const o = options === undefined ? undefined : checkAcquireOptions(options, `use of pool "${this.name}"`);
-    const got = this._request(1, undefined, HolderKind.NewScope, undefined, o, this.use);
-    const lease = await this.#fill((got instanceof Lease ? got : await got) as Lease<R>);
+  use<T>(fn: (resource: R) => T | PromiseLike<T>, options?: AcquireOptions): Promise<T> {
     try {
-      return await runInTask(lease.task!, () => fn(lease.resource));
-    } finally {
-      lease.release();
+      validateFunction(fn, "fn");
+      const o = options === undefined ? undefined : checkAcquireOptions(options, `use of pool "${this.name}"`);
+      return this._scoped(
+        { need: 1, mode: undefined, holder: HolderKind.NewScope, options: o, above: this.use },
+        (lease) => fn((lease as Lease<R>).resource),
+        (lease) => this.#fill(lease as Lease<R>, o),
+      );
+    } catch (err) {
+      return Promise.reject(err);
     }
   }
 
-  async #fill(lease: Lease<R>): Promise<Lease<R>> {
+  async #fill(lease: Lease<R>, options?: AcquireOptions): Promise<Lease<R>> {
     const src = this.#source;
     if (!src.guarded && this.#idle.length !== 0) {
       lease.resource = this.#idle.pop()!;
       return lease;
     }
+    const making = (async () => (src.guarded ? src.acquire() : src.create()))();
+    const deadline = lease.task?.deadlineSignal;
     try {
-      lease.resource = await (src.guarded ? src.acquire() : src.create());
+      lease.resource = options === undefined && deadline === undefined ? await making : await this.#bounded(making, options, deadline);
     } catch (err) {
       // no resource: give the permit back without returning anything to the idle list
       lease.discarded = null;
@@ -134,6 +139,76 @@ export class Pool<R> extends Primitive {
     }
     if (!src.guarded) this.#created++;
     return lease;
+  }
+
+  /**
+   * A resource being made, within the acquire's own limits (timeout, signal, an enclosing
+   * withTimeout): a create() that hangs must not hold the permit for ever. One that arrives
+   * after the limit is kept for the next acquire (an owned pool) or handed back.
+   */
+  #bounded(making: Promise<R>, options: AcquireOptions | undefined, deadline: AbortSignal | undefined): Promise<R> {
+    return new Promise<R>((resolve, reject) => {
+      let timer: NodeJS.Timeout | undefined;
+      let done = false;
+      const signals = [options?.signal, deadline].filter((s): s is AbortSignal => s !== undefined);
+      const finish = () => {
+        done = true;
+        if (timer !== undefined) clearTimeout(timer);
+        for (const s of signals) s.removeEventListener("abort", onAbort);
+      };
+      const giveBack = () => {
+        making.then(
+          (r) => {
+            const src = this.#source;
+            if (src.guarded) settleQuietly(() => src.release(r, undefined));
+            else {
+              this.#created++;
+              this.#idle.push(r);
+            }
+          },
+          () => {},
+        );
+      };
+      const onAbort = (ev: Event) => {
+        if (done) return;
+        finish();
+        giveBack();
+        const reason: unknown = (ev.target as AbortSignal).reason;
+        reject(new AbortError(`making a resource for pool "${this.name}" was aborted`, { cause: reason }));
+      };
+      for (const s of signals) {
+        if (s.aborted) return onAbort({ target: s } as unknown as Event);
+        s.addEventListener("abort", onAbort, { once: true });
+      }
+      if (options?.timeout !== undefined) {
+        const ms = options.timeout;
+        timer = setTimeout(() => {
+          if (done) return;
+          finish();
+          giveBack();
+          reject(new TimeoutError(`make a resource for pool "${this.name}"`, ms, ms, createDiagnosis({
+            rule: "timeout",
+            certainty: "observed",
+            summary: `pool "${this.name}" could not make a resource within ${ms} ms: its create()/acquire() did not settle`,
+            subjects: [{ kind: "lock", name: this.name, role: this.kind, site: this.site }],
+            fix: `see why the pool's create() hangs (a connection that never answers); give it a timeout of its own`,
+            data: { timeoutMs: ms },
+          })));
+        }, ms);
+      }
+      making.then(
+        (r) => {
+          if (done) return;
+          finish();
+          resolve(r);
+        },
+        (err: unknown) => {
+          if (done) return;
+          finish();
+          reject(err);
+        },
+      );
+    });
   }
 
   /** @internal Gives the resource back before the permit goes to the next waiter. */

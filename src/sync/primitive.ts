@@ -1,10 +1,17 @@
 /**
  * The engine every primitive shares: a count of free permits, the leases that hold them, and a
- * FIFO queue of waiters. A mutex is one permit, a semaphore N, an RWLock writer takes them all.
- * Detection (re-entrance, cycles, pool exhaustion) runs only when an acquire actually blocks.
+ * queue of waiters (FIFO, unless a compat entry gives it another {@link QueuePolicy}). A mutex
+ * is one permit, a semaphore N, an RWLock writer takes them all.
+ *
+ * Blocking never judges anything by itself: an acquire made in a holder's context may be work
+ * the holder does not wait for. What can be proven is proven from the await graph (when an
+ * await or a holder's body makes a waiter part of a knot: wait-graph.ts), at the event loop's
+ * drain (drain.ts), or reported as suspected once it has lasted (long-wait.ts).
  */
 import { executionAsyncResource } from "node:async_hooks";
 import { performance } from "node:perf_hooks";
+import { awaitGraphOn, OpNode, setNode } from "../core/await-graph.js";
+import type { AwaitNode } from "../core/await-graph.js";
 import { channels } from "../core/channels.js";
 import { isDebug } from "../core/config.js";
 import { AbortError, TimeoutError } from "../core/errors.js";
@@ -14,9 +21,10 @@ import { LazySite, relativeFile } from "../core/site.js";
 import { currentTask, runInTask, TaskRecord } from "../core/task.js";
 import type { HolderInfo, WaitInfo, WaitTarget } from "../core/task.js";
 import { validateFunction, validateObject, validateOptionalString, validateSignal, validateTimeoutMs } from "../core/validate.js";
-import { findDeadlock, holdsCertainly, inOwnFlow, indexWait, unindexWait } from "./wait-graph.js";
+import { bodyBound, suspectKnot } from "./wait-graph.js";
 import { checkLockOrder } from "./lock-order.js";
 import { retractLongWait, watchWait } from "./long-wait.js";
+import { watchDrain } from "./drain.js";
 import { registerPrimitive } from "./live-primitives.js";
 import { Lease, ReleaseError } from "./lease.js";
 import { holderWaiting, taskLabel } from "./names.js";
@@ -39,47 +47,87 @@ export interface PrimitiveOptions {
 
 /** How the holder of a grant is decided. */
 export const HolderKind = {
-  /** A bare acquire: the caller's task holds (uncertain identity). */
+  /** A bare acquire: the caller's task holds; anyone may release (never a proven party). */
   Bare: 0,
-  /** runExclusive/use: a fresh scope, child of the caller, holds. */
+  /** runExclusive/use: a fresh scope, child of the caller, holds until its body settles. */
   NewScope: 1,
   /** lockAll with a callback: a scope made beforehand holds. */
   Given: 2,
 } as const;
 export type HolderKind = (typeof HolderKind)[keyof typeof HolderKind];
 
-/** A blocked acquire. */
-export class Waiter implements WaitInfo {
-  readonly prim: Primitive;
-  readonly task: TaskRecord | undefined;
+/** One acquire: what is asked for, by whom, and how it may wait. */
+export interface AcquireRequest {
   readonly need: number;
   readonly mode: "read" | "write" | undefined;
-  readonly holderKind: HolderKind;
-  readonly given: TaskRecord | undefined;
+  readonly holder: HolderKind;
+  /** The holder scope, for HolderKind.Given. */
+  readonly given?: TaskRecord | undefined;
+  readonly options?: AcquireOptions | undefined;
+  /** The public method called: a captured site is its caller's line. */
+  readonly above: Function;
+  /** Compat only: higher goes first under a priority policy. */
+  readonly priority?: number;
+}
+
+/** Where a waiter goes in the queue, and whether a free permit may skip the queue. */
+export interface QueuePolicy {
+  /** True when a request may take free permits although others queue. */
+  mayPass(queue: readonly Waiter[], req: AcquireRequest): boolean;
+  /** The index at which a new waiter is inserted. */
+  position(queue: readonly Waiter[], req: AcquireRequest): number;
+}
+
+/** asyncdoctor's own order: strictly first come, first served; a free permit never jumps the queue. */
+export const fifo: QueuePolicy = {
+  mayPass: (queue) => queue.length === 0,
+  position: (queue) => queue.length,
+};
+
+/** A blocked acquire. Also the await graph's leaf: whoever awaits it is blocked until it is granted. */
+export class Waiter implements WaitInfo, AwaitNode {
+  readonly kind = "leaf" as const;
+  readonly prim: Primitive;
+  readonly task: TaskRecord | undefined;
+  readonly req: AcquireRequest;
   readonly since: number;
-  /** Higher goes first (compat only; asyncdoctor's own primitives are strictly FIFO). */
-  readonly priority: number;
+  readonly promise: Promise<Lease<unknown>>;
   #site: LazySite | undefined;
   resolve!: (lease: Lease<unknown>) => void;
   reject!: (err: unknown) => void;
   timer: NodeJS.Timeout | undefined;
   signal: AbortSignal | undefined;
-  onAbort: (() => void) | undefined;
   /** The long-wait Diagnosis id, once reported (so the end of the wait can retract it). */
   longWaitId: string | undefined;
-  indexed = false;
   done = false;
 
-  constructor(prim: Primitive, task: TaskRecord | undefined, need: number, mode: "read" | "write" | undefined, holderKind: HolderKind, given: TaskRecord | undefined, site: LazySite | undefined, priority: number) {
+  constructor(prim: Primitive, task: TaskRecord | undefined, req: AcquireRequest, site: LazySite | undefined) {
     this.prim = prim;
-    this.priority = priority;
     this.task = task;
-    this.need = need;
-    this.mode = mode;
-    this.holderKind = holderKind;
-    this.given = given;
+    this.req = req;
     this.since = performance.now();
     this.#site = site;
+    this.promise = new Promise<Lease<unknown>>((resolve, reject) => {
+      this.resolve = resolve as (lease: Lease<unknown>) => void;
+      this.reject = reject;
+    });
+  }
+
+  get need(): number {
+    return this.req.need;
+  }
+
+  get mode(): "read" | "write" | undefined {
+    return this.req.mode;
+  }
+
+  get priority(): number {
+    return this.req.priority ?? 0;
+  }
+
+  /** True when the wait will end on its own: a timeout, a signal, or a withTimeout deadline around it. */
+  get limited(): boolean {
+    return this.timer !== undefined || this.signal !== undefined || this.task?.deadline !== undefined;
   }
 
   /** WaitInfo: what is waited on. */
@@ -95,6 +143,13 @@ export class Waiter implements WaitInfo {
   /** @internal */
   get lazySite(): LazySite | undefined {
     return this.#site;
+  }
+
+  /** AwaitNode: a queued waiter is a leaf of whatever awaits it. */
+  blockedOn(leaves: Set<object>): boolean {
+    if (this.done) return false;
+    leaves.add(this);
+    return true;
   }
 }
 
@@ -118,10 +173,12 @@ export abstract class Primitive implements WaitTarget {
   _free: number;
   /** @internal The leases that hold permits now. */
   readonly _holds: Lease<unknown>[] = [];
-  /** @internal The wait-for graph search's visit stamp. */
-  _seen = 0;
-  /** @internal FIFO. */
+  /** @internal In grant order. */
   readonly _queue: Waiter[] = [];
+  /** @internal */
+  _policy: QueuePolicy = fifo;
+  /** Waiters by the signal they listen to: one listener per signal, however many waiters share it. */
+  #bySignal: Map<AbortSignal, { waiters: Set<Waiter>; onAbort: () => void }> | undefined;
   readonly #captureOption: boolean | undefined;
   readonly #givenName: string | undefined;
   #name: string | undefined;
@@ -143,8 +200,8 @@ export abstract class Primitive implements WaitTarget {
     this._free = capacity;
     this.#givenName = options?.name;
     this.#captureOption = options?.captureSites;
-    // a long-lived object: its construction site is its default name and lock class
-    this.#site = new LazySite(above);
+    // a long-lived object: its construction site is its default name (a named one needs none)
+    this.#site = options?.name === undefined || isDebug() ? new LazySite(above) : undefined;
     registerPrimitive(this);
   }
 
@@ -183,24 +240,16 @@ export abstract class Primitive implements WaitTarget {
   }
 
   /**
-   * @internal The one acquire path. Returns a Lease at once when the permits are free and
-   * nobody queues (FIFO: a free permit never jumps the queue), else a promise of one.
+   * @internal The one acquire path. Returns a Lease at once when the permits are free and the
+   * policy lets the request pass, else the queued waiter's promise of one.
    */
-  _request(
-    need: number,
-    mode: "read" | "write" | undefined,
-    holderKind: HolderKind,
-    given: TaskRecord | undefined,
-    options: AcquireOptions | undefined,
-    above: Function,
-    priority = 0,
-  ): Lease<unknown> | Promise<Lease<unknown>> {
-    const task = holderKind === HolderKind.Given ? given : currentTask();
-    if (task !== undefined && task.held !== undefined) checkLockOrder(this, task, above);
-    if ((this._queue.length === 0 || this._queue[0]!.priority < priority) && this._free >= need) {
-      return this._grant(task, need, mode, holderKind, given, this._captureSites ? new LazySite(above) : undefined);
+  _request(req: AcquireRequest): Lease<unknown> | Promise<Lease<unknown>> {
+    const task = req.holder === HolderKind.Given ? req.given : currentTask();
+    if (task !== undefined && task.held !== undefined) checkLockOrder(this, task, req.above);
+    if (this._free >= req.need && this._policy.mayPass(this._queue, req)) {
+      return this._grant(task, req, this._captureSites ? new LazySite(req.above) : undefined, 0);
     }
-    return this.#block(task, need, mode, holderKind, given, options, above, priority);
+    return this.#block(task, req).promise;
   }
 
   /** @internal A non-blocking attempt: a lease, or undefined when it would wait. */
@@ -208,31 +257,23 @@ export abstract class Primitive implements WaitTarget {
     if (this._queue.length !== 0 || this._free < need) return undefined;
     const task = currentTask();
     if (task !== undefined && task.held !== undefined) checkLockOrder(this, task, above);
-    return this._grant(task, need, mode, HolderKind.Bare, undefined, this._captureSites ? new LazySite(above) : undefined);
+    return this._grant(task, { need, mode, holder: HolderKind.Bare, above }, this._captureSites ? new LazySite(above) : undefined, 0);
   }
 
   /** @internal */
-  _grant(
-    task: TaskRecord | undefined,
-    need: number,
-    mode: "read" | "write" | undefined,
-    holderKind: HolderKind,
-    given: TaskRecord | undefined,
-    site: LazySite | undefined,
-    waitedSince = 0,
-  ): Lease<unknown> {
+  _grant(task: TaskRecord | undefined, req: AcquireRequest, site: LazySite | undefined, waitedSince: number): Lease<unknown> {
     let holder: TaskRecord | undefined;
     let since: number;
-    if (holderKind === HolderKind.NewScope) {
+    if (req.holder === HolderKind.NewScope) {
       holder = new TaskRecord(task === undefined ? this._scopeName : task.name, "scope", task, site);
       since = holder.createdAt;
     } else {
-      holder = holderKind === HolderKind.Given ? given : task;
+      holder = req.holder === HolderKind.Given ? req.given : task;
       since = performance.now();
     }
-    const lease = new Lease<unknown>(this, holder, since, need, mode, holderKind !== HolderKind.Bare && holder !== undefined, site);
-    if (holderKind !== HolderKind.Bare) lease.startResource = executionAsyncResource();
-    this._free -= need;
+    const lease = new Lease<unknown>(this, holder, since, req.need, req.mode, req.holder !== HolderKind.Bare && holder !== undefined, site);
+    if (req.holder !== HolderKind.Bare) lease.startResource = executionAsyncResource();
+    this._free -= req.need;
     this._holds.push(lease);
     if (holder !== undefined) {
       // a fresh scope has no list yet: one literal instead of an empty array and a push
@@ -240,7 +281,7 @@ export abstract class Primitive implements WaitTarget {
       else holder.held.push(lease);
     }
     if (channels.lockAcquire.hasSubscribers) {
-      channels.lockAcquire.publish({ lock: this, task: holder, permits: need, mode, waitedMs: waitedSince === 0 ? 0 : performance.now() - waitedSince });
+      channels.lockAcquire.publish({ lock: this, task: holder, permits: req.need, mode: req.mode, waitedMs: waitedSince === 0 ? 0 : performance.now() - waitedSince });
     }
     return lease;
   }
@@ -250,7 +291,7 @@ export abstract class Primitive implements WaitTarget {
     const holds = this._holds;
     const i = holds.indexOf(lease);
     if (i === -1) throw new ReleaseError(`release(): the lease does not hold ${this.kind} "${this.name}"`);
-    // remove without splice (which allocates the array of removed items): keep FIFO order of holders
+    // the last holder is the common case: pop; else splice, keeping the holders in grant order
     if (i === holds.length - 1) holds.pop();
     else holds.splice(i, 1);
     const held = lease.task?.held;
@@ -267,10 +308,14 @@ export abstract class Primitive implements WaitTarget {
 
   /** @internal Rejects every waiter (compat's cancel()); with `settle` false, drops them unsettled (p-limit's clearQueue). */
   _cancelAll(error: unknown, settle = true): void {
-    for (const w of this._queue.slice()) {
+    const all = this._queue.splice(0);
+    for (const w of all) {
       if (!settle) w.reject = noop;
-      this.#giveUp(w, error, "cancel");
+      this.#endWait(w);
+      this.#abandoned(w, "cancel");
+      w.reject(error);
     }
+    if (this._onChange !== undefined) this._onChange();
   }
 
   /** @internal Changes the total (compat: setValue, release without a lease, p-limit's concurrency). */
@@ -281,26 +326,44 @@ export abstract class Primitive implements WaitTarget {
     if (this._onChange !== undefined) this._onChange();
   }
 
-  /** Hands free permits to the waiters at the head of the queue, in order. */
+  /** Hands free permits to the waiters at the head of the queue, in order (head-of-line: a big request blocks smaller ones behind it). */
   _dispatch(): void {
     const q = this._queue;
+    // compat's waitForUnlock sees the permits at each hand-off, before the next waiter takes them
+    if (this._onChange !== undefined) this._onChange();
     while (q.length !== 0) {
       const w = q[0]!;
       if (w.need > this._free) break;
       q.shift();
       this.#endWait(w);
-      const lease = this._grant(w.task, w.need, w.mode, w.holderKind, w.given, w.lazySite, w.since);
+      const lease = this._grant(w.task, w.req, w.lazySite, w.since);
       w.resolve(lease);
+      if (this._onChange !== undefined) this._onChange();
     }
   }
 
   /**
-   * The body of every scoped acquire (`runExclusive`, `read`/`write`): waits for `need` permits,
-   * runs `fn` in the fresh scope that holds them (the identity detection relies on), and
-   * releases when it settles. `what` names the call in option errors; `above` is the public
-   * method, so a captured site is its caller.
+   * @internal The body of every scoped acquire (`runExclusive`, `read`/`write`, `use`, compat):
+   * waits for the permits, runs `fn` in the fresh scope that holds them, and releases when it
+   * settles. The returned promise is an await-graph node: first the waiter, then the body, so a
+   * holder that awaits it is known to wait for exactly that.
    */
-  protected async _runScoped<T>(
+  _scoped<T>(
+    req: AcquireRequest,
+    fn: (lease: Lease<unknown>) => T | PromiseLike<T>,
+    prepare?: (lease: Lease<unknown>) => Promise<Lease<unknown>>,
+    waitError?: (err: unknown) => unknown,
+  ): Promise<T> {
+    const got = this._request(req);
+    if (!awaitGraphOn()) return runScoped(got, fn, prepare, waitError, undefined);
+    const op = new OpNode(got instanceof Lease ? undefined : got);
+    const p = runScoped(got, fn, prepare, waitError, op);
+    setNode(p, op);
+    return p;
+  }
+
+  /** Validates the public scoped call's arguments, then {@link _scoped}. */
+  protected _runScoped<T>(
     fn: () => T | PromiseLike<T>,
     need: number,
     mode: "read" | "write" | undefined,
@@ -308,14 +371,12 @@ export abstract class Primitive implements WaitTarget {
     what: string,
     above: Function,
   ): Promise<T> {
-    validateFunction(fn, "fn");
-    const o = options === undefined ? undefined : checkAcquireOptions(options, what);
-    const got = this._request(need, mode, HolderKind.NewScope, undefined, o, above);
-    const lease = got instanceof Lease ? got : await got;
     try {
-      return await runInTask(lease.task!, fn);
-    } finally {
-      lease.release();
+      validateFunction(fn, "fn");
+      const o = options === undefined ? undefined : checkAcquireOptions(options, what);
+      return this._scoped({ need, mode, holder: HolderKind.NewScope, options: o, above }, () => fn());
+    } catch (err) {
+      return Promise.reject(err);
     }
   }
 
@@ -332,56 +393,75 @@ export abstract class Primitive implements WaitTarget {
     return lease as Lease<unknown>;
   }
 
-  #block(
-    task: TaskRecord | undefined,
-    need: number,
-    mode: "read" | "write" | undefined,
-    holderKind: HolderKind,
-    given: TaskRecord | undefined,
-    options: AcquireOptions | undefined,
-    above: Function,
-    priority: number,
-  ): Promise<Lease<unknown>> {
-    // a waiter that may close a cycle gets its site now: the report will want it
-    const involved = task !== undefined && holdsCertainly(task) && inOwnFlow(task);
-    // a few frames are enough: `above` is the public method, so the first frame is its caller
-    const site = this._captureSites || involved ? new LazySite(above, 6) : undefined;
-    const w = new Waiter(this, task, need, mode, holderKind, given, site, priority);
-    const promise = new Promise<Lease<unknown>>((resolve, reject) => {
-      w.resolve = resolve as (lease: Lease<unknown>) => void;
-      w.reject = reject;
-    });
+  #block(task: TaskRecord | undefined, req: AcquireRequest): Waiter {
+    // a waiter whose task holds something may be part of a knot: the report will want its site
+    const site = this._captureSites || (task !== undefined && task.held !== undefined) ? new LazySite(req.above, 6) : undefined;
+    const w = new Waiter(this, task, req, site);
     const q = this._queue;
-    let at = q.length;
-    while (at > 0 && q[at - 1]!.priority < priority) at--;
+    const at = this._policy.position(q, req);
     if (at === q.length) q.push(w);
     else q.splice(at, 0, w);
     if (task !== undefined) task.waitingOn = w;
-    if (involved) {
-      indexWait(w);
-      const limited = options?.timeout !== undefined || options?.signal !== undefined || task.deadline !== undefined;
-      const error = findDeadlock(this, w, limited);
-      if (error !== undefined) {
-        this._queue.splice(this._queue.indexOf(w), 1);
-        this.#endWait(w);
-        w.reject(error);
-        return promise;
-      }
-    }
-    if (this._queue.length === 1) watchWait(this);
-    if (channels.lockWait.hasSubscribers) channels.lockWait.publish({ lock: this, task, permits: need, mode });
+    if (awaitGraphOn()) setNode(w.promise, w);
+    if (q.length === 1) watchWait(this);
+    watchDrain();
+    if (channels.lockWait.hasSubscribers) channels.lockWait.publish({ lock: this, task, permits: req.need, mode: req.mode });
+    const options = req.options;
     if (options !== undefined) {
       const { signal, timeout } = options;
       if (timeout !== undefined) {
         w.timer = setTimeout(() => this.#giveUp(w, this.#timeoutError(w, timeout), "timeout"), timeout);
       }
-      if (signal !== undefined) {
-        w.signal = signal;
-        w.onAbort = () => this.#giveUp(w, new AbortError(`the wait for ${this.kind} "${this.name}" was aborted`, { cause: signal.reason }), "abort");
-        signal.addEventListener("abort", w.onAbort, { once: true });
-      }
+      if (signal !== undefined) this.#listen(w, signal);
     }
-    return promise;
+    return w;
+  }
+
+  #listen(w: Waiter, signal: AbortSignal): void {
+    w.signal = signal;
+    const by = (this.#bySignal ??= new Map());
+    let entry = by.get(signal);
+    if (entry === undefined) {
+      const waiters = new Set<Waiter>();
+      const onAbort = () => this.#abortAll(signal);
+      entry = { waiters, onAbort };
+      by.set(signal, entry);
+      signal.addEventListener("abort", onAbort, { once: true });
+    }
+    entry.waiters.add(w);
+  }
+
+  #unlisten(w: Waiter): void {
+    const signal = w.signal!;
+    const entry = this.#bySignal?.get(signal);
+    if (entry === undefined) return;
+    entry.waiters.delete(w);
+    if (entry.waiters.size === 0) {
+      this.#bySignal!.delete(signal);
+      signal.removeEventListener("abort", entry.onAbort);
+    }
+  }
+
+  /** Every waiter on one aborted signal leaves in one pass over the queue (not one splice each). */
+  #abortAll(signal: AbortSignal): void {
+    const entry = this.#bySignal?.get(signal);
+    if (entry === undefined) return;
+    this.#bySignal!.delete(signal);
+    const leaving = entry.waiters;
+    const q = this._queue;
+    const headLeft = q.length !== 0 && leaving.has(q[0]!);
+    let k = 0;
+    for (let i = 0; i < q.length; i++) if (!leaving.has(q[i]!)) q[k++] = q[i]!;
+    q.length = k;
+    for (const w of leaving) {
+      if (w.done) continue;
+      w.signal = undefined; // the listener is gone already
+      this.#endWait(w);
+      this.#abandoned(w, "abort");
+      w.reject(new AbortError(`the wait for ${this.kind} "${this.name}" was aborted`, { cause: signal.reason }));
+    }
+    if (headLeft) this._dispatch();
+    if (this._onChange !== undefined) this._onChange();
   }
 
   /** A waiter leaves the queue without permits (timeout, abort): it can never take one later. */
@@ -390,22 +470,40 @@ export abstract class Primitive implements WaitTarget {
     const i = this._queue.indexOf(w);
     if (i !== -1) this._queue.splice(i, 1);
     this.#endWait(w);
-    if (channels.lockAbandon.hasSubscribers) {
-      channels.lockAbandon.publish({ lock: this, task: w.task, permits: w.need, mode: w.mode, reason, waitedMs: performance.now() - w.since });
-    }
+    this.#abandoned(w, reason);
     w.reject(error);
     // the waiter may have been the head that blocked smaller requests behind it
     if (i === 0) this._dispatch();
     if (this._onChange !== undefined) this._onChange();
   }
 
+  /** @internal A waiter leaves with `error` (a proven deadlock, a withTimeout that expired). */
+  _reject(w: Waiter, error: unknown, reason: "timeout" | "abort" | "cancel" | "deadlock"): void {
+    if (reason === "deadlock") {
+      if (w.done) return;
+      const i = this._queue.indexOf(w);
+      if (i !== -1) this._queue.splice(i, 1);
+      this.#endWait(w);
+      w.reject(error);
+      if (i === 0) this._dispatch();
+      if (this._onChange !== undefined) this._onChange();
+      return;
+    }
+    this.#giveUp(w, error, reason);
+  }
+
+  #abandoned(w: Waiter, reason: "timeout" | "abort" | "cancel"): void {
+    if (channels.lockAbandon.hasSubscribers) {
+      channels.lockAbandon.publish({ lock: this, task: w.task, permits: w.need, mode: w.mode, reason, waitedMs: performance.now() - w.since });
+    }
+  }
+
   #endWait(w: Waiter): void {
     w.done = true;
     if (w.timer !== undefined) clearTimeout(w.timer);
-    if (w.onAbort !== undefined) w.signal?.removeEventListener("abort", w.onAbort);
+    if (w.signal !== undefined) this.#unlisten(w);
     const t = w.task;
     if (t !== undefined && t.waitingOn === w) t.waitingOn = undefined;
-    if (w.indexed) unindexWait(w);
     if (w.longWaitId !== undefined) retractLongWait(w);
   }
 
@@ -415,10 +513,13 @@ export abstract class Primitive implements WaitTarget {
     const names = holders.map((h) => `"${taskLabel(h.task)}"`).join(", ");
     const elapsed = Math.round(now - w.since);
     const op = `acquire ${this.kind} "${this.name}"`;
+    const knot = suspectKnot(w);
     const diagnosis = createDiagnosis({
       rule: "timeout",
       certainty: "observed",
-      summary: `${op} did not succeed within ${timeout} ms${names ? `: it is held by ${names}` : ""}${this._queue.length > 1 ? ` (${this._queue.length - 1} other waiter(s) queued)` : ""}`,
+      summary:
+        `${op} did not succeed within ${timeout} ms${names ? `: it is held by ${names}` : ""}${this._queue.length > 1 ? ` (${this._queue.length - 1} other waiter(s) queued)` : ""}` +
+        (knot ? `; ${knot.summary}` : ""),
       subjects: [
         { kind: "task", name: taskLabel(w.task), role: "waiter", site: w.site, detail: `waited ${elapsed} ms` },
         { kind: "lock", name: this.name, role: this.kind, site: this.site },
@@ -430,13 +531,52 @@ export abstract class Primitive implements WaitTarget {
           detail: `held for ${Math.round(now - h.since)} ms${holderWaiting(h.task)}`,
         })),
       ],
+      steps: knot?.steps,
       site: w.site,
-      fix: names
-        ? `see why ${names} keeps ${this.kind} "${this.name}" so long: release it before slow work, or raise the timeout if the work is just slow`
-        : `raise the timeout, or shorten the work done while holding ${this.kind} "${this.name}"`,
-      data: { timeoutMs: timeout, elapsedMs: elapsed },
+      fix: knot
+        ? knot.fix
+        : names
+          ? `see why ${names} keeps ${this.kind} "${this.name}" so long: release it before slow work, or raise the timeout if the work is just slow`
+          : `raise the timeout, or shorten the work done while holding ${this.kind} "${this.name}"`,
+      data: { timeoutMs: timeout, elapsedMs: elapsed, ...(knot ? { suspected: knot.rule } : {}) },
     });
     return new TimeoutError(op, timeout, elapsed, diagnosis);
+  }
+}
+
+/** The scoped acquire's body: wait (the op node says for what), prepare, run `fn` in the holder scope, release. */
+async function runScoped<T>(
+  got: Lease<unknown> | Promise<Lease<unknown>>,
+  fn: (lease: Lease<unknown>) => T | PromiseLike<T>,
+  prepare: ((lease: Lease<unknown>) => Promise<Lease<unknown>>) | undefined,
+  waitError: ((err: unknown) => unknown) | undefined,
+  op: OpNode | undefined,
+): Promise<T> {
+  let lease: Lease<unknown>;
+  if (got instanceof Lease) lease = got;
+  else if (waitError === undefined) lease = await got;
+  else {
+    try {
+      lease = await got;
+    } catch (err) {
+      throw waitError(err);
+    }
+  }
+  if (prepare !== undefined) {
+    if (op !== undefined) op.on = undefined;
+    lease = await prepare(lease);
+  }
+  try {
+    const r = runInTask(lease.task!, () => fn(lease));
+    if (op !== undefined) {
+      op.on = r;
+      lease.body = r;
+      bodyBound(lease);
+    }
+    return await r;
+  } finally {
+    // a compat caller may have released it by hand inside (async-mutex allows that)
+    if (!lease.released) lease.release();
   }
 }
 

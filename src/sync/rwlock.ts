@@ -28,13 +28,13 @@ export class RWLock extends Primitive {
   /** Waits for shared (read) access. */
   async acquireRead(options?: AcquireOptions): Promise<Lease> {
     const o = checkAcquireOptions(options, `acquire rwlock "${this.name}" for read`);
-    return (await this._request(1, "read", HolderKind.Bare, undefined, o, this.acquireRead)) as Lease;
+    return (await this._request({ need: 1, mode: "read", holder: HolderKind.Bare, options: o, above: this.acquireRead })) as Lease;
   }
 
   /** Waits for exclusive (write) access. */
   async acquireWrite(options?: AcquireOptions): Promise<Lease> {
     const o = checkAcquireOptions(options, `acquire rwlock "${this.name}" for write`);
-    return (await this._request(ALL, "write", HolderKind.Bare, undefined, o, this.acquireWrite)) as Lease;
+    return (await this._request({ need: ALL, mode: "write", holder: HolderKind.Bare, options: o, above: this.acquireWrite })) as Lease;
   }
 
   /** A read lease if no writer holds or waits, else undefined. */

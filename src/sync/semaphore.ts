@@ -47,7 +47,7 @@ export class Semaphore extends Primitive {
   async acquire(options?: SemaphoreAcquireOptions): Promise<Lease> {
     const need = this.#need(options);
     const o = checkAcquireOptions(options, `acquire semaphore "${this.name}"`);
-    return (await this._request(need, undefined, HolderKind.Bare, undefined, o, this.acquire)) as Lease;
+    return (await this._request({ need, mode: undefined, holder: HolderKind.Bare, options: o, above: this.acquire })) as Lease;
   }
 
   /** The lease when enough permits are free and nobody waits, else undefined. */

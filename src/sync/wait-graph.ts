@@ -1,303 +1,419 @@
 /**
- * The wait-for graph: task → primitive it waits on → the scopes holding it → the primitives
- * those scopes (or code running inside them) wait on → …
+ * The deadlock proof. A party to a deadlock is a task whose completion waits on a grant — not
+ * a task in whose context the request was made. So the facts are:
+ * - a queued waiter is granted only when its permits are free and every waiter ahead of it has
+ *   been granted (the queue is served in order: head-of-line);
+ * - a scoped hold (runExclusive, use, lockAll with a callback) is released only when its body
+ *   settles; a bare `acquire()` may be released by anyone at any time, so it is never stuck;
+ * - a body settles only when what it awaits settles: the await graph (core/await-graph.ts)
+ *   follows activations, asyncdoctor's own operations and Promise combinators down to the
+ *   queued waiters they wait on. Anything it does not know may settle.
+ * - a waiter with a timeout, a signal or a withTimeout deadline will leave by itself.
  *
- * Only certain facts are edges. A hold is certain when its holder is a scope made for that
- * hold (runExclusive, use, lockAll with a callback): all code running inside the scope is
- * inside the critical section, so a wait in there keeps the hold. A bare `acquire()` in a task
- * is not certain (concurrent code of the same task shares its identity), and code outside any
- * task has no identity at all: both count as "may still release" and never make a report.
- * Code inside a scope reaches it through nested scopes only; a task spawned inside a scope is
- * its own unit (the scope may not await it), so it never counts as the scope.
+ * A set of waiters is a knot when each of them can be granted only after another member is:
+ * none ever will. The largest such set is found by assuming every candidate stuck and
+ * removing those whose grant does not depend on the others until nothing changes. A waiter in
+ * it is proven stuck; its acquire is rejected with a DeadlockError, which breaks the knot.
+ *
+ * Without the await graph (production mode) nothing is proven here: suspectKnot() describes a
+ * knot as the contexts suggest it, for the long-wait report and a timeout's error, and the
+ * event loop's drain proves what is left (drain.ts).
  */
-import { executionAsyncResource } from "node:async_hooks";
 import { performance } from "node:perf_hooks";
+import { awaitGraphOn, blockedOn, chainOf, onAwaitBlocked, startAwaitGraph, stopAwaitGraph } from "../core/await-graph.js";
+import { isDebug, onConfigChange } from "../core/config.js";
+import type { ChainLink } from "../core/await-graph.js";
 import { createDiagnosis, report } from "../core/diagnosis.js";
-import type { Step, Subject } from "../core/diagnosis.js";
+import type { Diagnosis, Step, Subject } from "../core/diagnosis.js";
 import { DeadlockError } from "../core/errors.js";
 import type { DeadlockKind } from "../core/errors.js";
+import { relativeFile } from "../core/site.js";
 import type { TaskRecord } from "../core/task.js";
-import { Lease } from "./lease.js";
+import type { Lease } from "./lease.js";
 import type { Primitive, Waiter } from "./primitive.js";
+import { livePrimitives } from "./live-primitives.js";
+import { noteProvenPair } from "./lock-order.js";
 import { taskLabel } from "./names.js";
 
-/** The record and the scopes it runs inside, innermost first (stops at a spawned task). */
-function inChain(record: TaskRecord, member: TaskRecord): boolean {
-  for (let t: TaskRecord | undefined = record; t !== undefined; t = t.kind === "scope" ? t.parent : undefined) {
-    if (t === member) return true;
+/** What a proof found: the stuck waiters and, for each stuck hold, the waiters its body awaits. */
+export interface Knot {
+  readonly stuck: ReadonlySet<Waiter>;
+  readonly holdLeaves: ReadonlyMap<Lease<unknown>, ReadonlySet<Waiter>>;
+}
+
+function isWaiter(x: object): x is Waiter {
+  return (x as { kind?: unknown }).kind === "leaf" && "prim" in x;
+}
+
+/** The queued waiters a scoped hold's body waits on right now, or undefined when it may settle. */
+function leavesOfHold(h: Lease<unknown>): Set<Waiter> | undefined {
+  if (!h.scoped || h.body === undefined) return undefined;
+  const leaves = new Set<object>();
+  if (!blockedOn(h.body, leaves) || leaves.size === 0) return undefined;
+  const out = new Set<Waiter>();
+  for (const l of leaves) {
+    if (!isWaiter(l)) return undefined;
+    out.add(l);
   }
-  return false;
-}
-
-function certainLease(e: unknown): e is Lease<unknown> {
-  return e instanceof Lease && e.scoped;
-}
-
-/** True when the record, or a scope it runs inside, certainly holds something. */
-export function holdsCertainly(record: TaskRecord): boolean {
-  for (let t: TaskRecord | undefined = record; t !== undefined; t = t.kind === "scope" ? t.parent : undefined) {
-    const held = t.held;
-    if (held !== undefined) for (const e of held) if (certainLease(e)) return true;
-  }
-  return false;
-}
-
-let searchStamp = 0;
-
-/**
- * True when an acquire made now belongs to the awaited flow of the scopes it runs in: it runs
- * in a promise continuation, or synchronously in the callback where a scope of its chain
- * started. An acquire from a timer, immediate, nextTick or I/O callback scheduled inside a
- * scope carries the scope's identity without being awaited by it: not certain, never judged.
- */
-export function inOwnFlow(record: TaskRecord): boolean {
-  const now = executionAsyncResource();
-  if (now instanceof Promise) return true;
-  for (let t: TaskRecord | undefined = record; t !== undefined; t = t.kind === "scope" ? t.parent : undefined) {
-    const held = t.held;
-    if (held !== undefined) for (const e of held) if (certainLease(e) && e.startResource === now) return true;
-  }
-  return false;
-}
-
-/** For each holder scope, the waits of code running inside it. */
-const blockedUnder = new Map<TaskRecord, Waiter[]>();
-
-/** Records a blocked wait under every scope of its chain that certainly holds something. */
-export function indexWait(w: Waiter): void {
-  for (let t: TaskRecord | undefined = w.task; t !== undefined; t = t.kind === "scope" ? t.parent : undefined) {
-    const list = blockedUnder.get(t);
-    if (list === undefined) blockedUnder.set(t, [w]);
-    else list.push(w);
-  }
-  w.indexed = true;
-}
-
-/** Removes a wait that ended. */
-export function unindexWait(w: Waiter): void {
-  for (let t: TaskRecord | undefined = w.task; t !== undefined; t = t.kind === "scope" ? t.parent : undefined) {
-    const list = blockedUnder.get(t);
-    if (list === undefined) continue;
-    const i = list.indexOf(w);
-    if (i !== -1) list.splice(i, 1);
-    if (list.length === 0) blockedUnder.delete(t);
-  }
-  w.indexed = false;
-}
-
-/** The blocked waits inside a holder scope (for tests and the snapshot). */
-export function waitsUnder(record: TaskRecord): readonly Waiter[] {
-  return blockedUnder.get(record) ?? [];
+  return out;
 }
 
 /**
- * Called when `w` has just blocked on `p` (and been indexed). Returns the error to reject it
- * with when it can never be granted, else undefined. `limited`: the acquire has a timeout, a
- * signal or a deadline of its own.
+ * The knot `w` belongs to or waits behind, from the facts alone; undefined when `w` may still
+ * be granted.
  */
-export function findDeadlock(p: Primitive, w: Waiter, limited = false): DeadlockError | undefined {
-  const me = w.task;
-  if (me === undefined) return undefined;
-  // 1. the waiter's own scopes hold so much of p that the rest can never satisfy it
-  let own = 0;
-  for (const h of p._holds) if (h.scoped && h.task !== undefined && inChain(me, h.task)) own += h.permits;
-  if (own > 0 && p._capacity - own < w.need) return fail("reentrant", reentrantDiagnosis(p, w, own));
-
-  // 2. can any holder of p still make progress? Search the holders' waits for one that can.
-  // a search stamp on each primitive instead of a Set: this runs on every blocked acquire
-  const stamp = ++searchStamp;
-  // another wait in the knot that a timeout or signal will end: the deadlock breaks by itself
-  let breakable: Waiter | undefined;
-  p._seen = stamp;
-  const stack: Primitive[] = [p];
+export function proveStuck(w: Waiter, ignoreLimits = false): Knot | undefined {
+  if (w.done || (w.limited && !ignoreLimits)) return undefined;
+  const cand = new Set<Waiter>();
+  const holdLeaves = new Map<Lease<unknown>, Set<Waiter> | undefined>();
+  const stack: Waiter[] = [w];
   while (stack.length !== 0) {
-    const q = stack.pop()!;
-    for (const h of q._holds) {
-      if (!h.scoped || h.task === undefined) return undefined; // an uncertain holder may release
-      const waits = blockedUnder.get(h.task);
-      if (waits === undefined || waits.length === 0) return undefined; // a holder not blocked will release
-      for (const x of waits) {
-        if (x !== w && breakable === undefined && willEnd(x)) breakable = x;
-        if (x.prim._seen !== stamp) {
-          x.prim._seen = stamp;
-          stack.push(x.prim);
-        }
+    const v = stack.pop()!;
+    if (cand.has(v) || v.done || (v.limited && !ignoreLimits)) continue;
+    cand.add(v);
+    const p = v.prim;
+    for (const a of p._queue) {
+      if (a === v) break;
+      stack.push(a);
+    }
+    for (const h of p._holds) {
+      if (holdLeaves.has(h)) continue;
+      const leaves = leavesOfHold(h);
+      holdLeaves.set(h, leaves);
+      if (leaves !== undefined) for (const l of leaves) stack.push(l);
+    }
+  }
+  const holdStuck = (h: Lease<unknown>): boolean => {
+    const leaves = holdLeaves.get(h);
+    if (leaves === undefined) return false;
+    for (const l of leaves) if (!cand.has(l)) return false;
+    return true;
+  };
+  const stuck = (v: Waiter): boolean => {
+    const p = v.prim;
+    for (const a of p._queue) {
+      if (a === v) break;
+      if (cand.has(a)) return true;
+    }
+    let stuckHeld = 0;
+    for (const h of p._holds) if (holdStuck(h)) stuckHeld += h.permits;
+    return p._capacity - stuckHeld < v.need;
+  };
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (const v of cand) {
+      if (!stuck(v)) {
+        cand.delete(v);
+        changed = true;
       }
     }
   }
-  // Nothing reachable can move: proven. When another waiter in it will give up on its own
-  // (timed back-off as a deadlock-avoidance design), leave it to that limit — unless this
-  // acquire has a limit too: it was prepared to fail, so it fails now instead of later
-  // (the pool whose every acquire has connectionTimeoutMillis: found at once, not in 30 s).
-  if (breakable !== undefined && !limited) {
-    report(breakableDiagnosis(p, w, breakable));
-    return undefined;
+  if (!cand.has(w)) return undefined;
+  const held = new Map<Lease<unknown>, ReadonlySet<Waiter>>();
+  for (const [h, leaves] of holdLeaves) if (leaves !== undefined && holdStuck(h)) held.set(h, leaves);
+  return { stuck: cand, holdLeaves: held };
+}
+
+/** Checks the waiters an await (or a bound body) just made someone wait on; rejects a proven one. */
+function checkLeaves(leaves: Set<object>): void {
+  for (const l of leaves) {
+    if (!isWaiter(l) || l.done) continue;
+    const knot = proveStuck(l);
+    if (knot === undefined) continue;
+    const d = provenDiagnosis(l, knot);
+    reportSafely(d);
+    l.prim._reject(l, new DeadlockError(kindOf(d.rule), d), "deadlock");
+    return; // one rejection breaks the knot; what remains is judged again when it waits again
   }
-  if (p._holds.every((h) => h.task !== undefined && inChain(me, h.task))) {
-    return fail("reentrant", reentrantDiagnosis(p, w, own));
+}
+
+onAwaitBlocked(checkLeaves);
+
+// debug mode is when the graph records: its promise hook costs on every promise
+if (isDebug()) startAwaitGraph();
+onConfigChange((c) => {
+  if (c.mode === "debug") startAwaitGraph();
+  else stopAwaitGraph();
+});
+
+/** Called when a scoped hold's body has started: the body may already wait inside a knot. */
+export function bodyBound(lease: Lease<unknown>): void {
+  if (!awaitGraphOn()) return;
+  const leaves = new Set<object>();
+  if (blockedOn(lease.body, leaves) && leaves.size !== 0) checkLeaves(leaves);
+}
+
+function reportSafely(d: Diagnosis): void {
+  try {
+    report(d);
+  } catch {
+    // report() already guards its sinks; nothing may stop the rejection that follows
   }
-  if (p.kind !== "mutex" && p.kind !== "rwlock" && p._holds.every((h) => waitsOn(h.task!, p))) {
-    return fail("pool-exhaustion", exhaustionDiagnosis(p, w));
-  }
-  return fail("cycle", cycleDiagnosis(p, w));
 }
 
-/** True when the wait will end on its own: a timeout, a signal, or a withTimeout deadline around it. */
-function willEnd(x: Waiter): boolean {
-  return x.timer !== undefined || x.signal !== undefined || x.task?.deadline !== undefined;
-}
-
-function breakableDiagnosis(p: Primitive, w: Waiter, breaker: Waiter) {
-  const me = taskName(w.task);
-  const other = taskName(breaker.task);
-  return createDiagnosis({
-    rule: "deadlock-cycle",
-    certainty: "observed",
-    summary: `task "${me}" waits for ${label(p)} in a deadlock that only the time limit of "${other}" (waiting for ${label(breaker.prim)}) will break: until then nothing moves, then "${other}" fails`,
-    subjects: [
-      { kind: "task", name: me, role: `waits for ${label(p)} here`, site: w.site },
-      { kind: "task", name: other, role: `waits for ${label(breaker.prim)} with a time limit`, site: breaker.site },
-      ...holderSubjects(p),
-    ],
-    site: w.site,
-    fix: `take the locks in one order everywhere (lockAll), or release one before taking another; the time limit only turns the hang into a failure`,
-  });
-}
-
-function waitsOn(holder: TaskRecord, p: Primitive): boolean {
-  return (blockedUnder.get(holder) ?? []).some((x) => x.prim === p);
-}
-
-function fail(kind: DeadlockKind, d: ReturnType<typeof createDiagnosis>): DeadlockError {
-  // a deadlock is reported even when the caller catches the error
-  report(d);
-  return new DeadlockError(kind, d);
+function kindOf(rule: string): DeadlockKind {
+  return rule === "deadlock-reentrant" ? "reentrant" : rule === "pool-exhaustion" ? "pool-exhaustion" : "cycle";
 }
 
 const label = (p: Primitive) => `${p.kind} "${p.name}"`;
-const taskName = taskLabel;
 const since = (ms: number) => `for ${Math.round(performance.now() - ms)} ms`;
 
-function holderSubjects(p: Primitive): Subject[] {
-  return p._holds.map((h) => ({
-    kind: "task" as const,
-    name: taskName(h.task),
-    role: `holds ${label(p)}${p._capacity > 1 && p.kind !== "rwlock" ? ` (${h.permits} permit${h.permits > 1 ? "s" : ""})` : h.mode ? ` (${h.mode})` : ""}, acquired here`,
+function chainText(links: readonly ChainLink[]): string {
+  return links.map(linkText).join(" → ");
+}
+
+function linkText(l: ChainLink): string {
+  const at = l.file ? ` at ${relativeFile(l.file)}:${l.line}` : "";
+  return l.name === "<anonymous>" ? `the callback${at}` : `${l.name}()${at}`;
+}
+
+/** A hold's holder: its task's name, or, for an unnamed scope, the function its body runs. */
+function holderName(h: Lease<unknown>): string {
+  const t = h.task;
+  if (t !== undefined && t.kind === "scope" && t.parent === undefined) {
+    const first = chainOf(h.body)[0];
+    if (first !== undefined) return `${taskLabel(t)}, running ${linkText(first)}`;
+  }
+  return taskLabel(t);
+}
+
+/** The steps of a hold's body down to the await that waits: "transfer() awaits at bank.ts:12". */
+function bodySteps(h: Lease<unknown>): Step[] {
+  return chainOf(h.body).map((l) => ({ text: `${l.name}() awaits here`, site: l.file ? { file: l.file, line: l.line, column: l.column, functionName: l.name } : undefined }));
+}
+
+function holdRole(p: Primitive, h: Lease<unknown>): string {
+  return `holds ${label(p)}${p._capacity > 1 && p.kind !== "rwlock" ? ` (${h.permits} permit${h.permits > 1 ? "s" : ""})` : h.mode ? ` (${h.mode})` : ""}, acquired here`;
+}
+
+function holderSubject(p: Primitive, h: Lease<unknown>): Subject {
+  return {
+    kind: "task",
+    name: holderName(h),
+    role: holdRole(p, h),
     site: h.site,
     detail: h.site === undefined ? `${since(h.since)}; acquire sites are recorded in debug mode or with captureSites` : since(h.since),
-  }));
+  };
 }
 
-function reentrantDiagnosis(p: Primitive, w: Waiter, own: number) {
-  const name = taskName(w.task);
-  const behind = p._queue.length > 1 || (p.kind === "rwlock" && own < p._capacity) ? " (a writer queued ahead lets no new reader in)" : "";
-  const held = p.kind === "mutex" ? "while it holds it" : p.kind === "rwlock" ? "while it holds it" : `while it holds ${own} of its ${p._capacity} permits`;
-  return createDiagnosis({
-    rule: "deadlock-reentrant",
-    certainty: "proven",
-    summary: `task "${name}" acquires ${label(p)} again ${held}${behind}: it would wait for itself for ever`,
-    subjects: [
-      { kind: "task", name, role: "acquires again here", site: w.site },
-      { kind: "lock", name: p.name, role: p.kind, site: p.site },
-      ...holderSubjects(p),
-    ],
-    steps: [
-      ...p._holds.map((h) => ({ text: `task "${taskName(h.task)}" acquired ${label(p)}${h.mode ? ` for ${h.mode}` : ""}`, site: h.site })),
-      { text: `inside it, "${name}" acquires ${label(p)} again${w.mode ? ` for ${w.mode}` : ""} and waits for itself`, site: w.site },
-    ],
-    site: w.site,
-    fix: `do not acquire ${label(p)} again inside its own critical section: pass what it protects (the lease, the connection) down, or split the inner function into a variant that expects the lock to be held`,
-    data: { permitsHeld: own, permitsWanted: w.need, capacity: p._capacity },
-  });
-}
-
-function exhaustionDiagnosis(p: Primitive, w: Waiter) {
-  const holders = [...new Set(p._holds.map((h) => taskName(h.task)))];
-  const list = holders.map((n) => `"${n}"`).join(", ");
-  return createDiagnosis({
-    rule: "pool-exhaustion",
-    certainty: "proven",
-    summary: `all ${p._capacity} permits of ${label(p)} are held by tasks that are themselves waiting on ${label(p)} (${list}): none can ever be released`,
-    subjects: [{ kind: "lock", name: p.name, role: p.kind, site: p.site }, ...holderSubjects(p), { kind: "task", name: taskName(w.task), role: "last to block, here", site: w.site }],
-    steps: p._holds.map((h) => {
-      const inner = (blockedUnder.get(h.task!) ?? []).find((x) => x.prim === p);
-      return { text: `task "${taskName(h.task)}" holds ${h.permits} of ${label(p)} and waits for another`, site: inner?.site ?? h.site };
-    }),
-    site: w.site,
-    fix: `pass the ${p.kind === "pool" ? "connection" : "permit"} you already hold down to the nested call instead of acquiring another; a ${p.kind} of ${p._capacity} cannot serve ${p._capacity} holders that each want one more`,
-    data: { capacity: p._capacity, holders: holders.length },
-  });
-}
-
-interface Hop {
-  readonly from: Primitive;
-  readonly lease: Lease<unknown>;
-  readonly wait: Waiter;
-}
-
-/** The cycle through `w`, as hops p → holder → the primitive it waits on → … back to w's scope. */
-function findCycle(p: Primitive, w: Waiter): { hops: Hop[]; closing: Lease<unknown> | undefined } {
-  const me = w.task!;
-  const via = new Map<Primitive, Hop>();
-  const queue: Primitive[] = [p];
-  const seen = new Set<Primitive>([p]);
+/** A path w → … → w through the knot: each hop a stuck hold whose body awaits the next waiter, or a waiter queued ahead. */
+function cycleThrough(w: Waiter, knot: Knot): { via: "hold" | "queue"; from: Waiter; hold?: Lease<unknown>; to: Waiter }[] | undefined {
+  type Hop = { via: "hold" | "queue"; from: Waiter; hold?: Lease<unknown>; to: Waiter };
+  const prev = new Map<Waiter, Hop>();
+  const queue: Waiter[] = [w];
   for (let i = 0; i < queue.length; i++) {
-    const q = queue[i]!;
-    for (const h of q._holds) {
-      if (h.task === undefined) continue;
-      if (q !== p && inChain(me, h.task)) {
-        const hops: Hop[] = [];
-        for (let at = q; at !== p; ) {
-          const hop = via.get(at)!;
-          hops.unshift(hop);
-          at = hop.from;
+    const v = queue[i]!;
+    const next: Hop[] = [];
+    for (const a of v.prim._queue) {
+      if (a === v) break;
+      if (knot.stuck.has(a)) next.push({ via: "queue", from: v, to: a });
+    }
+    for (const h of v.prim._holds) {
+      const leaves = knot.holdLeaves.get(h);
+      if (leaves !== undefined) for (const l of leaves) next.push({ via: "hold", from: v, hold: h, to: l });
+    }
+    for (const hop of next) {
+      if (hop.to === w) {
+        const path: Hop[] = [hop];
+        for (let at = v; at !== w; ) {
+          const back = prev.get(at)!;
+          path.unshift(back);
+          at = back.from;
         }
-        return { hops, closing: h };
+        return path;
       }
-      for (const x of blockedUnder.get(h.task) ?? []) {
-        if (seen.has(x.prim)) continue;
-        seen.add(x.prim);
-        via.set(x.prim, { from: q, lease: h, wait: x });
-        queue.push(x.prim);
+      if (!prev.has(hop.to) && knot.stuck.has(hop.to)) {
+        prev.set(hop.to, hop);
+        queue.push(hop.to);
       }
     }
   }
-  return { hops: [], closing: undefined };
+  return undefined;
 }
 
-function cycleDiagnosis(p: Primitive, w: Waiter) {
-  const { hops, closing } = findCycle(p, w);
-  const me = taskName(w.task);
-  const steps: Step[] = [{ text: `task "${me}" waits for ${label(p)}`, site: w.site }];
+/** The Diagnosis of a proven knot, seen from the waiter `w` that is rejected. */
+export function provenDiagnosis(w: Waiter, knot: Knot): Diagnosis {
+  const p = w.prim;
+  const me = taskLabel(w.task);
+  const path = cycleThrough(w, knot);
+  const selfHolds = p._holds.filter((h) => knot.holdLeaves.get(h)?.has(w));
+  const behind = p._queue.slice(0, Math.max(0, p._queue.indexOf(w))).filter((a) => knot.stuck.has(a));
   const subjects: Subject[] = [{ kind: "task", name: me, role: `waits for ${label(p)} here`, site: w.site }];
-  const names = [me];
-  for (const hop of hops) {
-    const holder = taskName(hop.lease.task);
-    names.push(holder);
-    steps.push({ text: `${label(hop.from)} is held by task "${holder}"`, site: hop.lease.site });
-    steps.push({ text: `task "${holder}" waits for ${label(hop.wait.prim)}${hop.wait.task !== hop.lease.task ? ` (in "${taskName(hop.wait.task)}")` : ""}`, site: hop.wait.site });
-    subjects.push({ kind: "task", name: holder, role: `holds ${label(hop.from)}, acquired here`, site: hop.lease.site, detail: since(hop.lease.since) });
+  const steps: Step[] = [];
+
+  const exhaustion =
+    p.kind !== "mutex" && p.kind !== "rwlock" && p._holds.length > 1 && p._holds.every((h) => [...(knot.holdLeaves.get(h) ?? [])].some((l) => l.prim === p));
+  const own = selfHolds.reduce((n, s) => n + s.permits, 0);
+  if (selfHolds.length > 0 && (p._capacity - own < w.need || behind.length > 0) && !exhaustion) {
+    // the holder's own body waits for this acquire: it waits for itself
+    const h = selfHolds[0]!;
+    const holder = holderName(h);
+    for (const s of selfHolds) subjects.push(holderSubject(p, s));
+    subjects.push({ kind: "lock", name: p.name, role: p.kind, site: p.site });
+    steps.push({ text: `task "${holder}" acquired ${label(p)}${h.mode ? ` for ${h.mode}` : ""}`, site: h.site });
+    steps.push(...bodySteps(h));
+    const writer = behind.find((a) => a.mode === "write" || a.need > 1);
+    steps.push({
+      text: `inside it, ${label(p)} is acquired again${w.mode ? ` for ${w.mode}` : ""} and awaited${writer ? `, behind the queued ${writer.mode === "write" ? "writer" : `request for ${writer.need} permits`} "${taskLabel(writer.task)}" that waits for the first hold` : ""}: it waits for itself`,
+      site: w.site,
+    });
+    const held = p.kind === "mutex" || p.kind === "rwlock" ? "while it holds it" : `while it holds ${own} of its ${p._capacity} permits`;
+    const chain = chainText(chainOf(h.body));
+    return createDiagnosis({
+      rule: "deadlock-reentrant",
+      certainty: "proven",
+      summary: `task "${holder}" acquires ${label(p)} again ${held}${writer ? ` (queued behind a ${writer.mode === "write" ? "writer" : "larger request"} that waits for it: the queue is served in order)` : ""} and awaits it${chain ? ` (through ${chain})` : ""}: it would wait for itself for ever`,
+      subjects,
+      steps,
+      site: w.site,
+      fix: `do not acquire ${label(p)} again inside its own critical section: pass what it protects (the lease, the connection) down, or split the inner function into a variant that expects the lock to be held${writer ? "; a reader must not ask for a second read while a writer may queue" : ""}`,
+      data: { permitsHeld: own, permitsWanted: w.need, capacity: p._capacity },
+    });
   }
-  let order = "";
-  if (closing !== undefined) {
-    const last = hops.length > 0 ? hops[hops.length - 1]!.wait.prim : p;
-    steps.push({ text: `${label(last)} is held by task "${taskName(closing.task)}", which is waiting in step 1: the cycle is closed`, site: closing.site });
-    subjects.push({ kind: "task", name: taskName(closing.task), role: `holds ${label(last)}, acquired here`, site: closing.site, detail: since(closing.since) });
-    order = ` take ${label(last)} and ${label(p)} in one order everywhere (lockAll([...]) takes them in one canonical order), or release one before taking the other`;
+
+  const holds = [...knot.holdLeaves.keys()];
+  if (exhaustion) {
+    const names = [...new Set(p._holds.map((h) => holderName(h)))];
+    const list = names.map((n) => `"${n}"`).join(", ");
+    subjects.unshift({ kind: "lock", name: p.name, role: p.kind, site: p.site });
+    for (const h of p._holds) subjects.push(holderSubject(p, h));
+    for (const h of p._holds) {
+      const inner = [...(knot.holdLeaves.get(h) ?? [])].find((l) => l.prim === p);
+      steps.push({ text: `task "${holderName(h)}" holds ${h.permits} of ${label(p)} and awaits another${chainText(chainOf(h.body)) ? ` (through ${chainText(chainOf(h.body))})` : ""}`, site: inner?.site ?? h.site });
+    }
+    return createDiagnosis({
+      rule: "pool-exhaustion",
+      certainty: "proven",
+      summary: `all ${p._capacity} permits of ${label(p)} are held by tasks that each await another permit of it (${list}): none can ever be released`,
+      subjects,
+      steps,
+      site: w.site,
+      fix: `pass the ${p.kind === "pool" ? "connection" : "permit"} you already hold down to the nested call instead of acquiring another; a ${p.kind} of ${p._capacity} cannot serve ${p._capacity} holders that each want one more`,
+      data: { capacity: p._capacity, holders: names.length },
+    });
+  }
+
+  const names: string[] = [me];
+  const locks: Primitive[] = [p];
+  steps.push({ text: `task "${me}" waits for ${label(p)}`, site: w.site });
+  if (path !== undefined) {
+    for (const hop of path) {
+      if (hop.via === "queue") {
+        steps.push({ text: `${label(hop.from.prim)} serves its queue in order: "${taskLabel(hop.to.task)}" is ahead`, site: hop.to.site });
+        continue;
+      }
+      const h = hop.hold!;
+      const holder = holderName(h);
+      names.push(holder);
+      subjects.push(holderSubject(hop.from.prim, h));
+      steps.push({ text: `${label(hop.from.prim)} is held by task "${holder}"`, site: h.site });
+      steps.push(...bodySteps(h));
+      steps.push({ text: `task "${holder}" waits for ${label(hop.to.prim)}${hop.to === w ? ", which is step 1: the cycle is closed" : ""}`, site: hop.to.site });
+      if (!locks.includes(hop.to.prim)) locks.push(hop.to.prim);
+    }
   } else {
-    steps.push({ text: `every holder of ${label(p)} waits, directly or through others, on something only blocked tasks hold` });
-    subjects.push(...holderSubjects(p));
-    order = " take the locks in one canonical order everywhere (lockAll), or release one before taking another";
+    steps.push({ text: `every holder of ${label(p)} waits, through what it awaits, on tasks that are deadlocked with each other` });
+    for (const h of holds) subjects.push(holderSubject(h.target, h));
   }
-  const locks = [p, ...hops.map((h) => h.wait.prim)];
+  if (locks.length === 2) noteProvenPair(locks[0]!.name, locks[1]!.name);
   return createDiagnosis({
     rule: "deadlock-cycle",
     certainty: "proven",
-    summary: `wait-for cycle: ${[...new Set(names)].map((n) => `"${n}"`).join(" and ")} wait for each other on ${locks.map(label).join(", ")}: none can ever proceed`,
+    summary: path
+      ? `wait-for cycle: ${[...new Set(names)].map((n) => `"${n}"`).join(" and ")} wait for each other on ${locks.map(label).join(", ")}: none can ever proceed`
+      : `task "${me}" waits for ${label(p)}, whose holders are stuck in a deadlock: it can never be granted`,
     subjects: [...subjects, ...locks.map((l) => ({ kind: "lock" as const, name: l.name, role: l.kind, site: l.site }))],
     steps,
     site: w.site,
-    fix: `the locks are taken in opposite orders:${order}`,
-    data: { length: hops.length + 1 },
+    fix:
+      locks.length > 1
+        ? `the locks are taken in opposite orders: take ${locks.map(label).join(" and ")} in one order everywhere (lockAll([...]) takes them in one canonical order), or release one before taking the other`
+        : `take the locks in one canonical order everywhere (lockAll), or release one before taking another`,
+    data: { length: path?.filter((h) => h.via === "hold").length ?? 0 },
   });
+}
+
+/** A knot as the contexts suggest it: what a report says before (or without) a proof. */
+export interface Suspicion {
+  readonly rule: "deadlock-reentrant" | "deadlock-cycle" | "pool-exhaustion";
+  readonly summary: string;
+  readonly steps: Step[];
+  readonly fix: string;
+}
+
+/** The record and the scopes it runs inside, innermost first (stops at a spawned task). */
+function inChain(record: TaskRecord | undefined, member: TaskRecord): boolean {
+  for (let t = record; t !== undefined; t = t.kind === "scope" ? t.parent : undefined) if (t === member) return true;
+  return false;
+}
+
+/** Every queued waiter whose context is inside `holder`'s scope. */
+function waitsInside(holder: TaskRecord, all: readonly Waiter[]): Waiter[] {
+  return all.filter((x) => !x.done && inChain(x.task, holder));
+}
+
+/**
+ * How `w`'s wait looks if the requests made inside each holder's context are what it waits
+ * for: a re-entrant acquire, pool exhaustion or a cycle. A suspicion, never a proof: the
+ * holder may not await what was asked for in its context.
+ */
+export function suspectKnot(w: Waiter): Suspicion | undefined {
+  const p = w.prim;
+  if (p._holds.length === 0) return undefined;
+  const all: Waiter[] = [];
+  for (const q of livePrimitives()) for (const x of q._queue) all.push(x);
+  if (p._holds.some((h) => h.scoped && h.task !== undefined && inChain(w.task, h.task))) {
+    const h = p._holds.find((x) => x.scoped && x.task !== undefined && inChain(w.task, x.task))!;
+    return {
+      rule: "deadlock-reentrant",
+      summary: `it looks like a re-entrant acquire: the wait was requested inside the section of "${taskLabel(h.task)}", which holds ${label(p)} (acquired ${h.site ? "at the site below" : "earlier"}); if that section awaits it, it waits for itself`,
+      steps: [
+        { text: `task "${taskLabel(h.task)}" acquired ${label(p)}`, site: h.site },
+        { text: `inside its section, ${label(p)} was requested again`, site: w.site },
+      ],
+      fix: `if the section awaits this acquire, do not acquire ${label(p)} again inside it: pass what it protects down; if it does not await it (a follow-up job), this is only a long wait`,
+    };
+  }
+  // follow holders to what is requested inside their sections, looking for the way back to w
+  const seen = new Set<Primitive>([p]);
+  const steps: Step[] = [];
+  let frontier: Primitive[] = [p];
+  for (let depth = 0; depth < 16 && frontier.length > 0; depth++) {
+    const next: Primitive[] = [];
+    for (const q of frontier) {
+      for (const h of q._holds) {
+        if (!h.scoped || h.task === undefined) return undefined;
+        const inside = waitsInside(h.task, all);
+        if (inside.length === 0) return undefined;
+        steps.push({ text: `${label(q)} is held by "${taskLabel(h.task)}", inside whose section ${inside.map((x) => label(x.prim)).join(", ")} is requested`, site: inside[0]!.site ?? h.site });
+        for (const x of inside) {
+          if (!seen.has(x.prim)) {
+            seen.add(x.prim);
+            next.push(x.prim);
+          }
+        }
+      }
+    }
+    frontier = next;
+  }
+  const allAskP = p.kind !== "mutex" && p.kind !== "rwlock" && p._holds.length > 1 && p._holds.every((h) => h.task !== undefined && waitsInside(h.task, all).some((x) => x.prim === p));
+  if (allAskP) {
+    return {
+      rule: "pool-exhaustion",
+      summary: `it looks like pool exhaustion: every holder of ${label(p)} has requested another permit of it inside its section; if each awaits it, none can ever be released`,
+      steps,
+      fix: `pass the ${p.kind === "pool" ? "connection" : "permit"} you already hold down to the nested call instead of acquiring another`,
+    };
+  }
+  return {
+    rule: "deadlock-cycle",
+    summary: `it looks like a wait-for cycle: every holder on the way (${steps.length} step${steps.length === 1 ? "" : "s"}) has a request pending inside its section; if each awaits its request, none can proceed`,
+    steps,
+    fix: `take the locks in one canonical order everywhere (lockAll), or release one before taking another`,
+  };
+}
+
+/** Every holder a waiter's primitive has, as subjects (the drain's and long wait's reports). */
+export function holderSubjects(p: Primitive): Subject[] {
+  return p._holds.map((h) => holderSubject(p, h));
 }

@@ -1,3 +1,4 @@
+import "../sync/with-await-graph.js";
 // The compat layer behaves as p-limit 7 does: each scenario runs against both.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";

@@ -1,3 +1,4 @@
+import "./with-await-graph.js";
 import { describe, it, beforeEach } from "node:test";
 import assert from "node:assert/strict";
 import { Mutex } from "../../src/sync/mutex.js";
@@ -134,14 +135,15 @@ describe("deadlock detection", () => {
         const err = (r[1] as PromiseRejectedResult).reason as DeadlockError;
         assert.ok(deadlock("cycle")(err));
         assert.match(err.message, /"two" and "one" wait for each other/);
-        const steps = err.diagnosis.steps!.map((s) => s.text);
+        // the holders' own awaits sit between the hops ("… awaits here"): the hops in forward order
+        const steps = err.diagnosis.steps!.map((s) => s.text).filter((t) => !t.endsWith("awaits here"));
         assert.deepEqual(steps.slice(0, 3), ['task "two" waits for mutex "a"', 'mutex "a" is held by task "one"', 'task "one" waits for mutex "b"']);
       });
       assert.ok(found.some((d) => d.rule === "deadlock-cycle"));
-      assert.ok(found.some((d) => d.rule === "lock-order-inversion"));
+      assert.ok(!found.some((d) => d.rule === "lock-order-inversion"), "one bug, one report: the proven cycle is not also a potential inversion");
     });
 
-    it("does not reject when another waiter in the cycle has a time limit: reports it as observed, and the limit breaks it", async () => {
+    it("does not prove a cycle that another waiter's time limit will break: the timeout names the knot", async () => {
       const a = new Mutex({ name: "ta" });
       const b = new Mutex({ name: "tb" });
       const start = deferred();
@@ -152,29 +154,29 @@ describe("deadlock detection", () => {
           (async () => { await tick(); start.resolve(); })(),
         ]);
         assert.equal(r[0].status, "rejected");
-        assert.ok((r[0] as PromiseRejectedResult).reason instanceof TimeoutError, "the time limit broke it");
+        const err = (r[0] as PromiseRejectedResult).reason as TimeoutError;
+        assert.ok(err instanceof TimeoutError, "the time limit broke it");
+        assert.match(err.message, /looks like a wait-for cycle|held by/);
         assert.deepEqual(r[1], { status: "fulfilled", value: "two" });
       });
-      const cycles = found.filter((d) => d.rule === "deadlock-cycle");
-      assert.equal(cycles.length, 1);
-      assert.equal(cycles[0]!.certainty, "observed");
+      assert.equal(found.filter((d) => d.rule === "deadlock-cycle" && d.certainty === "proven").length, 0, "never proven: the limit ends it");
     });
 
-    it("rejects at once when the closing acquire has a time limit of its own, even if others do too", async () => {
+    it("does not prove a cycle whose every acquire has a time limit: each limit names what it waited for", async () => {
       const a = new Mutex({ name: "la" });
       const b = new Mutex({ name: "lb" });
       const start = deferred();
       const { found } = await collecting(async () => {
         const r = await Promise.allSettled([
-          a.runExclusive(async () => { await start.promise; return b.runExclusive(() => "one", { timeout: 60_000 }); }),
-          b.runExclusive(async () => { await start.promise; await tick(); return a.runExclusive(() => "two", { timeout: 60_000 }); }),
+          a.runExclusive(async () => { await start.promise; return b.runExclusive(() => "one", { timeout: 30 }); }),
+          b.runExclusive(async () => { await start.promise; await tick(); return a.runExclusive(() => "two", { timeout: 30 }); }),
           (async () => { await tick(); start.resolve(); })(),
         ]);
-        assert.deepEqual(r[0], { status: "fulfilled", value: "one" });
-        assert.ok(deadlock("cycle")((r[1] as PromiseRejectedResult).reason), "rejected at once, not after 60 s");
+        const rejected = r.filter((x) => x.status === "rejected") as PromiseRejectedResult[];
+        assert.ok(rejected.length >= 1);
+        for (const x of rejected) assert.ok(x.reason instanceof TimeoutError);
       });
-      const cycles = found.filter((d) => d.rule === "deadlock-cycle");
-      assert.deepEqual(cycles.map((d) => d.certainty), ["proven"]);
+      assert.deepEqual(found.filter((d) => d.certainty === "proven"), []);
     });
 
     it("detects a three-lock cycle across a mutex, a semaphore and an rwlock", async () => {

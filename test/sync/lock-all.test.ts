@@ -1,3 +1,4 @@
+import "./with-await-graph.js";
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { lockAll } from "../../src/sync/lock-all.js";

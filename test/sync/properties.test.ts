@@ -1,3 +1,4 @@
+import "./with-await-graph.js";
 // Property-based tests over random schedules of many tasks and locks.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";

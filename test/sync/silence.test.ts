@@ -1,3 +1,4 @@
+import "./with-await-graph.js";
 // False positives are the enemy: correct code under contention produces no report at all.
 import { describe, it, beforeEach } from "node:test";
 import assert from "node:assert/strict";

@@ -1,0 +1,328 @@
+/**
+ * The await graph: facts about which async function activation awaits which promise.
+ *
+ * Debug mode feeds it from two sources. The user's code is compiled at load with a small
+ * transform (diagnose/await-transform.ts) that gives every async function call an
+ * {@link Activation} and records each `await` on it (`$ad$.a(x)`), with the await's static
+ * site. asyncdoctor's own async operations (a `runExclusive`, a queued acquire, `Promise.all`)
+ * register nodes for the promises they return. Following `awaiting` edges from a promise gives
+ * what its settlement waits on right now; the deadlock proof (sync/wait-graph.ts) asks that of
+ * a holder's body, so only what a holder really awaits can make it a party to a deadlock.
+ *
+ * An edge is recorded only while the graph is on; an unknown promise (I/O, a timer, a
+ * promise of code that was not compiled) is taken to be able to settle. Missing facts make a
+ * proof fail, never succeed.
+ */
+import { promiseHooks } from "node:v8";
+import { processWide } from "./process-wide.js";
+
+/** Something a promise's settlement can wait on. */
+export interface AwaitNode {
+  /** Told apart by a field, not instanceof: the ESM and CommonJS builds each have their classes. */
+  readonly kind: "activation" | "op" | "group" | "leaf";
+  /**
+   * Adds to `leaves` what this node waits on and returns true when it is blocked only on
+   * leaves (queued waiters); false when it may settle without any of them.
+   */
+  blockedOn(leaves: Set<object>, depth: number): boolean;
+}
+
+/** One entry of a chain of awaiting activations, outermost first. */
+export interface ChainLink {
+  /** The function's name, or "<anonymous>", or "the module" for top-level awaits. */
+  readonly name: string;
+  readonly file: string;
+  /** Where it awaits now (1-based), else where the function starts. */
+  readonly line: number;
+  readonly column: number;
+}
+
+/** Static facts about one compiled file: its functions and its awaits. */
+export interface FileMeta {
+  readonly file: string;
+  /** [name, line, column] of each async function, by index. */
+  readonly fns: readonly (readonly [string, number, number])[];
+  /** [line, column] of each await, by index. */
+  readonly awaits: readonly (readonly [number, number])[];
+}
+
+const MAX_DEPTH = 256;
+
+interface GraphState {
+  on: boolean;
+  nodes: WeakMap<object, AwaitNode>;
+  lastInit: Promise<unknown> | undefined;
+  stopHook: (() => void) | undefined;
+  /** Called when an await makes an activation wait on a queued waiter (sync/ decides). */
+  onBlocked: ((leaves: Set<object>) => void) | undefined;
+  restore: (() => void) | undefined;
+}
+
+const state = processWide<GraphState>("awaitGraph", () => ({
+  on: false,
+  nodes: new WeakMap(),
+  lastInit: undefined,
+  stopHook: undefined,
+  onBlocked: undefined,
+  restore: undefined,
+}));
+
+/** An async function call: the promise it returns, and what it awaits now. */
+export class Activation implements AwaitNode {
+  readonly kind = "activation" as const;
+  readonly promise: Promise<unknown> | undefined;
+  readonly meta: FileMeta | undefined;
+  readonly fn: number;
+  /** What it awaits now (or last awaited: a settled target means it runs or has returned). */
+  awaiting: unknown = undefined;
+  /** Index of that await in meta.awaits. */
+  at = -1;
+
+  constructor(promise: Promise<unknown> | undefined, meta: FileMeta | undefined, fn: number) {
+    this.promise = promise;
+    this.meta = meta;
+    this.fn = fn;
+  }
+
+  /** Records `await x` (the transform calls it as `await $ad$.a(x, k)`); returns x. */
+  a<T>(x: T, k: number): T {
+    this.awaiting = x;
+    this.at = k;
+    if (typeof x === "object" && x !== null && state.onBlocked !== undefined && state.nodes.has(x)) {
+      const leaves = new Set<object>();
+      if (state.nodes.get(x)!.blockedOn(leaves, 0) && leaves.size > 0) state.onBlocked(leaves);
+    }
+    return x;
+  }
+
+  blockedOn(leaves: Set<object>, depth: number): boolean {
+    return blockedOn(this.awaiting, leaves, depth + 1);
+  }
+
+  /** This activation as a chain link. */
+  link(): ChainLink {
+    const m = this.meta;
+    if (m === undefined) return { name: "<unknown>", file: "", line: 0, column: 0 };
+    const f = this.fn >= 0 ? m.fns[this.fn] : undefined;
+    const aw = this.at >= 0 ? m.awaits[this.at] : undefined;
+    return {
+      name: f ? f[0] || "<anonymous>" : "the module",
+      file: m.file,
+      line: aw ? aw[0] : (f?.[1] ?? 1),
+      column: aw ? aw[1] : (f?.[2] ?? 1),
+    };
+  }
+}
+
+/** The activation used while the graph is off: records nothing. */
+const OFF = new (class extends Activation {
+  override a<T>(x: T): T {
+    return x;
+  }
+})(undefined, undefined, -1);
+
+/**
+ * True when `x`, a promise (or anything awaited), waits only on leaves right now; the leaves
+ * are added to `leaves`. Unknown promises and values may settle: false.
+ */
+export function blockedOn(x: unknown, leaves: Set<object>, depth = 0): boolean {
+  if (typeof x !== "object" || x === null || depth > MAX_DEPTH) return false;
+  const n = state.nodes.get(x);
+  return n !== undefined && n.blockedOn(leaves, depth);
+}
+
+/**
+ * The activations that `x` waits through, outermost first (the chain an `await x` waits on),
+ * stopping at the first promise that is not an activation's.
+ */
+export function chainOf(x: unknown): ChainLink[] {
+  const out: ChainLink[] = [];
+  const seen = new Set<object>();
+  for (let at = x; typeof at === "object" && at !== null && !seen.has(at) && out.length < MAX_DEPTH; ) {
+    seen.add(at);
+    const n = state.nodes.get(at);
+    if (n?.kind === "activation") {
+      const act = n as Activation;
+      out.push(act.link());
+      at = act.awaiting;
+    } else if (n?.kind === "op") {
+      at = (n as OpNode).on;
+    } else break;
+  }
+  return out;
+}
+
+/** True when `x`'s current await chain passes through `target`. */
+export function awaitsThrough(x: unknown, target: object): boolean {
+  const seen = new Set<object>();
+  const stack: unknown[] = [x];
+  while (stack.length !== 0) {
+    const at = stack.pop();
+    if (typeof at !== "object" || at === null || seen.has(at) || seen.size > 4 * MAX_DEPTH) continue;
+    if (at === target) return true;
+    seen.add(at);
+    const n = state.nodes.get(at);
+    if (n === undefined) continue;
+    if (n === target) return true;
+    if (n.kind === "activation") stack.push((n as Activation).awaiting);
+    else if (n.kind === "group") stack.push(...(n as GroupNode).members);
+    else if (n.kind === "op") stack.push((n as OpNode).on);
+  }
+  return false;
+}
+
+/**
+ * One of asyncdoctor's own async operations (a `runExclusive`, an acquire): what it waits on
+ * changes as it goes (first the queued waiter, then the body it runs), so sync/ updates `on`.
+ */
+export class OpNode implements AwaitNode {
+  readonly kind = "op" as const;
+  on: unknown;
+  constructor(on: unknown) {
+    this.on = on;
+  }
+  blockedOn(leaves: Set<object>, depth: number): boolean {
+    return blockedOn(this.on, leaves, depth + 1);
+  }
+}
+
+/**
+ * A promise made of others (`Promise.all`, `race`, `allSettled`, `any`): blocked only when
+ * every member that could settle it is blocked.
+ */
+export class GroupNode implements AwaitNode {
+  readonly kind = "group" as const;
+  readonly members: readonly unknown[];
+  /** "race" and "any" settle as soon as one plain value is among the members. */
+  readonly settlesOnValue: boolean;
+  constructor(members: readonly unknown[], settlesOnValue: boolean) {
+    this.members = members;
+    this.settlesOnValue = settlesOnValue;
+  }
+  blockedOn(leaves: Set<object>, depth: number): boolean {
+    let any = false;
+    for (const m of this.members) {
+      if (typeof m !== "object" || m === null) {
+        if (this.settlesOnValue) return false;
+        continue;
+      }
+      if (!blockedOn(m, leaves, depth + 1)) return false;
+      any = true;
+    }
+    return any;
+  }
+}
+
+/** True while the await graph records (debug mode with the transform, or the test helpers). */
+export function awaitGraphOn(): boolean {
+  return state.on;
+}
+
+/** Registers `node` as what `promise` waits on (no-op while the graph is off). */
+export function setNode(promise: object, node: AwaitNode): void {
+  if (state.on) state.nodes.set(promise, node);
+}
+
+/** The node registered for a promise, if any. */
+export function nodeOf(promise: object): AwaitNode | undefined {
+  return state.nodes.get(promise);
+}
+
+/** sync/ installs the check run when an await makes an activation wait on queued waiters. */
+export function onAwaitBlocked(check: ((leaves: Set<object>) => void) | undefined): void {
+  state.onBlocked = check;
+}
+
+function onInit(promise: Promise<unknown>): void {
+  state.lastInit = promise;
+}
+
+/**
+ * The transform's entry point, `globalThis.__asyncdoctor$`: `file()` registers a compiled
+ * file's static facts, `enter()` starts an activation (its promise is the one V8 created just
+ * before the body ran), `module()` is the activation of a module's top-level awaits.
+ */
+export const transformRuntime = {
+  file(file: string, fns: FileMeta["fns"], awaits: FileMeta["awaits"]): FileMeta {
+    return { file, fns, awaits };
+  },
+  enter(meta: FileMeta | undefined, fn: number): Activation {
+    if (!state.on || meta === undefined) return OFF;
+    const p = state.lastInit;
+    state.lastInit = undefined;
+    const act = new Activation(p, meta, fn);
+    if (p !== undefined && !state.nodes.has(p)) state.nodes.set(p, act);
+    return act;
+  },
+  module(meta: FileMeta | undefined): Activation {
+    if (!state.on || meta === undefined) return OFF;
+    return new Activation(undefined, meta, -1);
+  },
+};
+
+/** Defines `globalThis.__asyncdoctor$`, which compiled code calls (recording only while the graph is on). */
+export function installTransformRuntime(): void {
+  (globalThis as { __asyncdoctor$?: typeof transformRuntime }).__asyncdoctor$ ??= transformRuntime;
+}
+
+type Combinator = "all" | "allSettled" | "race" | "any";
+
+/**
+ * Turns the graph on: the promise hook that finds each activation's promise, and the
+ * `Promise` combinators, which register their members. Returns a function that turns it off.
+ *
+ * @example
+ * ```ts
+ * const stop = startAwaitGraph();
+ * // … code compiled by the transform now records its awaits …
+ * stop();
+ * ```
+ */
+export function startAwaitGraph(): () => void {
+  installTransformRuntime();
+  if (state.on) return stopAwaitGraph;
+  state.on = true;
+  state.stopHook = promiseHooks.createHook({ init: onInit }) as () => void;
+  const P = Promise as unknown as Record<Combinator, (this: PromiseConstructor, it: Iterable<unknown>) => Promise<unknown>>;
+  const originals = {} as Record<Combinator, (this: PromiseConstructor, it: Iterable<unknown>) => Promise<unknown>>;
+  for (const k of ["all", "allSettled", "race", "any"] as const) {
+    const orig = P[k];
+    originals[k] = orig;
+    const wrapped = {
+      [k](this: PromiseConstructor, iterable: Iterable<unknown>): Promise<unknown> {
+        // a non-iterable is the combinator's own error to throw
+        if (iterable === null || typeof (iterable as { [Symbol.iterator]?: unknown })?.[Symbol.iterator] !== "function") {
+          return orig.call(this, iterable);
+        }
+        let members: unknown[];
+        try {
+          members = Array.from(iterable);
+        } catch (err) {
+          // the combinator rejects (it does not throw) when iterating fails: let it
+          return orig.call(this, { [Symbol.iterator]: () => { throw err; } });
+        }
+        const p = orig.call(this, members);
+        if (state.on) state.nodes.set(p, new GroupNode(members, k === "race" || k === "any"));
+        return p;
+      },
+    }[k]!;
+    Object.defineProperty(Promise, k, { value: wrapped, writable: true, configurable: true });
+  }
+  state.restore = () => {
+    for (const k of ["all", "allSettled", "race", "any"] as const) {
+      Object.defineProperty(Promise, k, { value: originals[k], writable: true, configurable: true });
+    }
+  };
+  return stopAwaitGraph;
+}
+
+/** Turns the graph off (facts already recorded stay until their promises are collected). */
+export function stopAwaitGraph(): void {
+  if (!state.on) return;
+  state.on = false;
+  state.stopHook?.();
+  state.stopHook = undefined;
+  state.restore?.();
+  state.restore = undefined;
+  state.lastInit = undefined;
+}

@@ -1,0 +1,230 @@
+/**
+ * The transform that feeds the await graph (core/await-graph.ts) from the user's code: every
+ * async function gets an activation (`var $ad$ = __asyncdoctor$.enter(meta, i)`) and every
+ * `await x` becomes `await $ad$.a(x, k)`, where `k` names the await's line in a table built
+ * here, so a report can say where each activation waits without capturing a stack.
+ *
+ * Only insertions are made, and none adds a line: stack traces and source maps keep their
+ * lines. A function whose parameters run code (defaults, computed keys) is left alone: its
+ * activation's promise could not be told apart from promises those parameters create.
+ */
+import { parse } from "acorn";
+import type { Node } from "acorn";
+import { SourceMap } from "node:module";
+
+/** What the transform needs to know about a file. */
+export interface TransformInput {
+  readonly source: string;
+  /** The file's path, as reports should name it. */
+  readonly file: string;
+  /** "module" (ESM) or "commonjs". */
+  readonly format: "module" | "commonjs";
+}
+
+type AnyNode = Node & Record<string, unknown>;
+
+interface FnInfo {
+  readonly node: AnyNode;
+  readonly index: number;
+  readonly instrumented: boolean;
+}
+
+const ACT = "$ad$";
+const SKIP: FnInfo = { node: undefined as unknown as AnyNode, index: -1, instrumented: false };
+const META = "$ad$f";
+const MOD = "$ad$m";
+
+/**
+ * The source with the await graph's calls inserted, or undefined when there is nothing to do
+ * (no async function, no await) or the source does not parse.
+ *
+ * @example
+ * ```ts
+ * const out = transformAwaits({ source: "async function f() { await g(); }", file: "/app/f.js", format: "module" });
+ * // "var $ad$f=__asyncdoctor$.file(…);async function f() {var $ad$=__asyncdoctor$.enter($ad$f,0); await $ad$.a(g(),0); }"
+ * ```
+ */
+export function transformAwaits(input: TransformInput): string | undefined {
+  const { source, file, format } = input;
+  if (!source.includes("async") && !source.includes("await")) return undefined;
+  let program: AnyNode;
+  try {
+    program = parse(source, {
+      ecmaVersion: "latest",
+      sourceType: format === "module" ? "module" : "script",
+      allowHashBang: true,
+      allowReturnOutsideFunction: format === "commonjs",
+      allowAwaitOutsideFunction: format === "module",
+      locations: true,
+    }) as unknown as AnyNode;
+  } catch {
+    return undefined;
+  }
+  const mapper = sourceMapOf(source);
+  const position = (node: AnyNode): [number, number] => {
+    const loc = node.loc as { start: { line: number; column: number } };
+    if (mapper !== undefined) {
+      const e = mapper.findEntry(loc.start.line - 1, loc.start.column) as { originalLine?: number; originalColumn?: number };
+      if (typeof e.originalLine === "number" && typeof e.originalColumn === "number") return [e.originalLine + 1, e.originalColumn + 1];
+    }
+    return [loc.start.line, loc.start.column + 1];
+  };
+
+  const fns: [string, number, number][] = [];
+  const awaits: [number, number][] = [];
+  const edits: [number, string][] = [];
+  let topLevelAwait = false;
+
+  const visit = (node: AnyNode, fn: FnInfo | undefined, nameHint: string): void => {
+    const type = node.type;
+    if (type === "FunctionDeclaration" || type === "FunctionExpression" || type === "ArrowFunctionExpression") {
+      const own = node as AnyNode & { async: boolean; generator: boolean; id?: { name: string } | null; params: AnyNode[]; body: AnyNode; expression?: boolean };
+      let inner: FnInfo | undefined;
+      if (own.async && !own.generator) {
+        const ok = own.params.every(simpleParam);
+        const index = fns.length;
+        const [line, column] = position(own);
+        fns.push([own.id?.name ?? nameHint, line, column]);
+        inner = { node: own, index, instrumented: ok };
+        if (ok) {
+          const enter = `var ${ACT}=__asyncdoctor$.enter(${META},${index});`;
+          if (own.body.type === "BlockStatement") {
+            edits.push([afterDirectives(own.body), enter]);
+          } else {
+            // the body's value is what the call's promise adopts: recorded like an await
+            const k = awaits.length;
+            awaits.push(position(own.body));
+            edits.push([own.body.start, `{${enter}return ${ACT}.a((`]);
+            edits.push([own.body.end, `),${k});}`]);
+          }
+        }
+      } else {
+        // a generator or a plain function: an await directly inside belongs to no activation of ours
+        inner = SKIP;
+      }
+      for (const p of own.params) visit(p, inner, "");
+      visit(own.body, inner, "");
+      return;
+    }
+    if (type === "ReturnStatement" && fn !== undefined && fn.instrumented && node.argument) {
+      // `return p` in an async function: its promise adopts p, so it waits for p as an await would
+      const arg = node.argument as AnyNode;
+      const k = awaits.length;
+      awaits.push(position(node));
+      edits.push([arg.start, ` ${ACT}.a(`]);
+      edits.push([arg.end, `,${k})`]);
+      visit(arg, fn, "");
+      return;
+    }
+    if (type === "AwaitExpression") {
+      const arg = node.argument as AnyNode;
+      const target = fn === undefined ? (format === "module" ? MOD : undefined) : fn.instrumented ? ACT : undefined;
+      if (target !== undefined && fn === undefined) topLevelAwait = true;
+      if (target !== undefined) {
+        const k = awaits.length;
+        awaits.push(position(node));
+        edits.push([arg.start, ` ${target}.a(`]);
+        edits.push([arg.end, `,${k})`]);
+      }
+      visit(arg, fn, "");
+      return;
+    }
+    for (const key of Object.keys(node)) {
+      if (key === "loc" || key === "start" || key === "end" || key === "type") continue;
+      const v = node[key];
+      const hint = childNameHint(node, key);
+      if (Array.isArray(v)) {
+        for (const c of v) if (isNode(c)) visit(c, fn, hint);
+      } else if (isNode(v)) visit(v, fn, hint);
+    }
+  };
+  visit(program, undefined, "");
+  if (fns.length === 0 && awaits.length === 0) return undefined;
+
+  const header =
+    `var ${META}=__asyncdoctor$.file(${JSON.stringify(file)},${JSON.stringify(fns)},${JSON.stringify(awaits)});` +
+    (topLevelAwait ? `var ${MOD}=__asyncdoctor$.module(${META});` : "");
+  edits.push([afterDirectives(program, source), header]);
+  // apply from the end so earlier offsets stay valid; at one offset, keep insertion order
+  const order = edits.map((e, i) => [e[0], i, e[1]] as const).sort((a, b) => b[0] - a[0] || b[1] - a[1]);
+  let out = source;
+  for (const [at, , text] of order) out = out.slice(0, at) + text + out.slice(at);
+  return out;
+}
+
+function isNode(v: unknown): v is AnyNode {
+  return typeof v === "object" && v !== null && typeof (v as { type?: unknown }).type === "string";
+}
+
+/** The name a function expression gets from where it stands (`const f = async () => …`). */
+function childNameHint(parent: AnyNode, key: string): string {
+  const named = (n: unknown): string => {
+    if (!isNode(n)) return "";
+    if (n.type === "Identifier") return String(n.name);
+    if (n.type === "PrivateIdentifier") return `#${String(n.name)}`;
+    if (n.type === "Literal") return String(n.value);
+    if (n.type === "MemberExpression") return named(n.property);
+    return "";
+  };
+  if (parent.type === "VariableDeclarator" && key === "init") return named(parent.id);
+  if ((parent.type === "Property" || parent.type === "MethodDefinition" || parent.type === "PropertyDefinition") && key === "value") return named(parent.key);
+  if (parent.type === "AssignmentExpression" && key === "right") return named(parent.left);
+  // esbuild's keepNames (tsx) wraps named function expressions: __name(async () => …, "outer")
+  if (parent.type === "CallExpression" && key === "arguments") {
+    const callee = parent.callee as AnyNode;
+    const args = parent.arguments as AnyNode[];
+    if (callee.type === "Identifier" && callee.name === "__name" && args[1]?.type === "Literal") return String(args[1].value);
+  }
+  return "";
+}
+
+/** A parameter that runs no code when bound: no default value, no computed key, anywhere in it. */
+function simpleParam(p: AnyNode): boolean {
+  switch (p.type) {
+    case "Identifier":
+      return true;
+    case "RestElement":
+      return simpleParam(p.argument as AnyNode);
+    case "ArrayPattern":
+      return (p.elements as (AnyNode | null)[]).every((e) => e === null || simpleParam(e));
+    case "ObjectPattern":
+      return (p.properties as AnyNode[]).every((prop) =>
+        prop.type === "RestElement" ? simpleParam(prop) : !prop.computed && simpleParam(prop.value as AnyNode),
+      );
+    default:
+      return false;
+  }
+}
+
+/** Where code may be inserted in a body without breaking its directive prologue ("use strict"). */
+function afterDirectives(body: AnyNode, source?: string): number {
+  const stmts = body.body as AnyNode[];
+  let at = body.type === "BlockStatement" ? body.start + 1 : 0;
+  if (at === 0 && source !== undefined && source.startsWith("#!")) {
+    const nl = source.indexOf("\n");
+    at = nl === -1 ? source.length : nl + 1;
+  }
+  for (const s of stmts) {
+    if (s.type === "ExpressionStatement" && typeof s.directive === "string") at = s.end;
+    else break;
+  }
+  return at;
+}
+
+/** The inline source map a compiler (tsx) left at the end of the source, if any. */
+function sourceMapOf(source: string): SourceMap | undefined {
+  const m = /\/\/# sourceMappingURL=data:application\/json;(?:charset=[^;,]+;)?base64,([A-Za-z0-9+/=]+)\s*$/.exec(source.slice(-200_000));
+  if (!m?.[1]) return undefined;
+  try {
+    return new SourceMap(JSON.parse(Buffer.from(m[1], "base64").toString("utf8")));
+  } catch {
+    return undefined;
+  }
+}
+
+/** Files the transform compiles: the program's own, not dependencies, not asyncdoctor, not Node's. */
+export function isUserFile(file: string, ownRoot: string): boolean {
+  if (!/\.(?:[cm]?[jt]sx?)$/.test(file)) return false;
+  if (file.includes("/node_modules/") || file.includes("\\node_modules\\")) return false;
+  return !(file.startsWith(`${ownRoot}src/`) || file.startsWith(`${ownRoot}dist/`) || file.startsWith(`${ownRoot}bin/`));
+}
