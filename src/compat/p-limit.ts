@@ -47,7 +47,7 @@ function checkConcurrency(value: unknown): number {
 
 class Limiter extends Primitive {
   constructor(concurrency: number, above: Function) {
-    super("semaphore", concurrency, undefined, above);
+    super("limiter", concurrency, undefined, above);
   }
 }
 

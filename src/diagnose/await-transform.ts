@@ -72,7 +72,8 @@ export function transformAwaits(input: TransformInput): string | undefined {
 
   const fns: [string, number, number][] = [];
   const awaits: [number, number][] = [];
-  const edits: [number, string][] = [];
+  // [offset, text, closes]: a closer ends something opened at an earlier offset
+  const edits: [number, string, boolean?][] = [];
   let topLevelAwait = false;
 
   const visit = (node: AnyNode, fn: FnInfo | undefined, nameHint: string): void => {
@@ -95,7 +96,7 @@ export function transformAwaits(input: TransformInput): string | undefined {
             const k = awaits.length;
             awaits.push(position(own.body));
             edits.push([own.body.start, `{${enter}return ${ACT}.a((`]);
-            edits.push([own.body.end, `),${k});}`]);
+            edits.push([own.body.end, `),${k});}`, true]);
           }
         }
       } else {
@@ -112,7 +113,7 @@ export function transformAwaits(input: TransformInput): string | undefined {
       const k = awaits.length;
       awaits.push(position(node));
       edits.push([arg.start, ` ${ACT}.a(`]);
-      edits.push([arg.end, `,${k})`]);
+      edits.push([arg.end, `,${k})`, true]);
       visit(arg, fn, "");
       return;
     }
@@ -124,7 +125,7 @@ export function transformAwaits(input: TransformInput): string | undefined {
         const k = awaits.length;
         awaits.push(position(node));
         edits.push([arg.start, ` ${target}.a(`]);
-        edits.push([arg.end, `,${k})`]);
+        edits.push([arg.end, `,${k})`, true]);
       }
       visit(arg, fn, "");
       return;
@@ -145,8 +146,13 @@ export function transformAwaits(input: TransformInput): string | undefined {
     `var ${META}=__asyncdoctor$.file(${JSON.stringify(file)},${JSON.stringify(fns)},${JSON.stringify(awaits)});` +
     (topLevelAwait ? `var ${MOD}=__asyncdoctor$.module(${META});` : "");
   edits.push([afterDirectives(program, source), header]);
-  // apply from the end so earlier offsets stay valid; at one offset, keep insertion order
-  const order = edits.map((e, i) => [e[0], i, e[1]] as const).sort((a, b) => b[0] - a[0] || b[1] - a[1]);
+  // Applied from the end, so earlier offsets stay valid. Text inserted at an offset goes before
+  // what was inserted there already, so at one offset: openers first (the innermost, pushed
+  // last, first), then closers (the innermost, pushed last, applied last: it ends up first).
+  const order = edits
+    .map((e, i) => [e[0], e[2] === true ? 1 : 0, e[2] === true ? i : -i, e[1]] as const)
+    .sort((a, b) => b[0] - a[0] || a[1] - b[1] || a[2] - b[2])
+    .map((e) => [e[0], 0, e[3]] as const);
   let out = source;
   for (const [at, , text] of order) out = out.slice(0, at) + text + out.slice(at);
   return out;
