@@ -73,6 +73,11 @@ export class TaskRecord {
   deadline: number | undefined;
   /** The abort signal of the deadline scope, when there is one. */
   deadlineSignal: AbortSignal | undefined;
+  /**
+   * Set on a withTimeout scope once it expired: the body may go on running, but nobody waits for
+   * it any more, so it is a unit of its own (not part of the scopes around it).
+   */
+  detached = false;
   #site: Site | LazySite | undefined;
   // The name is derived when first read: reading a function's name costs on every spawn.
   #name: string | undefined;

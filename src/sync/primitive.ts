@@ -414,6 +414,9 @@ export abstract class Primitive implements WaitTarget {
       }
       if (signal !== undefined) this.#listen(w, signal);
     }
+    // inside a withTimeout: when it expires, this wait leaves the queue (no permit is taken later and leaked)
+    const deadline = task?.deadlineSignal;
+    if (deadline !== undefined && w.signal === undefined && !deadline.aborted) this.#listen(w, deadline);
     return w;
   }
 
@@ -458,7 +461,9 @@ export abstract class Primitive implements WaitTarget {
       w.signal = undefined; // the listener is gone already
       this.#endWait(w);
       this.#abandoned(w, "abort");
-      w.reject(new AbortError(`the wait for ${this.kind} "${this.name}" was aborted`, { cause: signal.reason }));
+      const reason: unknown = signal.reason;
+      // a withTimeout that expired aborts with its TimeoutError: the waiter gets that error itself
+      w.reject(reason instanceof TimeoutError ? reason : new AbortError(`the wait for ${this.kind} "${this.name}" was aborted`, { cause: reason }));
     }
     if (headLeft) this._dispatch();
     if (this._onChange !== undefined) this._onChange();

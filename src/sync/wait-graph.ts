@@ -343,7 +343,7 @@ export interface Suspicion {
 
 /** The record and the scopes it runs inside, innermost first (stops at a spawned task). */
 function inChain(record: TaskRecord | undefined, member: TaskRecord): boolean {
-  for (let t = record; t !== undefined; t = t.kind === "scope" ? t.parent : undefined) if (t === member) return true;
+  for (let t = record; t !== undefined; t = t.kind === "scope" && !t.detached ? t.parent : undefined) if (t === member) return true;
   return false;
 }
 

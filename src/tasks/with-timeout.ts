@@ -98,6 +98,8 @@ export async function withTimeout<T>(
         const elapsed = performance.now() - start;
         const err = timeoutError(scope, name, limitedByOuter ? Math.max(0, Math.round(deadline - start)) : ms, elapsed, limitedByOuter, parent);
         if (options.report) report(err.diagnosis);
+        // the body may go on: it is no longer part of its caller; its queued acquires leave now
+        scope.detached = true;
         controller.abort(err);
         reject(err);
       }, Math.max(0, remaining));
