@@ -71,7 +71,7 @@ export const connectionPool: Demo = {
     const outcome = await cutAfter(Promise.all([1, 2].map((id) => bugProcessUser(shared, id))), 100);
     out.log(`after 100 ms: ${outcome}. Both connections are held by users each waiting for one more, for ever`);
 
-    out.section("asyncdoctor's report: the same code on asyncdoctor's Pool");
+    out.section("asyncdoctor's report: the same code on asyncdoctor's Pool, in debug mode (asyncdoctor run)");
     const { found: bug } = await collect(async () => {
       const pool = new Pool({ name: "db", max: 2, create: connect, captureSites: true });
       const results = await Promise.allSettled([1, 2].map((id) => bugProcessUser(pool, id)));
@@ -80,7 +80,7 @@ export const connectionPool: Demo = {
         else if (r.reason instanceof DeadlockError) out.log(`rejected with ${r.reason.name} (kind "${r.reason.kind}")`);
         else throw r.reason;
       }
-    });
+    }, { mode: "debug" });
     for (const d of bug) out.diagnosis(d);
 
     out.section("the fix: pass the open connection down");

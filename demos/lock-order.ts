@@ -51,7 +51,7 @@ export const lockOrder: Demo = {
     const outcome = await cutAfter(Promise.all([bugCoroutine1(a0, b0), bugCoroutine2(a0, b0)]), 100);
     out.log(`after 100 ms: ${outcome}. Each coroutine holds one lock and waits for the other, for ever`);
 
-    out.section("asyncdoctor's report: the same code on asyncdoctor's Mutex");
+    out.section("asyncdoctor's report: the same code on asyncdoctor's Mutex, in debug mode (asyncdoctor run)");
     const { found: bug } = await collect(async () => {
       const lockA = new Mutex({ name: "lock_a", captureSites: true });
       const lockB = new Mutex({ name: "lock_b", captureSites: true });
@@ -66,7 +66,7 @@ export const lockOrder: Demo = {
       const audit = new Mutex({ name: "audit", captureSites: true });
       await bugCoroutine1(accounts, audit);
       await bugCoroutine2(accounts, audit);
-    });
+    }, { mode: "debug" });
     for (const d of bug) out.diagnosis(d);
 
     out.section("the fix: one canonical order (lockAll)");

@@ -3,7 +3,7 @@
  * the same semaphore. With asyncio.Semaphore (or async-mutex) it waits for itself for ever;
  * asyncdoctor's Semaphore rejects the nested acquire at once, naming it.
  */
-import { DeadlockError, Semaphore } from "../src/index.js";
+import { configure, DeadlockError, Semaphore } from "../src/index.js";
 import { collect } from "./collect.js";
 import type { Demo } from "./demo.js";
 import { cutAfter, naiveSemaphore } from "./naive-lock.js";
@@ -43,10 +43,10 @@ export const nestedSemaphore: Demo = {
     const outcome = await cutAfter(bugOuter(naiveSemaphore(1), log), 50);
     out.log(`after 50 ms: ${outcome}; inner ran: ${log.length > 0}. It would wait for ever, and nothing says why`);
 
-    out.section("asyncdoctor's report: the same code on asyncdoctor's Semaphore");
+    out.section("asyncdoctor's report: the same code on asyncdoctor's Semaphore, in debug mode (asyncdoctor run)");
     const { found: bug } = await collect(async () => {
-      // captureSites records every acquire site (debug mode does it for all primitives)
-      const sem = new Semaphore(1, { name: "sem", captureSites: true });
+      // debug mode records every acquire site and what each section awaits
+      const sem = new Semaphore(1, { name: "sem" });
       try {
         await bugOuter(sem, []);
         out.log("(no error?)");
@@ -54,8 +54,24 @@ export const nestedSemaphore: Demo = {
         if (!(err instanceof DeadlockError)) throw err;
         out.log(`rejected at once with ${err.name} (kind "${err.kind}")`);
       }
-    });
+    }, { mode: "debug" });
     for (const d of bug) out.diagnosis(d);
+
+    out.section("in production mode: nothing is thrown on a guess; a suspected deadlock is reported once it lasts");
+    const { found: suspected } = await collect(async () => {
+      configure({ longWaitMs: 30 });
+      try {
+        // production mode cannot see what the section awaits: the wait goes on; here its own limit ends it
+        const sem = new Semaphore(1, { name: "sem" });
+        await sem.runExclusive(() => sem.runExclusive(async () => {}, { timeout: 80 })).catch((err: unknown) => {
+          out.log(`after 80 ms the acquire's own timeout ended it: ${(err as Error).name}`);
+        });
+      } finally {
+        configure({ longWaitMs: 10_000 });
+      }
+    });
+    for (const d of suspected.filter((x) => x.data?.suspected === true && x.retracts === undefined)) out.diagnosis(d);
+    out.log("with no limit, the event loop's drain proves it: the waiter gets a DeadlockError instead of the program exiting in silence");
 
     out.section("the fix: the inner function no longer takes the semaphore its caller holds");
     const fixedLog: string[] = [];

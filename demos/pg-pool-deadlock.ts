@@ -147,13 +147,15 @@ export const pgPoolDeadlock: Demo = {
       out.log(`${plainRun.msToFirstError.toFixed(0)} ms after the deadlock formed: ${failed} of ${POOL_SIZE} requests failed with "${(plainRun.firstError as Error | undefined)?.message}"`);
       out.log("nothing says that it was a deadlock, which requests held the clients, or where they took them");
 
-      out.section("asyncdoctor's report (the same code, pool wrapped by guardPool)");
-      const guarded = guardPool(newPool({ connectionTimeoutMillis: PG_TIMEOUT_MS }), { name: "db", captureSites: true });
+      out.section("asyncdoctor's report (the same code, pool wrapped by guardPool, pg's default of no time limit, debug mode)");
+      // a time limit on every acquire would end the knot by itself: then it is not proven, and the
+      // TimeoutError names it instead; with pg's default (wait for ever) it is proven at once
+      const guarded = guardPool(newPool(), { name: "db" });
       const tracker = new TaskTracker({ name: "requests" });
       let guardedRun: Awaited<ReturnType<typeof runSeedScenario>> | undefined;
       const { found: bug } = await collect(async () => {
         guardedRun = await runSeedScenario(guarded, POOL_SIZE, (fn, i) => tracker.spawn(fn, { name: `process-user-${i}` }));
-      });
+      }, { mode: "debug" });
       const proven = bug.filter((d: Diagnosis) => d.certainty === "proven");
       for (const d of proven) out.diagnosis(d);
       const ok = guardedRun!.results.filter((r) => r.status === "fulfilled").length;

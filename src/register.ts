@@ -4,6 +4,7 @@
  * `ASYNCDOCTOR_FAIL_ON=leaked-task,never-settled`, `ASYNCDOCTOR_REPORT=out.json`,
  * `ASYNCDOCTOR_LOOP_BLOCK_MS=50`.
  */
+import { installAwaitTransform } from "./diagnose/await-loader.js";
 import { enableDebugMode } from "./index.js";
 import type { DebugModeOptions } from "./index.js";
 
@@ -19,4 +20,6 @@ const reportFile = process.env.ASYNCDOCTOR_REPORT;
 if (reportFile) options.reportFile = reportFile;
 const blockMs = Number(process.env.ASYNCDOCTOR_LOOP_BLOCK_MS);
 if (Number.isFinite(blockMs) && blockMs > 0) options.loopBlockMs = blockMs;
+// the program's modules, loaded after this one, are compiled so the await graph knows who awaits what
+installAwaitTransform();
 enableDebugMode(options);

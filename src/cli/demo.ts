@@ -1,6 +1,10 @@
 /**
  * `asyncdoctor demo [name] [--list]`: runs the seed's scenarios.
  */
+import { spawnSync } from "node:child_process";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { moduleFileOf, packageRootOf } from "../core/site.js";
 import type { Command } from "commander";
 import { demos } from "../../demos/index.js";
 import { consoleOutput } from "../../demos/demo.js";
@@ -22,10 +26,27 @@ export function registerDemo(program: Command, setCode: (code: number) => void):
         setCode(2);
         return;
       }
+      // the demos run compiled with the await-graph transform, as `asyncdoctor run` runs a program
+      if (process.env.ASYNCDOCTOR_DEMO_CHILD !== "1" && (globalThis as { __asyncdoctor$?: unknown }).__asyncdoctor$ === undefined) {
+        const root = packageRootOf(demoFile());
+        const transform = join(root, "dist", "esm", "src", "transform.js");
+        const bin = join(root, "bin", "asyncdoctor.js");
+        const r = spawnSync(process.execPath, ["--import", pathToFileURL(transform).href, bin, "demo", ...(name === undefined ? [] : [name])], {
+          stdio: "inherit",
+          env: { ...process.env, ASYNCDOCTOR_DEMO_CHILD: "1" },
+        });
+        setCode(r.status ?? 1);
+        return;
+      }
       for (const d of chosen) {
         process.stdout.write(`\n=== ${d.name}: ${d.title} (seed: ${d.seed}) ===\n`);
         await d.run(consoleOutput());
       }
       process.stdout.write(`\n${chosen.length} demo(s) done.\n`);
     });
+}
+
+/** This file (read from the stack: the CommonJS build has no import.meta). */
+function demoFile(): string {
+  return moduleFileOf(demoFile);
 }

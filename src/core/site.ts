@@ -243,3 +243,23 @@ export function captureSiteMapped(above: Function = captureSiteMapped): Site | u
   }
   return captureSite(above);
 }
+
+/**
+ * The file `above` (a function of the calling module) is in, read from the stack: works in the
+ * ESM and the CommonJS build alike (no import.meta), for modules that locate their neighbours.
+ */
+export function moduleFileOf(above: Function): string {
+  const holder: { stack?: string } = {};
+  Error.captureStackTrace(holder, above);
+  const m = /(?:file:\/\/)?(\/[^\s():]+\.(?:[cm]?js|ts)):\d+:\d+/.exec(holder.stack ?? "");
+  if (!m?.[1]) throw new Error("asyncdoctor: cannot locate its own files");
+  return m[1];
+}
+
+/** asyncdoctor's package root from one of its files: <root>/src/… or <root>/dist/<esm|cjs>/src/…. */
+export function packageRootOf(file: string): string {
+  const parts = file.split(sep).slice(0, -1);
+  const src = parts.lastIndexOf("src");
+  const upTo = parts[src - 2] === "dist" ? src - 2 : src;
+  return parts.slice(0, upTo).join(sep) + sep;
+}

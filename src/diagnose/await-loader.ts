@@ -4,27 +4,15 @@
  * (which also sees what tsx compiled from TypeScript), and turns the graph on.
  */
 import Module, { register } from "node:module";
-import { dirname, join, sep } from "node:path";
+import { dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { installTransformRuntime, startAwaitGraph, stopAwaitGraph } from "../core/await-graph.js";
 import { processWide } from "../core/process-wide.js";
+import { moduleFileOf, packageRootOf } from "../core/site.js";
 import { isUserFile, transformAwaits } from "./await-transform.js";
 
-/** This file's path, in the ESM and the CommonJS build alike. */
 function ownFile(): string {
-  const holder: { stack?: string } = {};
-  Error.captureStackTrace(holder, ownFile);
-  const m = /(?:file:\/\/)?(\/[^\s():]+\.(?:[cm]?js|ts)):\d+:\d+/.exec(holder.stack ?? "");
-  if (!m?.[1]) throw new Error("asyncdoctor: cannot locate its own files to install the await-graph transform");
-  return m[1];
-}
-
-/** The package root: <root>/src/diagnose/this.ts or <root>/dist/<esm|cjs>/src/diagnose/this.js. */
-function packageRoot(file: string): string {
-  const parts = dirname(file).split(sep);
-  const src = parts.lastIndexOf("src");
-  const upTo = parts[src - 2] === "dist" ? src - 2 : src;
-  return parts.slice(0, upTo).join(sep) + sep;
+  return moduleFileOf(ownFile);
 }
 
 const installed = processWide("awaitTransform", () => ({ esm: false, cjs: false }));
@@ -47,7 +35,7 @@ export function installAwaitTransform(options: { start?: boolean } = {}): () => 
   installTransformRuntime();
   const stop = options.start === false ? stopAwaitGraph : startAwaitGraph();
   const here = ownFile();
-  const root = packageRoot(here);
+  const root = packageRootOf(here);
   if (!installed.esm && typeof register === "function") {
     const hooks = join(dirname(here), here.endsWith(".ts") ? "await-loader-hooks.ts" : "await-loader-hooks.js");
     try {

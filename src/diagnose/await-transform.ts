@@ -232,5 +232,11 @@ function sourceMapOf(source: string): SourceMap | undefined {
 export function isUserFile(file: string, ownRoot: string): boolean {
   if (!/\.(?:[cm]?[jt]sx?)$/.test(file)) return false;
   if (file.includes("/node_modules/") || file.includes("\\node_modules\\")) return false;
-  return !(file.startsWith(`${ownRoot}src/`) || file.startsWith(`${ownRoot}dist/`) || file.startsWith(`${ownRoot}bin/`));
+  // the library itself is not compiled (its own operations register their nodes); its demos are
+  return !(
+    file.startsWith(`${ownRoot}src/`) ||
+    file.startsWith(`${ownRoot}dist/esm/src/`) ||
+    file.startsWith(`${ownRoot}dist/cjs/src/`) ||
+    file.startsWith(`${ownRoot}bin/`)
+  );
 }

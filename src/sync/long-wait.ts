@@ -11,6 +11,7 @@ import { createDiagnosis, report } from "../core/diagnosis.js";
 import type { Subject } from "../core/diagnosis.js";
 import type { Primitive, Waiter } from "./primitive.js";
 import { holderWaiting, taskLabel } from "./names.js";
+import { suspectKnot } from "./wait-graph.js";
 
 const watched = new Set<Primitive>();
 let timer: NodeJS.Timeout | undefined;
@@ -53,7 +54,11 @@ function sweep(): void {
     for (const w of p._queue) {
       if (w.longWaitId !== undefined) continue;
       const due = w.since + ms;
-      if (due <= now) w.longWaitId = report(longWait(w, now)).id;
+      if (due <= now) {
+        const d = report(longWait(w, now));
+        w.longWaitId = d.id;
+        w.longWaitRule = d.rule;
+      }
       else if (due < next) next = due;
     }
   }
@@ -63,6 +68,7 @@ function sweep(): void {
 function longWait(w: Waiter, now: number) {
   const p = w.prim;
   const waited = Math.round(now - w.since);
+  const knot = suspectKnot(w);
   const subjects: Subject[] = [
     { kind: "task", name: taskLabel(w.task), role: "waiter", site: w.site, detail: `waiting ${waited} ms` },
     { kind: "lock", name: p.name, role: p.kind, site: p.site },
@@ -78,10 +84,24 @@ function longWait(w: Waiter, now: number) {
     });
     return `"${taskLabel(h.task)}" (for ${Math.round(now - h.since)} ms${onto ? `, itself waiting on ${onto.target.kind} "${onto.target.name}"` : ""})`;
   });
+  const base = `task "${taskLabel(w.task)}" has waited ${waited} ms for ${p.kind} "${p.name}"${holders.length ? `, held by ${holders.join(", ")}` : ""}`;
+  if (knot !== undefined) {
+    // labelled for what it is: a suspicion from the contexts, not a proof (nothing is thrown)
+    return createDiagnosis({
+      rule: knot.rule,
+      certainty: "potential",
+      summary: `suspected deadlock: ${base}; ${knot.summary}. Not proven: nothing is thrown; it is proven when the event loop drains, or at once in debug mode (asyncdoctor run), which knows what each section awaits`,
+      subjects,
+      steps: knot.steps,
+      site: w.site,
+      fix: knot.fix,
+      data: { waitedMs: waited, thresholdMs: getConfig().longWaitMs, waiting: p._queue.length, suspected: true },
+    });
+  }
   return createDiagnosis({
     rule: "long-wait",
     certainty: "observed",
-    summary: `task "${taskLabel(w.task)}" has waited ${waited} ms for ${p.kind} "${p.name}"${holders.length ? `, held by ${holders.join(", ")}` : ""}`,
+    summary: base,
     subjects,
     site: w.site,
     fix: `find why the holder keeps ${p.kind} "${p.name}" so long: release it before slow work (I/O, timers), or give the acquire a timeout`,
@@ -92,10 +112,11 @@ function longWait(w: Waiter, now: number) {
 function retraction(w: Waiter) {
   const p = w.prim;
   const waited = Math.round(performance.now() - w.since);
+  const suspected = w.longWaitRule !== undefined && w.longWaitRule !== "long-wait";
   return createDiagnosis({
-    rule: "long-wait",
-    certainty: "observed",
-    summary: `the wait of "${taskLabel(w.task)}" for ${p.kind} "${p.name}" ended after ${waited} ms`,
+    rule: w.longWaitRule ?? "long-wait",
+    certainty: suspected ? "potential" : "observed",
+    summary: `the wait of "${taskLabel(w.task)}" for ${p.kind} "${p.name}" ended after ${waited} ms${suspected ? ": the suspected deadlock resolved, it was not one" : ""}`,
     subjects: [{ kind: "task", name: taskLabel(w.task), role: "waiter", site: w.site }],
     site: w.site,
     retracts: w.longWaitId,

@@ -99,6 +99,8 @@ export class Waiter implements WaitInfo, AwaitNode {
   signal: AbortSignal | undefined;
   /** The long-wait Diagnosis id, once reported (so the end of the wait can retract it). */
   longWaitId: string | undefined;
+  /** The rule that long-wait report had (a suspected knot has its class's rule). */
+  longWaitRule: string | undefined;
   done = false;
 
   constructor(prim: Primitive, task: TaskRecord | undefined, req: AcquireRequest, site: LazySite | undefined) {
