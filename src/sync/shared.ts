@@ -4,7 +4,8 @@
  * `update()` and reports a `lost-update` when a task writes from a read that another task's
  * write made stale.
  */
-import { isDebug } from "../core/config.js";
+import { performance } from "node:perf_hooks";
+import { getConfig, isDebug } from "../core/config.js";
 import { createDiagnosis, report } from "../core/diagnosis.js";
 import type { Subject } from "../core/diagnosis.js";
 import { captureSite, formatSite, LazySite } from "../core/site.js";
@@ -36,6 +37,7 @@ interface WriteMark {
 }
 
 let sharedCount = 0;
+const noop = () => {};
 
 /**
  * A value shared between tasks, with an atomic read-modify-write and lost-update detection.
@@ -158,8 +160,10 @@ export class Shared<T> {
       return Promise.resolve(result);
     }
     this.#busy++;
+    const watch = this.#watchUpdater(task, site);
     return Promise.resolve(result).then(
       (value) => {
+        watch();
         this.#busy--;
         if (this.#version !== readVersion && !Object.is(this.#value, readValue)) {
           this.#reportLost(task, undefined, this.#lastWrite, "update", () => site?.site);
@@ -168,10 +172,56 @@ export class Shared<T> {
         return value;
       },
       (err: unknown) => {
+        watch();
         this.#busy--;
         throw err;
       },
     );
+  }
+
+  /**
+   * An async updater that never settles would block every later update() without a word:
+   * past longWaitMs it is reported as a long wait is (and retracted if it settles after all).
+   * Returns the function to call when it settles.
+   */
+  #watchUpdater(task: TaskRecord | undefined, site: LazySite | undefined): () => void {
+    const ms = getConfig().longWaitMs;
+    if (ms === 0) return noop;
+    const since = performance.now();
+    let reportedId: string | undefined;
+    const timer = setTimeout(() => {
+      const waiting = this.#busy - 1;
+      reportedId = report(
+        createDiagnosis({
+          rule: "long-wait",
+          certainty: "observed",
+          summary: `the async updater of "${this.name}"${task ? ` in task "${task.name}"` : ""} has not settled after ${Math.round(performance.now() - since)} ms; ${waiting} later update() call(s) wait behind it`,
+          subjects: [
+            { kind: "resource", name: this.name, role: "shared value", site: this.site },
+            { kind: "code", name: "update()", role: "the updater still running", site: site?.site },
+          ],
+          site: site?.site,
+          fix: `find what the updater awaits: an updater runs alone, so it should not wait on slow I/O; give that await a timeout (withTimeout) or compute the new value before calling update()`,
+          data: { waitedMs: Math.round(performance.now() - since), waiting },
+        }),
+      ).id;
+    }, ms);
+    timer.unref();
+    return () => {
+      clearTimeout(timer);
+      if (reportedId === undefined) return;
+      report(
+        createDiagnosis({
+          rule: "long-wait",
+          certainty: "observed",
+          summary: `the async updater of "${this.name}" settled after ${Math.round(performance.now() - since)} ms`,
+          subjects: [{ kind: "resource", name: this.name, role: "shared value", site: this.site }],
+          site: site?.site,
+          retracts: reportedId,
+          fix: "nothing to do if this was expected; a repeated long wait points at slow work inside the updater",
+        }),
+      );
+    };
   }
 
   #sites(): boolean {

@@ -3,6 +3,7 @@
  * the task in which the promise was created (when known), and then Node's own behaviour goes on.
  */
 import { promiseHooks } from "node:v8";
+import { inspect } from "node:util";
 import { createDiagnosis, report } from "../core/diagnosis.js";
 import type { Subject } from "../core/diagnosis.js";
 import { isDebug } from "../core/config.js";
@@ -55,7 +56,7 @@ export function installGuards(options: GuardOptions = {}): () => void {
   const onUnhandled = (reason: unknown, promise: Promise<unknown>) => {
     const origin = origins.get(promise);
     const task = origin?.task;
-    const message = reason instanceof Error ? `${reason.name}: ${reason.message}` : String(reason);
+    const message = describeReason(reason);
     const thrownAt = errorSite(reason);
     const subjects: Subject[] = [];
     if (task) subjects.push({ kind: "task", name: task.name, role: "the promise was created in task", site: task.site });
@@ -73,7 +74,7 @@ export function installGuards(options: GuardOptions = {}): () => void {
         data: { error: message },
       }),
     );
-    rethrowLikeNode(reason);
+    rethrowLikeNode(reason, onUnhandled);
   };
   process.on("unhandledRejection", onUnhandled);
   const uninstall = () => {
@@ -89,14 +90,38 @@ export function installGuards(options: GuardOptions = {}): () => void {
  * With a listener present Node no longer applies its default (throw). Keep the program's
  * behaviour: under the default or --unhandled-rejections=strict|throw, raise it as Node would.
  */
-function rethrowLikeNode(reason: unknown): void {
+function rethrowLikeNode(reason: unknown, above: Function): void {
   const flag = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? "").split(/\s+/)]
     .find((a) => a.startsWith("--unhandled-rejections="))
     ?.split("=")[1];
   const mode = flag ?? "throw";
   if (mode !== "throw" && mode !== "strict") return;
   if (process.listenerCount("unhandledRejection") > 1) return; // someone else decides
+  // what Node itself throws: the reason when it is an Error, else ERR_UNHANDLED_REJECTION naming it
+  const error = reason instanceof Error ? reason : unhandledRejectionError(reason, above);
   process.nextTick(() => {
-    throw reason;
+    throw error;
   });
+}
+
+/** Node's own error for a rejection whose reason is not an Error (`Promise.reject(42)`). */
+function unhandledRejectionError(reason: unknown, above: Function): Error {
+  const err = new Error(
+    "This error originated either by throwing inside of an async function without a catch block, " +
+      `or by rejecting a promise which was not handled with .catch(). The promise rejected with the reason "${inspect(reason)}".`,
+  ) as Error & { code: string };
+  err.code = "ERR_UNHANDLED_REJECTION";
+  // the stack starts where Node's would, not inside the guard
+  Error.captureStackTrace(err, above);
+  return err;
+}
+
+/** A reason as text, whatever it is: String() throws for an object without a prototype. */
+function describeReason(reason: unknown): string {
+  if (reason instanceof Error) return `${reason.name}: ${reason.message}`;
+  try {
+    return typeof reason === "string" ? reason : inspect(reason, { depth: 1, breakLength: Infinity });
+  } catch {
+    return "<a value that cannot be shown>";
+  }
 }

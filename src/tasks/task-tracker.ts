@@ -186,6 +186,15 @@ export class TaskTracker implements TaskOwner, TaskSource {
       throw new InvalidArgTypeError("options.throwOnTimeout", "of type boolean", options.throwOnTimeout);
     }
     this.#closed = true;
+    // a second shutdown() while one runs waits for the same one: one report per task
+    const rep = await (this.#shutdownRun ??= this.#shutdown(timeout, grace));
+    if (!rep.done && options.throwOnTimeout) throw new ShutdownError(this.name, rep);
+    return rep;
+  }
+
+  #shutdownRun: Promise<TrackerReport> | undefined;
+
+  async #shutdown(timeout: number, grace: number): Promise<TrackerReport> {
     const inTime = await this.#waitIdle(timeout);
     let aborted: Task<unknown>[] = [];
     if (!inTime) {
@@ -207,10 +216,7 @@ export class TaskTracker implements TaskOwner, TaskSource {
         ),
       ),
     );
-    const done = inTime;
-    const rep = buildReport(done, still.map((t) => t.record), this.stats(), diagnoses, aborted.map((t) => t.record));
-    if (!done && options.throwOnTimeout) throw new ShutdownError(this.name, rep);
-    return rep;
+    return buildReport(inTime, still.map((t) => t.record), this.stats(), diagnoses, aborted.map((t) => t.record));
   }
 
   /** `await using tracker = new TaskTracker()` shuts it down at the end of the scope. */

@@ -93,8 +93,9 @@ export class Task<T> implements PromiseLike<T>, Listed<Task<unknown>> {
     if (channels.taskSpawn.hasSubscribers) channels.taskSpawn.publish({ task: record });
     let started: PromiseLike<T> | T;
     if (typeof fnOrPromise === "function") {
-      // a function that declares no parameter cannot read the signal: skip creating it
-      const signal = fnOrPromise.length > 0 ? this.#signalController().signal : undefined;
+      // a function that declares no parameter cannot read the signal: skip creating it (a rest or
+      // default parameter does not count in fn.length, so those are read from the source)
+      const signal = fnOrPromise.length > 0 || takesParameters(fnOrPromise) ? this.#signalController().signal : undefined;
       try {
         started = runInTask(record, () => fnOrPromise(signal as AbortSignal));
       } catch (err) {
@@ -261,4 +262,20 @@ export function errorSite(error: unknown): Site | undefined {
 /** Whether spawns capture a creation site: always in debug mode, else as the owner chose. */
 export function shouldCaptureSites(option: boolean | undefined): boolean {
   return option ?? isDebug();
+}
+
+const paramsSeen = new WeakMap<Function, boolean>();
+
+/** True when a function of length 0 still declares parameters (`(...args) =>`, `(signal = x) =>`). */
+function takesParameters(fn: Function): boolean {
+  let known = paramsSeen.get(fn);
+  if (known === undefined) {
+    const src = Function.prototype.toString.call(fn);
+    // the parameter list: "(" … ")" before the body; a single bare parameter would have length 1
+    const open = src.indexOf("(");
+    const arrow = src.indexOf("=>");
+    known = open !== -1 && (arrow === -1 || open < arrow) && /^\(\s*[^\s)]/.test(src.slice(open));
+    paramsSeen.set(fn, known);
+  }
+  return known;
 }
