@@ -6,6 +6,10 @@ import * as peer from "async-mutex";
 import * as ours from "../../src/compat/async-mutex.js";
 import { DeadlockError } from "../../src/core/errors.js";
 import { collecting } from "../tasks/helpers.js";
+import { E_CANCELED, Mutex, Semaphore } from "../../src/compat/async-mutex.js";
+import type { MutexInterface, SemaphoreInterface } from "../../src/compat/async-mutex.js";
+
+const am = peer;
 
 type Lib = typeof ours;
 const libs: Array<[string, Lib]> = [["async-mutex", peer as unknown as Lib], ["compat", ours]];
@@ -132,5 +136,61 @@ describe("compat: what async-mutex would hang on", () => {
   it("rejects a non-Mutex in withTimeout/tryAcquire", () => {
     assert.throws(() => ours.withTimeout({} as never, 10), TypeError);
     assert.throws(() => ours.tryAcquire(null as never), TypeError);
+  });
+});
+
+describe("compat: async-mutex's behaviours that its own suite checks", () => {
+  it("waitForUnlock(priority) wakes at the hand-off when its priority is above the next queued waiter's, as async-mutex does", async () => {
+    for (const [M, label] of [[Mutex, "asyncdoctor"], [am.Mutex, "async-mutex"]] as const) {
+      const m = new M();
+      const release = await m.acquire();
+      const order: string[] = [];
+      const queued = m.acquire(0).then((r) => {
+        order.push("queued waiter got it");
+        r();
+      });
+      const high = m.waitForUnlock(1).then(() => order.push("high-priority unlock waiter"));
+      const same = m.waitForUnlock(0).then(() => order.push("same-priority unlock waiter"));
+      release();
+      await queued;
+      await high;
+      await same;
+      assert.deepEqual(order.slice(0, 2), ["high-priority unlock waiter", "queued waiter got it"], label);
+    }
+  });
+
+  it("a Semaphore rejects weights and values that would corrupt its count (NaN, '1', 1.5, Infinity)", () => {
+    assert.throws(() => new Semaphore(Number.NaN), RangeError);
+    assert.throws(() => new Semaphore("2" as unknown as number), TypeError);
+    assert.throws(() => new Semaphore(1.5), RangeError);
+    const s = new Semaphore(2);
+    for (const w of [Number.NaN, 1.5, Infinity]) assert.throws(() => s.acquire(w), RangeError, String(w));
+    assert.throws(() => s.acquire("1" as unknown as number), TypeError);
+    assert.throws(() => s.acquire(0), /invalid weight 0: must be positive/, "async-mutex's own message for weights <= 0");
+    assert.throws(() => s.acquire(1, Number.NaN), RangeError);
+    assert.equal(s.getValue(), 2, "nothing taken");
+  });
+
+  it("the MutexInterface and SemaphoreInterface namespaces carry Releaser and Worker, as async-mutex's typings do", async () => {
+    const release: MutexInterface.Releaser = () => {};
+    const work: MutexInterface.Worker<number> = () => 1;
+    const semWork: SemaphoreInterface.Worker<number> = (value) => value;
+    const semRelease: SemaphoreInterface.Releaser = release;
+    semRelease();
+    assert.equal(await new Mutex().runExclusive(work), 1);
+    assert.equal(await new Semaphore(3).runExclusive(semWork), 3);
+  });
+
+  it("cancel() rejects every waiter with E_CANCELED and leaves the holder in place; release() after it frees the lock", async () => {
+    const m = new Mutex();
+    const release = await m.acquire();
+    const a = m.acquire().catch((e: unknown) => e);
+    const b = m.runExclusive(() => 1).catch((e: unknown) => e);
+    m.cancel();
+    assert.equal(await a, E_CANCELED);
+    assert.equal(await b, E_CANCELED);
+    assert.equal(m.isLocked(), true);
+    release();
+    assert.equal(m.isLocked(), false);
   });
 });
