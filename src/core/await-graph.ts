@@ -48,9 +48,31 @@ export interface FileMeta {
 
 const MAX_DEPTH = 256;
 
+/**
+ * Where a promise keeps its node: a property under a registered symbol (shared by the ESM and
+ * CommonJS builds). A WeakMap of every activation's promise made garbage collection the main
+ * cost of debug mode (ephemeron tables); a property on the promise costs one shape transition.
+ */
+const NODE = Symbol.for("asyncdoctor.awaitNode");
+type Carrier = { [NODE]?: AwaitNode };
+
+const nodes = {
+  get(x: object): AwaitNode | undefined {
+    return (x as Carrier)[NODE];
+  },
+  has(x: object): boolean {
+    return (x as Carrier)[NODE] !== undefined;
+  },
+  set(x: object, node: AwaitNode): void {
+    const c = x as Carrier;
+    // not enumerable: util.inspect(promise) and spreads do not show it
+    if (NODE in c) c[NODE] = node;
+    else if (Object.isExtensible(x)) Object.defineProperty(x, NODE, { value: node, writable: true, enumerable: false, configurable: true });
+  },
+};
+
 interface GraphState {
   on: boolean;
-  nodes: WeakMap<object, AwaitNode>;
   lastInit: Promise<unknown> | undefined;
   stopHook: (() => void) | undefined;
   /** Called when an await makes an activation wait on a queued waiter (sync/ decides). */
@@ -60,7 +82,6 @@ interface GraphState {
 
 const state = processWide<GraphState>("awaitGraph", () => ({
   on: false,
-  nodes: new WeakMap(),
   lastInit: undefined,
   stopHook: undefined,
   onBlocked: undefined,
@@ -88,9 +109,9 @@ export class Activation implements AwaitNode {
   a<T>(x: T, k: number): T {
     this.awaiting = x;
     this.at = k;
-    if (typeof x === "object" && x !== null && state.onBlocked !== undefined && state.nodes.has(x)) {
+    if (typeof x === "object" && x !== null && state.onBlocked !== undefined && nodes.has(x)) {
       const leaves = new Set<object>();
-      if (state.nodes.get(x)!.blockedOn(leaves, 0) && leaves.size > 0) state.onBlocked(leaves);
+      if (nodes.get(x)!.blockedOn(leaves, 0) && leaves.size > 0) state.onBlocked(leaves);
     }
     return x;
   }
@@ -127,7 +148,7 @@ const OFF = new (class extends Activation {
  */
 export function blockedOn(x: unknown, leaves: Set<object>, depth = 0): boolean {
   if (typeof x !== "object" || x === null || depth > MAX_DEPTH) return false;
-  const n = state.nodes.get(x);
+  const n = nodes.get(x);
   return n !== undefined && n.blockedOn(leaves, depth);
 }
 
@@ -140,7 +161,7 @@ export function chainOf(x: unknown): ChainLink[] {
   const seen = new Set<object>();
   for (let at = x; typeof at === "object" && at !== null && !seen.has(at) && out.length < MAX_DEPTH; ) {
     seen.add(at);
-    const n = state.nodes.get(at);
+    const n = nodes.get(at);
     if (n?.kind === "activation") {
       const act = n as Activation;
       out.push(act.link());
@@ -161,7 +182,7 @@ export function awaitsThrough(x: unknown, target: object): boolean {
     if (typeof at !== "object" || at === null || seen.has(at) || seen.size > 4 * MAX_DEPTH) continue;
     if (at === target) return true;
     seen.add(at);
-    const n = state.nodes.get(at);
+    const n = nodes.get(at);
     if (n === undefined) continue;
     if (n === target) return true;
     if (n.kind === "activation") stack.push((n as Activation).awaiting);
@@ -220,12 +241,12 @@ export function awaitGraphOn(): boolean {
 
 /** Registers `node` as what `promise` waits on (no-op while the graph is off). */
 export function setNode(promise: object, node: AwaitNode): void {
-  if (state.on) state.nodes.set(promise, node);
+  if (state.on) nodes.set(promise, node);
 }
 
 /** The node registered for a promise, if any. */
 export function nodeOf(promise: object): AwaitNode | undefined {
-  return state.nodes.get(promise);
+  return nodes.get(promise);
 }
 
 /** sync/ installs the check run when an await makes an activation wait on queued waiters. */
@@ -251,7 +272,7 @@ export const transformRuntime = {
     const p = state.lastInit;
     state.lastInit = undefined;
     const act = new Activation(p, meta, fn);
-    if (p !== undefined && !state.nodes.has(p)) state.nodes.set(p, act);
+    if (p !== undefined && !nodes.has(p)) nodes.set(p, act);
     return act;
   },
   module(meta: FileMeta | undefined): Activation {
@@ -302,7 +323,7 @@ export function startAwaitGraph(): () => void {
           return orig.call(this, { [Symbol.iterator]: () => { throw err; } });
         }
         const p = orig.call(this, members);
-        if (state.on) state.nodes.set(p, new GroupNode(members, k === "race" || k === "any"));
+        if (state.on) nodes.set(p, new GroupNode(members, k === "race" || k === "any"));
         return p;
       },
     }[k]!;

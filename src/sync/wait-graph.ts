@@ -60,51 +60,52 @@ function leavesOfHold(h: Lease<unknown>): Set<Waiter> | undefined {
 
 /**
  * The knot `w` belongs to or waits behind, from the facts alone; undefined when `w` may still
- * be granted.
+ * be granted. Candidates are the queued waiters (without a limit) of every primitive reached
+ * from `w` through holders' bodies; the fixpoint works per primitive: its stuck waiters are the
+ * queue from the first candidate whose permits can never come (capacity minus what stuck
+ * holds keep is less than it needs) to the end, since the queue is served in order.
  */
 export function proveStuck(w: Waiter, ignoreLimits = false): Knot | undefined {
   if (w.done || (w.limited && !ignoreLimits)) return undefined;
-  const cand = new Set<Waiter>();
+  const candidate = (v: Waiter) => !v.done && (ignoreLimits || !v.limited);
+  const prims: Primitive[] = [];
+  const seenPrims = new Set<Primitive>();
   const holdLeaves = new Map<Lease<unknown>, Set<Waiter> | undefined>();
-  const stack: Waiter[] = [w];
+  const stack: Primitive[] = [w.prim];
   while (stack.length !== 0) {
-    const v = stack.pop()!;
-    if (cand.has(v) || v.done || (v.limited && !ignoreLimits)) continue;
-    cand.add(v);
-    const p = v.prim;
-    for (const a of p._queue) {
-      if (a === v) break;
-      stack.push(a);
-    }
+    const p = stack.pop()!;
+    if (seenPrims.has(p)) continue;
+    seenPrims.add(p);
+    prims.push(p);
     for (const h of p._holds) {
       if (holdLeaves.has(h)) continue;
       const leaves = leavesOfHold(h);
       holdLeaves.set(h, leaves);
-      if (leaves !== undefined) for (const l of leaves) stack.push(l);
+      if (leaves !== undefined) for (const l of leaves) if (!seenPrims.has(l.prim)) stack.push(l.prim);
     }
   }
+  // start from "everything stuck" and remove what can move until nothing changes
+  const cand = new Set<Waiter>();
+  for (const p of prims) for (const v of p._queue) if (candidate(v)) cand.add(v);
   const holdStuck = (h: Lease<unknown>): boolean => {
     const leaves = holdLeaves.get(h);
     if (leaves === undefined) return false;
     for (const l of leaves) if (!cand.has(l)) return false;
     return true;
   };
-  const stuck = (v: Waiter): boolean => {
-    const p = v.prim;
-    for (const a of p._queue) {
-      if (a === v) break;
-      if (cand.has(a)) return true;
-    }
-    let stuckHeld = 0;
-    for (const h of p._holds) if (holdStuck(h)) stuckHeld += h.permits;
-    return p._capacity - stuckHeld < v.need;
-  };
   for (let changed = true; changed; ) {
     changed = false;
-    for (const v of cand) {
-      if (!stuck(v)) {
-        cand.delete(v);
-        changed = true;
+    for (const p of prims) {
+      let stuckHeld = 0;
+      for (const h of p._holds) if (holdStuck(h)) stuckHeld += h.permits;
+      let blocked = false; // a stuck candidate ahead blocks everyone behind it
+      for (const v of p._queue) {
+        if (!cand.has(v)) continue;
+        if (!blocked && p._capacity - stuckHeld < v.need) blocked = true;
+        if (!blocked) {
+          cand.delete(v);
+          changed = true;
+        }
       }
     }
   }
@@ -114,15 +115,37 @@ export function proveStuck(w: Waiter, ignoreLimits = false): Knot | undefined {
   return { stuck: cand, holdLeaves: held };
 }
 
+/**
+ * A cheap necessary condition: a waiter can be stuck only if some scoped holder of its
+ * primitive has a body that waits on queued waiters now (else every permit can come back, and
+ * the queue drains in order). Most contention stops here.
+ */
+function mayBeStuck(w: Waiter): boolean {
+  for (const h of w.prim._holds) if (leavesOfHold(h) !== undefined) return true;
+  return false;
+}
+
 /** Checks the waiters an await (or a bound body) just made someone wait on; rejects a proven one. */
 function checkLeaves(leaves: Set<object>): void {
+  // the stuck waiters of a primitive are a suffix of its queue: judge its last leaf, reject its first stuck one
+  const byPrim = new Map<Primitive, Waiter[]>();
   for (const l of leaves) {
-    if (!isWaiter(l) || l.done) continue;
-    const knot = proveStuck(l);
+    if (!isWaiter(l) || l.done || l.limited) continue;
+    const list = byPrim.get(l.prim);
+    if (list === undefined) byPrim.set(l.prim, [l]);
+    else list.push(l);
+  }
+  for (const [p, list] of byPrim) {
+    const q = p._queue;
+    if (list.length > 1) list.sort((a, b) => q.indexOf(a) - q.indexOf(b));
+    const last = list[list.length - 1]!;
+    if (!mayBeStuck(last)) continue;
+    const knot = proveStuck(last);
     if (knot === undefined) continue;
-    const d = provenDiagnosis(l, knot);
+    const target = list.find((l) => knot.stuck.has(l))!;
+    const d = provenDiagnosis(target, knot);
     reportSafely(d);
-    l.prim._reject(l, new DeadlockError(kindOf(d.rule), d), "deadlock");
+    p._reject(target, new DeadlockError(kindOf(d.rule), d), "deadlock");
     return; // one rejection breaks the knot; what remains is judged again when it waits again
   }
 }
