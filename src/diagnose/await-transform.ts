@@ -11,6 +11,7 @@
 import { parse } from "acorn";
 import type { Node } from "acorn";
 import { SourceMap } from "node:module";
+import { shiftSourceMap, withoutInlineMap } from "./source-map-shift.js";
 
 /** What the transform needs to know about a file. */
 export interface TransformInput {
@@ -153,9 +154,12 @@ export function transformAwaits(input: TransformInput): string | undefined {
     .map((e, i) => [e[0], e[2] === true ? 1 : 0, e[2] === true ? i : -i, e[1]] as const)
     .sort((a, b) => b[0] - a[0] || a[1] - b[1] || a[2] - b[2])
     .map((e) => [e[0], 0, e[3]] as const);
-  let out = source;
+  // the inline map (tsx's, or one made here) is replaced by one that accounts for the insertions
+  const body = withoutInlineMap(source);
+  let out = body;
   for (const [at, , text] of order) out = out.slice(0, at) + text + out.slice(at);
-  return out;
+  const { comment } = shiftSourceMap(source, file, order.map(([at, , text]) => [at, text.length] as const));
+  return `${out}${out.endsWith("\n") ? "" : "\n"}${comment}\n`;
 }
 
 function isNode(v: unknown): v is AnyNode {

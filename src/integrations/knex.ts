@@ -106,8 +106,9 @@ export function guardKnex<K extends KnexLike>(knex: K, options: GuardKnexOptions
     // knex starts a query from the builder's then(), which await calls from a microtask: the
     // query's own line is usually not on the stack, and then the report names the transaction
     const site = hold ? captureStack(acquireConnection, 48).find((f) => !f.file.includes("/node_modules/")) : undefined;
-    const lease = await guard.acquire(acquireOptions);
+    // reported when asked, not when granted: the request may wait until its time limit
     if (hold) reportNested(hold, "a query on the knex instance inside a transaction", site);
+    const lease = await guard.acquire(acquireOptions);
     leases.set(lease.resource, lease);
     return lease.resource;
   }

@@ -130,24 +130,53 @@ function checkLeaves(leaves: Set<object>): void {
   // the stuck waiters of a primitive are a suffix of its queue: judge its last leaf, reject its first stuck one
   const byPrim = new Map<Primitive, Waiter[]>();
   for (const l of leaves) {
-    if (!isWaiter(l) || l.done || l.limited) continue;
+    if (!isWaiter(l) || l.done) continue;
     const list = byPrim.get(l.prim);
     if (list === undefined) byPrim.set(l.prim, [l]);
     else list.push(l);
   }
-  for (const [p, list] of byPrim) {
+  for (const [p, all] of byPrim) {
     const q = p._queue;
-    if (list.length > 1) list.sort((a, b) => q.indexOf(a) - q.indexOf(b));
-    const last = list[list.length - 1]!;
+    if (all.length > 1) all.sort((a, b) => q.indexOf(a) - q.indexOf(b));
+    const last = all[all.length - 1]!;
     if (!mayBeStuck(last)) continue;
-    const knot = proveStuck(last);
-    if (knot === undefined) continue;
-    const target = list.find((l) => knot.stuck.has(l))!;
-    const d = provenDiagnosis(target, knot);
-    reportSafely(d);
-    p._reject(target, new DeadlockError(kindOf(d.rule), d), "deadlock");
-    return; // one rejection breaks the knot; what remains is judged again when it waits again
+    const list = all.filter((l) => !l.limited);
+    if (list.length > 0) {
+      const knot = proveStuck(list[list.length - 1]!);
+      if (knot !== undefined) {
+        const target = list.find((l) => knot.stuck.has(l))!;
+        const d = provenDiagnosis(target, knot);
+        reportSafely(d);
+        p._reject(target, new DeadlockError(kindOf(d.rule), d), "deadlock");
+        return; // one rejection breaks the knot; what remains is judged again when it waits again
+      }
+    }
+    // a knot that a time limit will end: not a deadlock (never thrown), but nothing moves until then
+    const breakable = proveStuck(last, true);
+    if (breakable !== undefined && !reportedBreakable.has(last)) {
+      for (const v of breakable.stuck) reportedBreakable.add(v);
+      reportSafely(breakableDiagnosis(all.find((l) => breakable.stuck.has(l))!, breakable));
+    }
   }
+}
+
+/** Waiters already named in a report of a knot that a limit will break: one report per knot. */
+const reportedBreakable = new WeakSet<Waiter>();
+
+function breakableDiagnosis(w: Waiter, knot: Knot) {
+  const d = provenDiagnosis(w, knot);
+  const limited = [...knot.stuck].filter((v) => v.limited);
+  const names = [...new Set(limited.map((v) => `"${taskLabel(v.task)}" (waiting for ${label(v.prim)})`))].join(", ");
+  return createDiagnosis({
+    rule: d.rule,
+    certainty: "observed",
+    summary: `${d.summary.replace(/: (none can ever proceed|it would wait for itself for ever|none can ever be released)$/, "")}; only the time limit of ${names || "a waiter"} will end it, as a failure: until then nothing moves`,
+    subjects: d.subjects,
+    steps: d.steps,
+    site: w.site,
+    fix: `${d.fix}; the time limit only turns the hang into a failure`,
+    data: { ...d.data, breakableBy: limited.length },
+  });
 }
 
 onAwaitBlocked(checkLeaves);

@@ -1,3 +1,4 @@
+import "../sync/with-await-graph.js";
 // guardKnex on a real PostgreSQL server: a query on knex instead of trx inside as many
 // transactions as the pool has connections is a proven pool-exhaustion at once; correct use is silent.
 import { describe, it, after } from "node:test";
@@ -24,9 +25,13 @@ describe("guardKnex (knex + pg, real server)", { skip: pgt.skip }, () => {
     await pgt.stop();
   });
 
-  it("a query on knex instead of trx, in every transaction at once → pool-exhaustion at once, naming each", async () => {
+  it("a query on knex instead of trx, in every transaction at once → pool-exhaustion named at once; knex's acquireConnectionTimeout ends it", async () => {
     const N = 3;
-    const db = make(N);
+    // every knex acquire has a time limit (60 s by default) and knex's own promises stand between
+    // the transaction and its query: nothing is proven or thrown as a deadlock. The query on db
+    // is reported at once as a potential pool exhaustion, and the limit's TimeoutError says what
+    // the knot looks like.
+    const db = make(N, { acquireConnectionTimeout: 300 });
     const arrive = barrier(N);
     const tracker = new TaskTracker();
     const { found } = await collecting(async () => {
@@ -44,14 +49,16 @@ describe("guardKnex (knex + pg, real server)", { skip: pgt.skip }, () => {
         ),
       );
       const rejected = results.filter((r): r is PromiseRejectedResult => r.status === "rejected");
-      assert.equal(rejected.length, 1);
-      assert.ok(rejected[0]!.reason instanceof DeadlockError, String(rejected[0]!.reason));
-      assert.equal((rejected[0]!.reason as DeadlockError).kind, "pool-exhaustion");
+      assert.ok(rejected.length >= 1, JSON.stringify(results.map((r) => r.status === "rejected" ? String(r.reason) : r.status)));
+      for (const r of rejected) {
+        assert.ok(r.reason instanceof TimeoutError, String(r.reason));
+        assert.match((r.reason as Error).message, /looks like pool exhaustion|held by "tx-/);
+      }
     });
-    const d = found.find((x) => x.certainty === "proven");
-    assert.ok(d);
-    assert.equal(d.rule, "pool-exhaustion");
-    assert.deepEqual(d.subjects.filter((s) => s.role?.startsWith("holds")).map((s) => s.name).sort(), ["tx-0", "tx-1", "tx-2"]);
+    assert.deepEqual(found.filter((x) => x.certainty === "proven"), [], "never proven: the limit ends it");
+    const d = found.find((x) => x.rule === "pool-exhaustion" && x.certainty === "potential");
+    assert.ok(d, found.map((x) => `${x.certainty} ${x.rule}: ${x.summary}`).join("\n"));
+    assert.match(d.summary, /a query on the knex instance inside a transaction/);
     assert.equal(db.guard.inUse, 0);
   });
 

@@ -1,3 +1,4 @@
+import "../sync/with-await-graph.js";
 // guardPool on a real PostgreSQL server: the seed's connection-pool deadlock (2.3) is rejected
 // at once as pool-exhaustion naming the holders; correct code stays silent.
 import { describe, it, after } from "node:test";
@@ -53,7 +54,7 @@ describe("guardPool (node-postgres, real server)", { skip: pgt.skip }, () => {
     });
     const d = found.find((x) => x.rule === "pool-exhaustion" && x.certainty === "proven");
     assert.ok(d, `a proven pool-exhaustion, got ${found.map((x) => `${x.certainty} ${x.rule}`).join(", ")}`);
-    assert.match(d.summary, /all 3 permits of pool "db" are held by tasks that are themselves waiting on pool "db"/);
+    assert.match(d.summary, /all 3 permits of pool "db" are held by tasks that each await another permit of it/);
     const holders = d.subjects.filter((s) => s.kind === "task" && s.role?.startsWith("holds"));
     assert.deepEqual(holders.map((h) => h.name).sort(), ["process-user-0", "process-user-1", "process-user-2"]);
     for (const h of holders) assert.match(`${h.site?.file}:${h.site?.line}`, /test\/integrations\/pg\.test\.ts:\d+/, "acquire site in user code");
