@@ -14,7 +14,7 @@ import { claimExitReport, pendingTasks, snapshot } from "../core/registry.js";
 import type { LockSnapshot } from "../core/registry.js";
 import { InvalidArgTypeError, validateObject } from "../core/validate.js";
 import { renderJson } from "../report/json.js";
-import { renderHtml } from "../report/html.js";
+import { renderHtml } from "../report/html/page.js";
 import { TimelineRecorder } from "./timeline.js";
 import { leakedTaskDiagnosis } from "../tasks/tracker-report.js";
 import { isTrackingPromises, neverSettledDiagnoses, pendingAwaits } from "./promise-tracking.js";
@@ -68,12 +68,9 @@ export function exitFindings(reason: ExitReason): Diagnosis[] {
     }).map((a) => ({ kind: "promise", name: `await in ${a.site?.functionName ?? "<anonymous>"}`, role: "waiting at", site: a.site, detail: `for ${a.forMs} ms` }));
     out.push({ ...d, certainty: drained ? "proven" : d.certainty, subjects: [...d.subjects, ...waits] });
   }
-  const locks = snapshot()["locks"];
-  if (Array.isArray(locks)) {
-    for (const lock of locks as LockSnapshot[]) {
-      if (lock.holders.length === 0 && lock.waiters.length === 0) continue;
-      out.push(lockHeldDiagnosis(lock, when, drained));
-    }
+  for (const lock of snapshot().locks) {
+    if (lock.holders.length === 0 && lock.waiters.length === 0) continue;
+    out.push(lockHeldDiagnosis(lock, when, drained));
   }
   for (const r of openResources()) out.push(leakedResourceDiagnosis(r, "observed", drained ? "before the program ended" : when));
   if (drained && isTrackingPromises()) out.push(...neverSettledDiagnoses());

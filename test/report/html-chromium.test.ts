@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { BrowserContext, Page } from "playwright-core";
-import { renderHtml } from "../../src/report/html.js";
+import { renderHtml } from "../../src/report/html/page.js";
 import { reportFixture } from "./html-fixture.js";
 import { launchChromium, skipWithoutChromium } from "./chromium.js";
 import { liveDeadlock } from "./live-deadlock.js";

@@ -2,7 +2,7 @@
 // the cycle; the timeline shows the waits.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { renderHtml } from "../../src/report/html.js";
+import { renderHtml } from "../../src/report/html/page.js";
 import { liveDeadlock } from "./live-deadlock.js";
 import { snapshot } from "../../src/core/registry.js";
 import { TimelineRecorder } from "../../src/diagnose/timeline.js";
