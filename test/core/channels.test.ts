@@ -8,7 +8,7 @@ import { channelNames } from "../../src/core/channels.js";
 import { addCollector, createDiagnosis, report } from "../../src/core/diagnosis.js";
 import { TaskRecord } from "../../src/core/task.js";
 import { TaskTracker } from "../../src/tasks/task-tracker.js";
-import { collecting, deferred } from "../tasks/helpers.js";
+import { collecting, deferred } from "../helpers.js";
 import { Mutex, Semaphore, RWLock, Pool } from "../../src/sync/index.js";
 
 /** channel name → documented fields (name → type text), read from the doc's tables. */

@@ -8,7 +8,7 @@ import { enableOpenTelemetry } from "../../src/integrations/opentelemetry.js";
 import type { OpenTelemetryBridge } from "../../src/integrations/opentelemetry.js";
 import { TaskTracker } from "../../src/tasks/task-tracker.js";
 import { Mutex } from "../../src/sync/index.js";
-import { collecting, deferred } from "../tasks/helpers.js";
+import { collecting, deferred } from "../helpers.js";
 import { provider } from "./otel-memory.js";
 
 const lock: WaitTarget = { name: "accounts", kind: "mutex", site: undefined, holders: () => [] };

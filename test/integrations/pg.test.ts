@@ -8,7 +8,7 @@ import { DeadlockError, TimeoutError } from "../../src/core/errors.js";
 import { guardPool } from "../../src/integrations/pg.js";
 import type { GuardedPool } from "../../src/integrations/pg.js";
 import { TaskTracker } from "../../src/tasks/task-tracker.js";
-import { barrier, collecting, deferred } from "../tasks/helpers.js";
+import { barrier, collecting, deferred } from "../helpers.js";
 import { pgForTests } from "./pg-helper.js";
 
 const pgt = await pgForTests();

@@ -8,7 +8,7 @@ import { snapshot } from "../../src/core/registry.js";
 import { TimelineRecorder } from "../../src/diagnose/timeline.js";
 import { Mutex, Pool } from "../../src/sync/index.js";
 import { TaskTracker } from "../../src/tasks/task-tracker.js";
-import { deferred } from "../tasks/helpers.js";
+import { deferred } from "../helpers.js";
 
 describe("HTML report from a real deadlock", () => {
   it("draws the cycle of the snapshot taken when it was found, and the finding's own cycle", async () => {

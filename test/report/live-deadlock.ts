@@ -9,7 +9,7 @@ import type { Snapshot } from "../../src/core/registry.js";
 import { TimelineRecorder } from "../../src/diagnose/timeline.js";
 import { Mutex } from "../../src/sync/index.js";
 import { TaskTracker } from "../../src/tasks/task-tracker.js";
-import { deferred } from "../tasks/helpers.js";
+import { deferred } from "../helpers.js";
 
 /** Runs the seed's 2.2 (two locks in opposite orders) and returns what a report would get. */
 export async function liveDeadlock(): Promise<{ diagnoses: Diagnosis[]; snapshot: Snapshot; timeline: ReturnType<TimelineRecorder["events"]> }> {

@@ -2,7 +2,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { TaskGroup, TaskGroupError } from "../../src/tasks/task-group.js";
 import { ClosedError } from "../../src/core/errors.js";
-import { collecting, deferred, nextMacrotask, untilAborted } from "./helpers.js";
+import { collecting, deferred, nextMacrotask, untilAborted } from "../helpers.js";
 
 describe("TaskGroup", () => {
   it("waits for all of its tasks and returns the body's result", async () => {

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { TaskTracker, ShutdownError } from "../../src/tasks/task-tracker.js";
 import { currentTask } from "../../src/core/task.js";
 import { ClosedError } from "../../src/core/errors.js";
-import { collecting, deferred, nextMacrotask, untilAborted } from "./helpers.js";
+import { collecting, deferred, nextMacrotask, untilAborted } from "../helpers.js";
 import { renderText } from "../../src/report/text.js";
 
 describe("TaskTracker.spawn", () => {

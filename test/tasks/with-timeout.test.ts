@@ -4,7 +4,7 @@ import { withTimeout, currentDeadline } from "../../src/tasks/with-timeout.js";
 import { TimeoutError } from "../../src/core/errors.js";
 import { currentTask, TaskRecord } from "../../src/core/task.js";
 import type { WaitTarget } from "../../src/core/task.js";
-import { collecting, deferred, untilAborted } from "./helpers.js";
+import { collecting, deferred, untilAborted } from "../helpers.js";
 
 describe("withTimeout", () => {
   it("resolves with the operation's value when it finishes in time", async () => {
