@@ -13,7 +13,7 @@ import type { TaskRecord, TaskState } from "./task.js";
  * so spawning costs no registry write per task; the registry asks them when a snapshot is taken.
  */
 export interface TaskSource {
-  /** The records of its pending tasks. */
+  /** @internal The records of its pending tasks (internal, like the owners' implementations of it). */
   liveRecords(): Iterable<TaskRecord>;
 }
 

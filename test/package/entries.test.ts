@@ -1,4 +1,5 @@
-// The built package loads from ESM and from CommonJS, with every public entry.
+// The built package, by its own name: loads from ESM and from CommonJS, and both builds in one
+// process share one state.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
@@ -16,12 +17,13 @@ describe("package", () => {
     const script = `
       import { createRequire } from "node:module";
       const esm = await import("asyncdoctor");
+      const esmHooks = await import("asyncdoctor/hooks");
       const cjs = createRequire(import.meta.url)("asyncdoctor");
       if (esm.TaskTracker === cjs.TaskTracker) throw new Error("expected two copies of the package");
       let gate; const open = new Promise((r) => (gate = r));
       const tracker = new cjs.TaskTracker({ name: "cjs-side" });
       let seen;
-      const task = tracker.spawn(async () => { seen = esm.currentTask()?.name; await open; }, { name: "made-by-cjs" });
+      const task = tracker.spawn(async () => { seen = esmHooks.currentTask()?.name; await open; }, { name: "made-by-cjs" });
       const names = esm.snapshot().tasks.map((t) => t.name);
       cjs.configure({ longWaitMs: 1234 });
       gate(); await task;
