@@ -16,7 +16,7 @@ import type { Demo } from "./demo.js";
 class ClientSession {
   open = true;
   async get(path: string): Promise<string> {
-    await null;
+    await Promise.resolve();
     return `200 OK ${path}`;
   }
   async close(): Promise<void> {

@@ -31,10 +31,7 @@ async function registerCheckCommand(program: Command, setCode: (code: number) =>
 
 /** Runs the CLI with `argv` (without node and the script); resolves to the exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
-  const program = new Command("asyncdoctor")
-    .description("Find and prevent async bugs in Node.js")
-    .exitOverride()
-    .showHelpAfterError();
+  const program = new Command("asyncdoctor").description("Find and prevent async bugs in Node.js").exitOverride().showHelpAfterError();
   let code = 0;
   const setCode = (c: number) => {
     code = c;

@@ -75,7 +75,7 @@ const thisCopy = Symbol("asyncdoctor copy");
  */
 export function registerSnapshotSection<K extends keyof SnapshotSections>(name: K, produce: () => readonly SnapshotSections[K][]): void {
   let perCopy = sections.get(name);
-  if (!perCopy) sections.set(name, (perCopy = new Map()));
+  if (!perCopy) sections.set(name, (perCopy = new Map<symbol, () => readonly unknown[]>()));
   perCopy.set(thisCopy, produce);
 }
 
@@ -96,9 +96,7 @@ export function describeTask(t: TaskRecord, now = performance.now()): TaskSnapsh
     parentId: t.parent?.id,
     ageMs: Math.round(t.ageMs),
     site: t.site,
-    waitingOn: t.waitingOn
-      ? { kind: t.waitingOn.target.kind, name: t.waitingOn.target.name, forMs: Math.round(now - t.waitingOn.since) }
-      : undefined,
+    waitingOn: t.waitingOn ? { kind: t.waitingOn.target.kind, name: t.waitingOn.target.name, forMs: Math.round(now - t.waitingOn.since) } : undefined,
     holds: (t.held ?? []).map((h) => ({ kind: h.target.kind, name: h.target.name, site: h.site })),
   };
 }

@@ -48,7 +48,7 @@ export function dumpState(): StateReport {
  * ```
  */
 export function dump(options: DumpOptions = {}): string {
-  validateObject(options as unknown, "options");
+  validateObject(options, "options");
   if (options.format !== undefined) validateOneOf(options.format, "options.format", ["text", "json", "html"]);
   if (options.diagnoses !== undefined && !Array.isArray(options.diagnoses)) {
     throw new InvalidArgTypeError("options.diagnoses", "an array of Diagnosis", options.diagnoses);

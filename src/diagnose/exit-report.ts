@@ -49,7 +49,11 @@ export function exitFindings(reason: ExitReason): Diagnosis[] {
   const validReasons: readonly ExitReason[] = ["drained", "exit", "SIGINT", "SIGTERM"];
   if (!validReasons.includes(reason)) throw new InvalidArgTypeError("reason", `one of ${validReasons.join(", ")}`, reason);
   const drained = reason === "drained";
-  const when = drained ? "when the event loop drained: nothing is left that could finish it" : reason === "exit" ? "when the process exited; its work was cut off" : `when the process received ${reason}; its work was cut off`;
+  const when = drained
+    ? "when the event loop drained: nothing is left that could finish it"
+    : reason === "exit"
+      ? "when the process exited; its work was cut off"
+      : `when the process received ${reason}; its work was cut off`;
   const out: Diagnosis[] = [];
   for (const t of pendingTasks()) {
     const d = leakedTaskDiagnosis(
@@ -62,10 +66,18 @@ export function exitFindings(reason: ExitReason): Diagnosis[] {
     // what the task awaits, when debug mode saw the await (its own or a child's)
     const awaits = isTrackingPromises() ? pendingAwaits().filter((a) => a.taskName === t.name) : [];
     const seen = new Set<string>();
-    const waits: Subject[] = awaits.filter((a) => {
-      const key = `${a.site?.file}:${a.site?.line}:${a.site?.column}`;
-      return !seen.has(key) && seen.add(key);
-    }).map((a) => ({ kind: "promise", name: `await in ${a.site?.functionName ?? "<anonymous>"}`, role: "waiting at", site: a.site, detail: `for ${a.forMs} ms` }));
+    const waits: Subject[] = awaits
+      .filter((a) => {
+        const key = `${a.site?.file}:${a.site?.line}:${a.site?.column}`;
+        return !seen.has(key) && seen.add(key);
+      })
+      .map((a) => ({
+        kind: "promise",
+        name: `await in ${a.site?.functionName ?? "<anonymous>"}`,
+        role: "waiting at",
+        site: a.site,
+        detail: `for ${a.forMs} ms`,
+      }));
     out.push({ ...d, certainty: drained ? "proven" : d.certainty, subjects: [...d.subjects, ...waits] });
   }
   for (const lock of snapshot().locks) {
@@ -112,7 +124,9 @@ export function lockHeldDiagnosis(lock: LockSnapshot, when: string, drained: boo
  * ```
  */
 export function installExitReport(options: ExitReportOptions = {}): () => void {
-  validateObject(options as unknown, "options");
+  // checked as given (it may not be what the type says), without narrowing the typed value
+  const given: unknown = options;
+  validateObject(given, "options");
   if (options.failOn !== undefined && !(Array.isArray(options.failOn) && options.failOn.every((r) => typeof r === "string"))) {
     throw new InvalidArgTypeError("options.failOn", "an array of rule ids", options.failOn);
   }

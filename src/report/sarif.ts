@@ -76,10 +76,11 @@ function fingerprint(d: Diagnosis, seen: Map<string, number>): string {
  * ```
  */
 export function renderSarif(diagnoses: readonly Diagnosis[], options: SarifOptions): string {
-  if (!Array.isArray(diagnoses as unknown)) throw new InvalidArgTypeError("diagnoses", "an array of Diagnosis", diagnoses);
-  if (options === null || typeof options !== "object" || !Array.isArray(options.rules as unknown)) {
-    throw new InvalidArgTypeError("options.rules", "an array of rule descriptions", options === null || typeof options !== "object" ? options : options.rules);
-  }
+  const given: unknown = diagnoses;
+  if (!Array.isArray(given)) throw new InvalidArgTypeError("diagnoses", "an array of Diagnosis", diagnoses);
+  const notObject = options === null || typeof options !== "object";
+  const givenRules: unknown = notObject ? undefined : options.rules;
+  if (!Array.isArray(givenRules)) throw new InvalidArgTypeError("options.rules", "an array of rule descriptions", notObject ? options : givenRules);
   const baseDir = options.baseDir ?? process.cwd();
   const docsBase = options.docsBase;
   const table = [...options.rules];

@@ -135,9 +135,7 @@ export class TaskGroup implements TaskOwner, TaskSource {
   spawn<T>(task: Spawnable<T>, options?: SpawnOptions): Task<T> {
     checkSpawnArgs(task, options);
     if (this.#closed) {
-      throw new ClosedError(
-        `${this.label} is closed: cannot spawn ${options?.name ? `"${options.name}"` : "a new task"}; spawn inside the group's scope`,
-      );
+      throw new ClosedError(`${this.label} is closed: cannot spawn ${options?.name ? `"${options.name}"` : "a new task"}; spawn inside the group's scope`);
     }
     // The group aborts its live tasks itself (see abort()); only a task spawned into an
     // already-aborted group is handed the group's signal. (One listener per task on the
@@ -147,7 +145,7 @@ export class TaskGroup implements TaskOwner, TaskSource {
     const t = new Task<T>(task, { name: options?.name, signal }, this, shouldCaptureSites(this.#captureSites));
     t.markObserved();
     if (this.#live.size === 0) registerTaskSource(this);
-    this.#live.add(t as Task<unknown>);
+    this.#live.add(t);
     return t;
   }
 

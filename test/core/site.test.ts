@@ -7,7 +7,8 @@ const here = fileURLToPath(import.meta.url);
 
 describe("call sites", () => {
   it("captures the caller's file and line, skipping asyncdoctor's own frames", () => {
-    const site = captureSite(); const line = 10;
+    const site = captureSite();
+    const line = 10;
     assert.ok(site);
     assert.equal(site.file, here);
     assert.equal(site.line, line);
@@ -18,7 +19,8 @@ describe("call sites", () => {
     function make() {
       return new LazySite(make);
     }
-    const lazy = make(); const line = 21;
+    const lazy = make();
+    const line = 21;
     assert.equal(lazy.site?.line, line);
     assert.equal(lazy.site?.file, here);
   });

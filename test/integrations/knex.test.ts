@@ -46,12 +46,18 @@ describe("guardKnex (knex + pg, real server)", { skip: pgt.skip }, () => {
       const rejected = results.filter((r): r is PromiseRejectedResult => r.status === "rejected");
       assert.equal(rejected.length, 1);
       assert.ok(rejected[0]!.reason instanceof DeadlockError, String(rejected[0]!.reason));
-      assert.equal((rejected[0]!.reason as DeadlockError).kind, "pool-exhaustion");
+      assert.equal(rejected[0]!.reason.kind, "pool-exhaustion");
     });
     const d = found.find((x) => x.certainty === "proven");
     assert.ok(d);
     assert.equal(d.rule, "pool-exhaustion");
-    assert.deepEqual(d.subjects.filter((s) => s.role?.startsWith("holds")).map((s) => s.name).sort(), ["tx-0", "tx-1", "tx-2"]);
+    assert.deepEqual(
+      d.subjects
+        .filter((s) => s.role?.startsWith("holds"))
+        .map((s) => s.name)
+        .sort(),
+      ["tx-0", "tx-1", "tx-2"],
+    );
     assert.equal(db.guard.inUse, 0);
   });
 
@@ -132,8 +138,10 @@ describe("guardKnex (knex + pg, real server)", { skip: pgt.skip }, () => {
 
   describe("bad input", () => {
     it("not a knex instance", () => assert.throws(() => guardKnex({} as never), /"knex" argument must be a knex instance\. Received an instance of Object/));
-    it("a knex without a client", () => assert.throws(() => guardKnex({ transaction() {}, client: null } as never), /"knex\.client" argument must be a knex client/));
+    it("a knex without a client", () =>
+      assert.throws(() => guardKnex({ transaction() {}, client: null } as never), /"knex\.client" argument must be a knex client/));
     it("options.max 0", () => assert.throws(() => guardKnex(knexFactory({ client: "pg" }), { max: 0 }), /"options\.max" is out of range/));
-    it("options.name a number", () => assert.throws(() => guardKnex(knexFactory({ client: "pg" }), { name: 1 as never }), /"options\.name" argument must be of type string/));
+    it("options.name a number", () =>
+      assert.throws(() => guardKnex(knexFactory({ client: "pg" }), { name: 1 as never }), /"options\.name" argument must be of type string/));
   });
 });

@@ -6,11 +6,17 @@ import { execFileSync } from "node:child_process";
 
 describe("package", () => {
   it("loads through require() (CommonJS)", () => {
-    const out = execFileSync(process.execPath, ["-e", "const a = require('asyncdoctor'); console.log(typeof a.configure, typeof a.snapshot)"], { encoding: "utf8" });
+    const out = execFileSync(process.execPath, ["-e", "const a = require('asyncdoctor'); console.log(typeof a.configure, typeof a.snapshot)"], {
+      encoding: "utf8",
+    });
     assert.equal(out.trim(), "function function");
   });
   it("loads through import (ESM)", () => {
-    const out = execFileSync(process.execPath, ["--input-type=module", "-e", "const a = await import('asyncdoctor'); console.log(typeof a.configure, typeof a.renderText)"], { encoding: "utf8" });
+    const out = execFileSync(
+      process.execPath,
+      ["--input-type=module", "-e", "const a = await import('asyncdoctor'); console.log(typeof a.configure, typeof a.renderText)"],
+      { encoding: "utf8" },
+    );
     assert.equal(out.trim(), "function function");
   });
   it("shares one task identity, registry and configuration between the ESM and the CommonJS build in one process", () => {

@@ -12,7 +12,12 @@ function notFound(code: string, message: string): Error {
 
 describe("missingPeer", () => {
   it("names TypeScript when an ESM import of it failed", () => {
-    assert.equal(missingPeer(notFound("ERR_MODULE_NOT_FOUND", "Cannot find package 'typescript' imported from /app/node_modules/asyncdoctor/dist/esm/src/check/runner.js")), "typescript");
+    assert.equal(
+      missingPeer(
+        notFound("ERR_MODULE_NOT_FOUND", "Cannot find package 'typescript' imported from /app/node_modules/asyncdoctor/dist/esm/src/check/runner.js"),
+      ),
+      "typescript",
+    );
   });
   it("names tsx when require.resolve of it failed", () => {
     assert.equal(missingPeer(notFound("MODULE_NOT_FOUND", "Cannot find module 'tsx'\nRequire stack:\n- /app/x.js")), "tsx");
@@ -49,7 +54,10 @@ describe("missingPeer", () => {
 
 describe("installHint", () => {
   it("says what needs the package and the command that installs it", () => {
-    assert.equal(installHint("tsx"), "asyncdoctor run needs tsx to run a TypeScript file, which is not installed. Install it next to asyncdoctor: npm install --save-dev tsx\n");
+    assert.equal(
+      installHint("tsx"),
+      "asyncdoctor run needs tsx to run a TypeScript file, which is not installed. Install it next to asyncdoctor: npm install --save-dev tsx\n",
+    );
     assert.match(installHint("typescript"), /check \(the static checker\) needs TypeScript.*npm install --save-dev typescript\n$/);
   });
 });

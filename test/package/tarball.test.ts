@@ -67,7 +67,15 @@ describe("the packed package, installed into a fresh project", () => {
 
   it("ships the built code, the sources its source maps name, the docs and the licence", () => {
     const pkg = join(app, "node_modules", "asyncdoctor");
-    for (const f of ["LICENSE", "README.md", "dist/esm/src/index.js", "dist/cjs/src/index.js", "dist/esm/src/index.d.ts", "src/index.ts", "docs/rules/floating-promise.md"]) {
+    for (const f of [
+      "LICENSE",
+      "README.md",
+      "dist/esm/src/index.js",
+      "dist/cjs/src/index.js",
+      "dist/esm/src/index.d.ts",
+      "src/index.ts",
+      "docs/rules/floating-promise.md",
+    ]) {
       assert.ok(existsSync(join(pkg, f)), f);
     }
   });
@@ -89,14 +97,23 @@ describe("the packed package, installed into a fresh project", () => {
   });
 
   it("debug mode loads through --import asyncdoctor/register", () => {
-    const r = run(["--import", "asyncdoctor/register", "--input-type=module", "-e", `const { getConfig } = await import("asyncdoctor"); console.log(getConfig().mode);`]);
+    const r = run([
+      "--import",
+      "asyncdoctor/register",
+      "--input-type=module",
+      "-e",
+      `const { getConfig } = await import("asyncdoctor"); console.log(getConfig().mode);`,
+    ]);
     assert.equal(r.stdout.trim(), "debug", r.stderr);
   });
 
   it("check says how to install TypeScript; run on a .ts file says how to install tsx; run on JavaScript needs neither", () => {
     const check = cli("check");
     assert.equal(check.status, 2);
-    assert.match(check.stderr, /asyncdoctor check \(the static checker\) needs TypeScript, which is not installed\. Install it next to asyncdoctor: npm install --save-dev typescript/);
+    assert.match(
+      check.stderr,
+      /asyncdoctor check \(the static checker\) needs TypeScript, which is not installed\. Install it next to asyncdoctor: npm install --save-dev typescript/,
+    );
     writeFileSync(join(app, "main.ts"), "const n: number = 1;\nconsole.log(n);\n");
     const ts = cli("run", "main.ts");
     assert.equal(ts.status, 2);

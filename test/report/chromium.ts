@@ -11,7 +11,9 @@ const candidates = [process.env.CHROMIUM_PATH, "/usr/bin/chromium", "/usr/bin/ch
 /** The chromium executable, or a reason why there is none. */
 export function findChromium(): { path: string } | { missing: string } {
   for (const c of candidates) if (c && existsSync(c)) return { path: c };
-  return { missing: `no chromium found (looked at ${candidates.filter(Boolean).join(", ")}); install it with "apt-get install -y chromium" or set CHROMIUM_PATH` };
+  return {
+    missing: `no chromium found (looked at ${candidates.filter(Boolean).join(", ")}); install it with "apt-get install -y chromium" or set CHROMIUM_PATH`,
+  };
 }
 
 /**

@@ -13,6 +13,12 @@ import { launchChromium, skipWithoutChromium } from "./chromium.js";
 import { liveDeadlock } from "./live-deadlock.js";
 
 const ARTIFACTS = "test-artifacts";
+
+/** The little of the DOM the page functions use (the project's lib has no DOM types). */
+interface DomElement {
+  getBoundingClientRect(): { readonly left: number; readonly right: number; readonly top: number; readonly bottom: number; readonly width: number };
+  querySelectorAll(selector: string): Iterable<DomElement>;
+}
 const skip = skipWithoutChromium();
 
 // the skip goes on each test, not the suite: Node 20 does not count a skipped suite's tests
@@ -49,7 +55,11 @@ describe("HTML report in headless Chromium", () => {
     const { page, errors, requests } = await open(renderHtml(reportFixture()), "report");
     assert.equal(await page.getAttribute("html", "data-ready"), "1", "the page script ran");
     assert.deepEqual(errors, []);
-    assert.deepEqual(requests.filter((u) => !u.startsWith("file:")), [], "nothing fetched from the network");
+    assert.deepEqual(
+      requests.filter((u) => !u.startsWith("file:")),
+      [],
+      "nothing fetched from the network",
+    );
 
     const graph = page.locator("svg#wait-for-graph");
     const box = await graph.boundingBox();
@@ -65,7 +75,7 @@ describe("HTML report in headless Chromium", () => {
       .evaluate((el) => (globalThis as unknown as { getComputedStyle(e: unknown): { stroke: string } }).getComputedStyle(el).stroke);
     assert.equal(stroke, "rgb(198, 40, 40)");
     // every node sits inside the drawing
-    const outside = await graph.evaluate((svg) => {
+    const outside = await graph.evaluate((svg: DomElement) => {
       const r = svg.getBoundingClientRect();
       return [...svg.querySelectorAll("g.node")].filter((g) => {
         const b = g.getBoundingClientRect();
@@ -89,7 +99,10 @@ describe("HTML report in headless Chromium", () => {
     const evil = `<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script>`;
     const { page, errors, requests } = await open(renderHtml({ ...reportFixture(evil), title: evil }), "hostile");
     assert.deepEqual(errors, []);
-    assert.deepEqual(requests.filter((u) => !u.startsWith("file:")), []);
+    assert.deepEqual(
+      requests.filter((u) => !u.startsWith("file:")),
+      [],
+    );
     assert.equal(await page.evaluate(() => (globalThis as { __pwned?: number }).__pwned), undefined);
     assert.equal(await page.locator("img").count(), 0);
     assert.equal(await page.locator("script").count(), 2);

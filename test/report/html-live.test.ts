@@ -13,7 +13,10 @@ import { deferred } from "../helpers.js";
 describe("HTML report from a real deadlock", () => {
   it("draws the cycle of the snapshot taken when it was found, and the finding's own cycle", async () => {
     const { diagnoses, snapshot: snap, timeline } = await liveDeadlock();
-    assert.deepEqual(diagnoses.map((d) => d.rule), ["lock-order-inversion", "deadlock-cycle"]);
+    assert.deepEqual(
+      diagnoses.map((d) => d.rule),
+      ["lock-order-inversion", "deadlock-cycle"],
+    );
     const html = renderHtml({ diagnoses, snapshot: snap, timeline });
     const i = html.indexOf('id="wait-for-graph"');
     const graph = html.slice(i, html.indexOf("</svg>", i));

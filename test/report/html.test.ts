@@ -136,14 +136,23 @@ describe("renderHtml", () => {
       ["snapshot missing", { diagnoses: [] }, /"input\.snapshot" argument must be an object\. Received undefined/],
       ["snapshot without tasks", { diagnoses: [], snapshot: { time: 1 } }, /"input\.snapshot\.tasks" argument must be an array/],
       ["snapshot without locks", { diagnoses: [], snapshot: { time: 1, tasks: [], resources: [] } }, /"input\.snapshot\.locks" argument must be an array/],
-      ["snapshot with resources not an array", { diagnoses: [], snapshot: { time: 1, tasks: [], locks: [], resources: {} } }, /"input\.snapshot\.resources" argument must be an array/],
+      [
+        "snapshot with resources not an array",
+        { diagnoses: [], snapshot: { time: 1, tasks: [], locks: [], resources: {} } },
+        /"input\.snapshot\.resources" argument must be an array/,
+      ],
       ["a timeline event that is not one", { ...ok, timeline: [{ kind: "wait" }] }, /"input\.timeline\[0\]" argument must be a TimelineEvent/],
       ["timeline not an array", { ...ok, timeline: 5 }, /"input\.timeline" argument must be an array of TimelineEvent\. Received type number \(5\)/],
       ["title not a string", { ...ok, title: 5 }, /"input\.title" argument must be of type string/],
       ["sourceLines not a boolean", { ...ok, sourceLines: "yes" }, /"input\.sourceLines" argument must be of type boolean/],
     ];
     for (const [name, input, re] of cases) {
-      it(name, () => assert.throws(() => renderHtml(input as never), (e: Error) => e instanceof TypeError && re.test(e.message)));
+      it(name, () =>
+        assert.throws(
+          () => renderHtml(input as never),
+          (e: Error) => e instanceof TypeError && re.test(e.message),
+        ),
+      );
     }
   });
 });

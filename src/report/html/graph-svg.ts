@@ -64,9 +64,7 @@ export function renderGraphSvg(g: Graph, id: string): string {
       const my = (sy + ey) / 2 + ux * bend;
       d = `M${sx.toFixed(1)},${sy.toFixed(1)} Q${mx.toFixed(1)},${my.toFixed(1)} ${ex.toFixed(1)},${ey.toFixed(1)}`;
     }
-    parts.push(
-      `<path class="${cls}" d="${d}" marker-end="${marker}" data-from="${esc(e.from)}" data-to="${esc(e.to)}"><title>${esc(e.label)}</title></path>`,
-    );
+    parts.push(`<path class="${cls}" d="${d}" marker-end="${marker}" data-from="${esc(e.from)}" data-to="${esc(e.to)}"><title>${esc(e.label)}</title></path>`);
   }
   for (const node of nodes) {
     const p = pos.get(node.key)!;

@@ -14,9 +14,7 @@ export const esc = escapeHtml;
 export function scriptJson(value: unknown): string {
   let json: string;
   try {
-    json = JSON.stringify(value, (_k, v: unknown) =>
-      v instanceof Error ? { name: v.name, message: v.message } : typeof v === "bigint" ? String(v) : v,
-    );
+    json = JSON.stringify(value, (_k, v: unknown) => (v instanceof Error ? { name: v.name, message: v.message } : typeof v === "bigint" ? String(v) : v));
   } catch {
     json = "null";
   }

@@ -120,7 +120,7 @@ export function renderHtml(input: HtmlReportInput): string {
   const snap = input.snapshot;
   const { tasks, locks, resources } = snap;
   const timeline = input.timeline ?? [];
-  const diagnoses = input.diagnoses;
+  const diagnoses: readonly Diagnosis[] = input.diagnoses;
   const title = input.title ?? "asyncdoctor report";
   const when = typeof snap.time === "number" ? new Date(snap.time) : new Date();
   const live = buildLiveGraph(tasks, locks);
