@@ -31,7 +31,16 @@ function prepareCorpus(): void {
     join(corpus, "tsconfig.json"),
     JSON.stringify(
       {
-        compilerOptions: { target: "ES2022", lib: ["DOM", "DOM.Iterable", "ES2023"], module: "ESNext", moduleResolution: "bundler", strict: true, skipLibCheck: true, noEmit: true, types: ["node"] },
+        compilerOptions: {
+          target: "ES2022",
+          lib: ["DOM", "DOM.Iterable", "ES2023"],
+          module: "ESNext",
+          moduleResolution: "bundler",
+          strict: true,
+          skipLibCheck: true,
+          noEmit: true,
+          types: ["node"],
+        },
         include: ["src/**/*.ts"],
       },
       null,
@@ -90,7 +99,11 @@ function time(args: readonly string[], cwd: string): Run {
 }
 
 const ours = () => time([join(root, "bin", "asyncdoctor.js"), "check", "--project", "tsconfig.json", "--format", "json"], corpus);
-const oursFloatingOnly = () => time([join(root, "bin", "asyncdoctor.js"), "check", "--project", "tsconfig.json", "--format", "json", "--rule", "floating-promise,unawaited-aggregate"], corpus);
+const oursFloatingOnly = () =>
+  time(
+    [join(root, "bin", "asyncdoctor.js"), "check", "--project", "tsconfig.json", "--format", "json", "--rule", "floating-promise,unawaited-aggregate"],
+    corpus,
+  );
 const peer = () => time([join(root, "node_modules", "eslint", "bin", "eslint.js"), "--format", "json", "--no-inline-config", "."], corpus);
 
 function median(xs: readonly number[]): number {
@@ -101,7 +114,8 @@ function median(xs: readonly number[]): number {
 if (!existsSync(join(root, "node_modules", "openai", "src"))) throw new Error("the bench corpus (devDependency openai) is not installed");
 prepareCorpus();
 const size = countLines(join(corpus, "src"));
-figure("corpus", `openai ${JSON.parse(readFileSync(join(root, "node_modules", "openai", "package.json"), "utf8")).version as string} sources: ${size.files} files, ${size.lines} lines`);
+const openaiPkg = JSON.parse(readFileSync(join(root, "node_modules", "openai", "package.json"), "utf8")) as { version: string };
+figure("corpus", `openai ${openaiPkg.version} sources: ${size.files} files, ${size.lines} lines`);
 
 const ratios: number[] = [];
 const floatingRatios: number[] = [];
@@ -123,7 +137,10 @@ for (let i = 0; i < rounds; i++) {
   last = { ours: o, peer: p };
 }
 const ratio = median(ratios);
-figure("asyncdoctor check (all rules) / eslint no-floating-promises, wall time", `${ratio.toFixed(2)}x (median of ${rounds}; target <= 0.5x: ${ratio <= 0.5 ? "met" : "NOT met"})`);
+figure(
+  "asyncdoctor check (all rules) / eslint no-floating-promises, wall time",
+  `${ratio.toFixed(2)}x (median of ${rounds}; target <= 0.5x: ${ratio <= 0.5 ? "met" : "NOT met"})`,
+);
 figure("asyncdoctor check (all rules) / eslint no-floating-promises, CPU time", `${median(cpuRatios).toFixed(2)}x`);
 figure("asyncdoctor check (floating-promise + unawaited-aggregate) / eslint no-floating-promises, wall time", `${median(floatingRatios).toFixed(2)}x`);
 
@@ -131,7 +148,9 @@ figure("asyncdoctor check (floating-promise + unawaited-aggregate) / eslint no-f
 const oursDoc = JSON.parse(last.ours!.stdout) as { diagnoses: { rule: string; summary: string; site: { file: string; line: number } }[] };
 const peerDoc = JSON.parse(last.peer!.stdout) as { filePath: string; messages: { ruleId: string | null; line: number; message: string }[] }[];
 const key = (file: string, line: number) => `${relative(corpus, file)}:${line}`;
-const theirs = new Set(peerDoc.flatMap((f) => f.messages.filter((m) => m.ruleId === "@typescript-eslint/no-floating-promises").map((m) => key(f.filePath, m.line))));
+const theirs = new Set(
+  peerDoc.flatMap((f) => f.messages.filter((m) => m.ruleId === "@typescript-eslint/no-floating-promises").map((m) => key(f.filePath, m.line))),
+);
 const oursFloating = oursDoc.diagnoses.filter((d) => d.rule === "floating-promise" || d.rule === "unawaited-aggregate");
 const mine = new Set(oursFloating.map((d) => key(d.site.file, d.site.line)));
 const missed = [...theirs].filter((k) => !mine.has(k));

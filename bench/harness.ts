@@ -27,7 +27,11 @@ export async function compare(
     let oursMean = 0;
     let peerMean = 0;
     for (let round = 0; round < (opts.rounds ?? 3); round++) {
-      const bench = new Bench({ time: opts.time ?? 300, warmupTime: 50, ...(opts.iterations !== undefined ? { iterations: opts.iterations, warmupIterations: 1 } : {}) });
+      const bench = new Bench({
+        time: opts.time ?? 300,
+        warmupTime: 50,
+        ...(opts.iterations !== undefined ? { iterations: opts.iterations, warmupIterations: 1 } : {}),
+      });
       // alternate which goes first, so neither always runs on a warmer machine
       if (round % 2 === 0) bench.add("ours", c.ours).add("peer", c.peer);
       else bench.add("peer", c.peer).add("ours", c.ours);

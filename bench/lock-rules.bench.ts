@@ -34,7 +34,10 @@ const oursOnValid = valid.filter((c) => oursFlags(c) > 0);
 const eslintOnInvalid = invalid.filter((c) => eslintFlags(c.code) > 0);
 const oursOnInvalid = invalid.filter((c) => oursFlags(c) > 0);
 
-figure("correct code flagged (false positives)", `read-await-write ${oursOnValid.length}/${valid.length}, require-atomic-updates ${eslintOnValid.length}/${valid.length}`);
+figure(
+  "correct code flagged (false positives)",
+  `read-await-write ${oursOnValid.length}/${valid.length}, require-atomic-updates ${eslintOnValid.length}/${valid.length}`,
+);
 figure("lost updates found", `read-await-write ${oursOnInvalid.length}/${invalid.length}, require-atomic-updates ${eslintOnInvalid.length}/${invalid.length}`);
 for (const c of eslintOnValid) figure("  require-atomic-updates false positive", c.name ?? "?");
 for (const c of invalid.filter((x) => !eslintOnInvalid.includes(x))) figure("  require-atomic-updates misses", c.name ?? "?");

@@ -55,7 +55,10 @@ try {
   }
   const m = (k: string) => median(times[k]!);
   const line = (label: string, ours: string, peer: string, peerName: string) =>
-    figure(label, `${(m(ours) / m(peer)).toFixed(2)}x ${peerName}  [median ${(m(ours) * 1000).toFixed(1)} µs vs ${(m(peer) * 1000).toFixed(1)} µs per query on loopback, interleaved, 3,500 each]`);
+    figure(
+      label,
+      `${(m(ours) / m(peer)).toFixed(2)}x ${peerName}  [median ${(m(ours) * 1000).toFixed(1)} µs vs ${(m(peer) * 1000).toFixed(1)} µs per query on loopback, interleaved, 3,500 each]`,
+    );
   line("pool.query('select 1'), guardPool'ed", "guardedQuery", "plainQuery", "plain pg.Pool");
   line("pool.use((c) => c.query('select 1'))", "guardedUse", "plainConnect", "plain connect/query/release");
   await Promise.all([plainPool.end(), guardedPool.end()]);
@@ -78,9 +81,18 @@ try {
   }
   const gm = median(guardedMs);
   const pm = median(plainMs);
-  figure(`pg pool of ${POOL_SIZE}, ${POOL_SIZE} holders each asking again: guardPool detects it after`, `${gm.toFixed(2)} ms (median of ${ROUNDS}; min ${Math.min(...guardedMs).toFixed(2)}, max ${Math.max(...guardedMs).toFixed(2)})`);
-  figure(`node-postgres alone (connectionTimeoutMillis ${PG_TIMEOUT_MS}) fails after`, `${pm.toFixed(0)} ms (median of ${plainMs.length}), with no word on who holds what; with its default (0) it waits for ever`);
-  figure("time to detection, guardPool / the pool's own timeout", `${(gm / pm).toFixed(4)}x (${(pm / gm).toFixed(0)} times sooner); against a 30 s acquire timeout: ${(gm / 30_000).toFixed(5)}x`);
+  figure(
+    `pg pool of ${POOL_SIZE}, ${POOL_SIZE} holders each asking again: guardPool detects it after`,
+    `${gm.toFixed(2)} ms (median of ${ROUNDS}; min ${Math.min(...guardedMs).toFixed(2)}, max ${Math.max(...guardedMs).toFixed(2)})`,
+  );
+  figure(
+    `node-postgres alone (connectionTimeoutMillis ${PG_TIMEOUT_MS}) fails after`,
+    `${pm.toFixed(0)} ms (median of ${plainMs.length}), with no word on who holds what; with its default (0) it waits for ever`,
+  );
+  figure(
+    "time to detection, guardPool / the pool's own timeout",
+    `${(gm / pm).toFixed(4)}x (${(pm / gm).toFixed(0)} times sooner); against a 30 s acquire timeout: ${(gm / 30_000).toFixed(5)}x`,
+  );
 
   // knex: a query on knex instead of trx inside every transaction at once
   const knexFactory = (await import("knex")).default;
@@ -96,16 +108,17 @@ try {
     await Promise.allSettled(
       Array.from({ length: POOL_SIZE }, (_, i) =>
         tracker
-          .spawn(() =>
-            db.transaction(async (trx) => {
-              await trx.raw("select 1");
-              if (++arrived === POOL_SIZE) {
-                openedAt = performance.now();
-                open();
-              }
-              await all;
-              await db.raw("select 2");
-            }),
+          .spawn(
+            () =>
+              db.transaction(async (trx) => {
+                await trx.raw("select 1");
+                if (++arrived === POOL_SIZE) {
+                  openedAt = performance.now();
+                  open();
+                }
+                await all;
+                await db.raw("select 2");
+              }),
             { name: `tx-${i}` },
           )
           .then(undefined, (err: unknown) => {
@@ -121,7 +134,10 @@ try {
   for (let round = 0; round < ROUNDS; round++) knexGuarded.push(await knexRound(true));
   const knexPlain = await knexRound(false);
   const kg = median(knexGuarded);
-  figure(`knex pool of ${POOL_SIZE}, a query on knex instead of trx in ${POOL_SIZE} transactions: guardKnex detects it after`, `${kg.toFixed(2)} ms (median of ${ROUNDS})`);
+  figure(
+    `knex pool of ${POOL_SIZE}, a query on knex instead of trx in ${POOL_SIZE} transactions: guardKnex detects it after`,
+    `${kg.toFixed(2)} ms (median of ${ROUNDS})`,
+  );
   figure(`knex alone (acquireConnectionTimeout ${PG_TIMEOUT_MS}; default 60 s) fails after`, `${knexPlain.toFixed(0)} ms`);
   figure("time to detection, guardKnex / the pool's own timeout", `${(kg / knexPlain).toFixed(4)}x; against knex's default 60 s: ${(kg / 60_000).toFixed(6)}x`);
 } finally {

@@ -14,13 +14,13 @@ const ITERATIONS = 600_000; // ~0.1–0.2 s of hashing on a typical core
 
 /** The bug: the password is hashed synchronously inside an async request handler. */
 async function bugHashPassword(password: string): Promise<string> {
-  await null; // after the request body was read
+  await Promise.resolve(); // after the request body was read
   return pbkdf2Sync(password, "salt", ITERATIONS, 32, "sha256").toString("hex");
 }
 
 /** The fix: the async API hashes on libuv's thread pool; the loop stays free. */
 async function fixedHashPassword(password: string): Promise<string> {
-  await null;
+  await Promise.resolve();
   return (await promisify(pbkdf2)(password, "salt", ITERATIONS, 32, "sha256")).toString("hex");
 }
 

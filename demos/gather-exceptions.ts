@@ -7,7 +7,7 @@ import { collect } from "./collect.js";
 import type { Demo } from "./demo.js";
 
 async function mayFail(i: number): Promise<string> {
-  await null;
+  await Promise.resolve();
   if (i % 2 === 0) throw new Error(`task ${i} failed`);
   return `task ${i} succeeded`;
 }

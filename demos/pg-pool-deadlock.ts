@@ -138,13 +138,17 @@ export const pgPoolDeadlock: Demo = {
       return p;
     };
     try {
-      out.log(`PostgreSQL ${server.throwaway ? "started on loopback for this demo" : "from ASYNCDOCTOR_PG_URL"}; pool of ${POOL_SIZE}, ${POOL_SIZE} requests at once`);
+      out.log(
+        `PostgreSQL ${server.throwaway ? "started on loopback for this demo" : "from ASYNCDOCTOR_PG_URL"}; pool of ${POOL_SIZE}, ${POOL_SIZE} requests at once`,
+      );
 
       out.section(`the bug, plain node-postgres (connectionTimeoutMillis: ${PG_TIMEOUT_MS}; its default, 0, waits for ever)`);
       const plain = plainDb(newPool({ connectionTimeoutMillis: PG_TIMEOUT_MS }));
       const plainRun = await runSeedScenario(plain, POOL_SIZE);
       const failed = plainRun.results.filter((r) => r.status === "rejected").length;
-      out.log(`${plainRun.msToFirstError.toFixed(0)} ms after the deadlock formed: ${failed} of ${POOL_SIZE} requests failed with "${(plainRun.firstError as Error | undefined)?.message}"`);
+      out.log(
+        `${plainRun.msToFirstError.toFixed(0)} ms after the deadlock formed: ${failed} of ${POOL_SIZE} requests failed with "${(plainRun.firstError as Error | undefined)?.message}"`,
+      );
       out.log("nothing says that it was a deadlock, which requests held the clients, or where they took them");
 
       out.section("asyncdoctor's report (the same code, pool wrapped by guardPool, pg's default of no time limit, debug mode)");
@@ -159,12 +163,16 @@ export const pgPoolDeadlock: Demo = {
       const proven = bug.filter((d: Diagnosis) => d.certainty === "proven");
       for (const d of proven) out.diagnosis(d);
       const ok = guardedRun!.results.filter((r) => r.status === "fulfilled").length;
-      out.log(`${guardedRun!.firstError instanceof DeadlockError ? "DeadlockError" : String(guardedRun!.firstError)} ${guardedRun!.msToFirstError.toFixed(1)} ms after the deadlock formed, instead of an anonymous timeout after ${PG_TIMEOUT_MS} ms (or never); ${ok} of ${POOL_SIZE} requests then completed`);
+      out.log(
+        `${guardedRun!.firstError instanceof DeadlockError ? "DeadlockError" : String(guardedRun!.firstError)} ${guardedRun!.msToFirstError.toFixed(1)} ms after the deadlock formed, instead of an anonymous timeout after ${PG_TIMEOUT_MS} ms (or never); ${ok} of ${POOL_SIZE} requests then completed`,
+      );
 
       out.section("the fix: pass the client you hold down to update_stats");
       const { found: fixed } = await collect(async () => {
         const meet = rendezvous(POOL_SIZE);
-        const ids = await Promise.all(Array.from({ length: POOL_SIZE }, (_, i) => tracker.spawn(() => fixedProcessUser(guarded, i, meet.arrive), { name: `process-user-${i}` })));
+        const ids = await Promise.all(
+          Array.from({ length: POOL_SIZE }, (_, i) => tracker.spawn(() => fixedProcessUser(guarded, i, meet.arrive), { name: `process-user-${i}` })),
+        );
         out.log(`all ${ids.length} requests completed, each with one client`);
       });
       return { bug: proven, fixed };

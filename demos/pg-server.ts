@@ -95,7 +95,7 @@ export async function startPgServer(): Promise<PgServerResult> {
   }
   const run = (file: string, args: string[]) => {
     const [cmd, argv] = pgUser ? ["/usr/sbin/runuser", ["-u", "postgres", "--", join(bin, file), ...args]] : [join(bin, file), args];
-    execFileSync(cmd, argv as string[], { stdio: ["ignore", "pipe", "pipe"], timeout: 60_000 });
+    execFileSync(cmd, argv, { stdio: ["ignore", "pipe", "pipe"], timeout: 60_000 });
   };
   const user = "asyncdoctor";
   try {

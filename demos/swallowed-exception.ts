@@ -8,7 +8,7 @@ import { collect } from "./collect.js";
 import type { Demo } from "./demo.js";
 
 async function riskyWork(jobId: string): Promise<void> {
-  await null;
+  await Promise.resolve();
   throw new Error(`inventory sync failed for ${jobId}`);
 }
 

@@ -7,7 +7,7 @@
 import type { Demo } from "./demo.js";
 import type { Diagnosis } from "../src/index.js";
 import { captureSite } from "../src/core/site.js";
-import { check } from "../src/check/runner.js";
+import { installHint, missingPeer } from "../src/cli/optional-peer.js";
 
 /** This demo's own TypeScript source (through source maps when running the built code). */
 function ownSource(): string | undefined {
@@ -16,7 +16,7 @@ function ownSource(): string | undefined {
 }
 
 async function saveAll(items: string[], saved: string[]): Promise<void> {
-  await null;
+  await Promise.resolve();
   saved.push(...items);
 }
 
@@ -43,8 +43,15 @@ export const unawaitedGather: Demo = {
     out.section("asyncdoctor's report: `asyncdoctor check` on this demo's source, before it runs");
     const source = ownSource();
     let found: readonly Diagnosis[] = [];
-    if (source) {
-      found = check({ paths: [source], only: ["unawaited-aggregate"] }).diagnoses;
+    // the checker loads TypeScript, an optional peer dependency: imported only when shown
+    const checker = await import("../src/check/runner.js").catch((err: unknown) => {
+      if (missingPeer(err) === undefined) throw err;
+      return undefined;
+    });
+    if (!checker) {
+      out.log(`(${installHint("typescript").trim()})`);
+    } else if (source) {
+      found = checker.check({ paths: [source], only: ["unawaited-aggregate"] }).diagnoses;
       for (const d of found) out.diagnosis(d);
     } else {
       out.log("(this demo's TypeScript source is not available here, so the checker cannot be shown on it)");

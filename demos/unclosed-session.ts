@@ -6,7 +6,8 @@
  */
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
-import { addCollector, track } from "../src/index.js";
+import { track } from "../src/index.js";
+import { addCollector } from "../src/hooks.js";
 import type { Diagnosis } from "../src/index.js";
 import { collect } from "./collect.js";
 import type { Demo } from "./demo.js";
@@ -15,7 +16,7 @@ import type { Demo } from "./demo.js";
 class ClientSession {
   open = true;
   async get(path: string): Promise<string> {
-    await null;
+    await Promise.resolve();
     return `200 OK ${path}`;
   }
   async close(): Promise<void> {

@@ -4,7 +4,9 @@ import { spawnSync } from "node:child_process";
 import { readdirSync } from "node:fs";
 
 const filter = process.argv.slice(2);
-let files = readdirSync("bench").filter((f) => f.endsWith(".bench.ts")).sort();
+let files = readdirSync("bench")
+  .filter((f) => f.endsWith(".bench.ts"))
+  .sort();
 if (filter.length > 0) files = files.filter((f) => filter.some((x) => f.includes(x)));
 let failed = 0;
 for (const f of files) {

@@ -11,9 +11,12 @@ function waitForAck(): Promise<void> {
 
 /** The bug: the upload waits for an ack that never arrives; the program ends with it pending. */
 async function bugUploadAndExit(): Promise<void> {
-  spawn(async () => {
-    await waitForAck();
-  }, { name: "upload-report" });
+  spawn(
+    async () => {
+      await waitForAck();
+    },
+    { name: "upload-report" },
+  );
   console.log("main() returned; the upload is still pending");
 }
 
@@ -25,9 +28,12 @@ function waitForAckWired(): Promise<void> {
 /** The fix: the ack's callback resolves the promise, and the program waits for its tracker. */
 async function fixedUploadAndExit(): Promise<void> {
   const tracker = new TaskTracker({ name: "uploads" });
-  tracker.spawn(async () => {
-    await waitForAckWired();
-  }, { name: "upload-report" });
+  tracker.spawn(
+    async () => {
+      await waitForAckWired();
+    },
+    { name: "upload-report" },
+  );
   const report = await tracker.shutdown({ timeout: 5_000 });
   console.log(`shutdown: ${report.toString()}`);
 }

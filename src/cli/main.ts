@@ -4,25 +4,51 @@
 import { Command, CommanderError } from "commander";
 import { registerDemo } from "./demo.js";
 import { registerRun } from "./run.js";
-import { registerCheck } from "./check.js";
+import { installHint, missingPeer } from "./optional-peer.js";
+
+/**
+ * Registers `check`. The checker loads TypeScript, an optional peer dependency, so it is
+ * imported only here; without TypeScript, `check` says how to install it.
+ */
+async function registerCheckCommand(program: Command, setCode: (code: number) => void): Promise<void> {
+  try {
+    const { registerCheck } = await import("./check.js");
+    registerCheck(program, setCode);
+  } catch (err) {
+    if (missingPeer(err) !== "typescript") throw err;
+    program
+      .command("check")
+      .description("find async bugs in TypeScript source before they run (needs the typescript package)")
+      .allowUnknownOption()
+      .allowExcessArguments()
+      .argument("[args...]")
+      .action(() => {
+        process.stderr.write(installHint("typescript"));
+        setCode(2);
+      });
+  }
+}
 
 /** Runs the CLI with `argv` (without node and the script); resolves to the exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
-  const program = new Command("asyncdoctor")
-    .description("Find and prevent async bugs in Node.js")
-    .exitOverride()
-    .showHelpAfterError();
+  const program = new Command("asyncdoctor").description("Find and prevent async bugs in Node.js").exitOverride().showHelpAfterError();
   let code = 0;
   const setCode = (c: number) => {
     code = c;
   };
   registerDemo(program, setCode);
   registerRun(program, setCode);
-  registerCheck(program, setCode);
+  await registerCheckCommand(program, setCode);
   try {
     await program.parseAsync([...argv], { from: "user" });
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode;
+    // `run` on a .ts file without tsx installed
+    const peer = missingPeer(err);
+    if (peer !== undefined) {
+      process.stderr.write(installHint(peer));
+      return 2;
+    }
     throw err;
   }
   return code;

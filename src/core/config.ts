@@ -65,9 +65,7 @@ export function configure(options: Partial<Config>): Readonly<Config> {
   }
   for (const key of Object.keys(options)) {
     if (!(key in state)) {
-      throw new TypeError(
-        `configure(options): unknown option "${key}"; expected one of ${Object.keys(state).join(", ")}`,
-      );
+      throw new TypeError(`configure(options): unknown option "${key}"; expected one of ${Object.keys(state).join(", ")}`);
     }
   }
   if (options.mode !== undefined) validateOneOf(options.mode, "options.mode", ["production", "debug"]);

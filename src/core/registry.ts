@@ -1,7 +1,7 @@
 /**
- * The live registry: the pending tracked tasks, and named sections that other parts of the
+ * The live registry: the pending tracked tasks, and the sections that other parts of the
  * library contribute to `snapshot()` (locks from sync/, resources from diagnose/) without core
- * knowing them.
+ * importing them.
  */
 import { performance } from "node:perf_hooks";
 import type { Site } from "./site.js";
@@ -13,7 +13,7 @@ import type { TaskRecord, TaskState } from "./task.js";
  * so spawning costs no registry write per task; the registry asks them when a snapshot is taken.
  */
 export interface TaskSource {
-  /** The records of its pending tasks. */
+  /** @internal The records of its pending tasks (internal, like the owners' implementations of it). */
   liveRecords(): Iterable<TaskRecord>;
 }
 
@@ -52,20 +52,39 @@ export interface TaskSnapshot {
 export interface Snapshot {
   readonly time: number;
   readonly tasks: readonly TaskSnapshot[];
-  /** Sections contributed by other parts: `locks`, `resources`, … */
-  readonly [section: string]: unknown;
+  /** Every live lock, semaphore, RWLock and pool, with its holders and waiters. */
+  readonly locks: readonly LockSnapshot[];
+  /** Every tracked resource still open. */
+  readonly resources: readonly ResourceSnapshot[];
+}
+
+/** The sections other parts of the library contribute to a snapshot, by name, and what each lists. */
+export interface SnapshotSections {
+  locks: LockSnapshot;
+  resources: ResourceSnapshot;
 }
 
 // name → one producer per copy of the package (ESM and CommonJS builds can both be loaded):
 // a snapshot concatenates their lists
-const sections = processWide("snapshotSections", () => new Map<string, Map<symbol, () => unknown>>());
+const sections = processWide("snapshotSections", () => new Map<string, Map<symbol, () => readonly unknown[]>>());
 const thisCopy = Symbol("asyncdoctor copy");
 
-/** Adds a named section to every snapshot. */
-export function registerSnapshotSection(name: string, produce: () => unknown): void {
+/**
+ * Adds a section to every snapshot: sync/ lists its locks and diagnose/ its resources here, so
+ * that core does not import them. Registering the same name again from this copy replaces it.
+ */
+export function registerSnapshotSection<K extends keyof SnapshotSections>(name: K, produce: () => readonly SnapshotSections[K][]): void {
   let perCopy = sections.get(name);
-  if (!perCopy) sections.set(name, (perCopy = new Map()));
+  if (!perCopy) sections.set(name, (perCopy = new Map<symbol, () => readonly unknown[]>()));
   perCopy.set(thisCopy, produce);
+}
+
+/** One section's entries from every loaded copy of the package. */
+function section<K extends keyof SnapshotSections>(name: K): SnapshotSections[K][] {
+  const perCopy = sections.get(name);
+  if (!perCopy) return [];
+  // every producer was registered through registerSnapshotSection under this name
+  return [...perCopy.values()].flatMap((produce) => produce() as readonly SnapshotSections[K][]);
 }
 
 /** Describes one task record for a snapshot. */
@@ -77,15 +96,13 @@ export function describeTask(t: TaskRecord, now = performance.now()): TaskSnapsh
     parentId: t.parent?.id,
     ageMs: Math.round(t.ageMs),
     site: t.site,
-    waitingOn: t.waitingOn
-      ? { kind: t.waitingOn.target.kind, name: t.waitingOn.target.name, forMs: Math.round(now - t.waitingOn.since) }
-      : undefined,
+    waitingOn: t.waitingOn ? { kind: t.waitingOn.target.kind, name: t.waitingOn.target.name, forMs: Math.round(now - t.waitingOn.since) } : undefined,
     holds: (t.held ?? []).map((h) => ({ kind: h.target.kind, name: h.target.name, site: h.site })),
   };
 }
 
 /**
- * The live state: pending tracked tasks, and every registered section (locks, resources).
+ * The live state: pending tracked tasks, live locks and open resources.
  *
  * @example
  * ```ts
@@ -95,15 +112,12 @@ export function describeTask(t: TaskRecord, now = performance.now()): TaskSnapsh
  */
 export function snapshot(): Snapshot {
   const now = performance.now();
-  const out: Record<string, unknown> = {
+  return {
     time: Date.now(),
     tasks: pendingTasks().map((t) => describeTask(t, now)),
+    locks: section("locks"),
+    resources: section("resources"),
   };
-  for (const [name, perCopy] of sections) {
-    const parts = [...perCopy.values()].map((produce) => produce());
-    out[name] = parts.length === 1 ? parts[0] : parts.every(Array.isArray) ? parts.flat() : parts[parts.length - 1];
-  }
-  return out as Snapshot;
 }
 
 const exitReport = processWide("exitReport", () => ({ owner: undefined as string | undefined }));

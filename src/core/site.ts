@@ -37,10 +37,7 @@ const OWN_DIR: string = (() => {
 /** True when the file belongs to asyncdoctor itself or to Node's internals. */
 export function isInternalFile(file: string): boolean {
   return (
-    file.startsWith(OWN_DIR) ||
-    file.startsWith("node:") ||
-    !file.includes("/") && !file.includes("\\") ||
-    file.includes(`${sep}node_modules${sep}tsx${sep}`)
+    file.startsWith(OWN_DIR) || file.startsWith("node:") || (!file.includes("/") && !file.includes("\\")) || file.includes(`${sep}node_modules${sep}tsx${sep}`)
   );
 }
 
@@ -58,6 +55,7 @@ function frameFile(frame: NodeJS.CallSite): string | undefined {
 }
 
 function rawFrames(limit: number, above: Function): NodeJS.CallSite[] {
+  // eslint-disable-next-line @typescript-eslint/unbound-method -- kept to be put back as it was, not called here
   const prevPrepare = Error.prepareStackTrace;
   const prevLimit = Error.stackTraceLimit;
   Error.stackTraceLimit = limit;
@@ -226,7 +224,9 @@ export function captureSiteMapped(above: Function = captureSiteMapped): Site | u
   Error.stackTraceLimit = 24;
   Error.captureStackTrace(holder, above);
   Error.stackTraceLimit = prevLimit;
-  for (const line of String(holder.stack ?? "").split("\n").slice(1)) {
+  for (const line of String(holder.stack ?? "")
+    .split("\n")
+    .slice(1)) {
     const m = /^\s*at (?:(?:async )?([^\s(]+) \()?((?:file:\/\/)?[^\s()]+):(\d+):(\d+)\)?$/.exec(line);
     if (!m) continue;
     let file = m[2] ?? "";

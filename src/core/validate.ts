@@ -19,7 +19,7 @@ export function describe(value: unknown): string {
     case "symbol":
       return `type symbol (${String(value)})`;
     default: {
-      const ctor = (value as object).constructor?.name;
+      const ctor = value.constructor?.name;
       return ctor ? `an instance of ${ctor}` : "type object";
     }
   }
@@ -66,11 +66,7 @@ export function validateOneOf<T extends string>(value: unknown, name: string, al
 }
 
 /** A duration in milliseconds: a finite number > 0 (or ≥ 0 with allowZero). `Infinity` is allowed with allowInfinity. */
-export function validateTimeoutMs(
-  value: unknown,
-  name: string,
-  opts: { allowZero?: boolean; allowInfinity?: boolean } = {},
-): asserts value is number {
+export function validateTimeoutMs(value: unknown, name: string, opts: { allowZero?: boolean; allowInfinity?: boolean } = {}): asserts value is number {
   if (typeof value !== "number") throw new InvalidArgTypeError(name, "of type number (milliseconds)", value);
   if (Number.isNaN(value)) throw new OutOfRangeError(name, "a number of milliseconds, not NaN", value);
   if (value === Infinity && opts.allowInfinity) return;

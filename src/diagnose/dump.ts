@@ -4,10 +4,9 @@
  */
 import { writeFileSync } from "node:fs";
 import { snapshot } from "../core/registry.js";
-import type { LockSnapshot, ResourceSnapshot } from "../core/registry.js";
 import { InvalidArgTypeError, validateObject, validateOneOf } from "../core/validate.js";
 import { renderStateText } from "../report/state-text.js";
-import { renderHtml } from "../report/html.js";
+import { renderHtml } from "../report/html/page.js";
 import type { Diagnosis } from "../core/diagnosis.js";
 import type { StateReport, WaitForEdge } from "../report/state-text.js";
 import "./resources.js";
@@ -25,8 +24,7 @@ export interface DumpOptions {
 /** The live state as data. */
 export function dumpState(): StateReport {
   const snap = snapshot();
-  const locks = Array.isArray(snap["locks"]) ? (snap["locks"] as LockSnapshot[]) : [];
-  const resources = Array.isArray(snap["resources"]) ? (snap["resources"] as ResourceSnapshot[]) : [];
+  const { locks, resources } = snap;
   const taskNames = new Map(snap.tasks.map((t) => [t.id, t.name]));
   const name = (id: number | undefined, given: string | undefined) => given ?? (id !== undefined ? taskNames.get(id) : undefined) ?? "<unknown task>";
   const waitFor: WaitForEdge[] = [];
@@ -50,7 +48,7 @@ export function dumpState(): StateReport {
  * ```
  */
 export function dump(options: DumpOptions = {}): string {
-  validateObject(options as unknown, "options");
+  validateObject(options, "options");
   if (options.format !== undefined) validateOneOf(options.format, "options.format", ["text", "json", "html"]);
   if (options.diagnoses !== undefined && !Array.isArray(options.diagnoses)) {
     throw new InvalidArgTypeError("options.diagnoses", "an array of Diagnosis", options.diagnoses);

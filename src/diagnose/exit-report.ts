@@ -14,7 +14,7 @@ import { claimExitReport, pendingTasks, snapshot } from "../core/registry.js";
 import type { LockSnapshot } from "../core/registry.js";
 import { InvalidArgTypeError, validateObject } from "../core/validate.js";
 import { renderJson } from "../report/json.js";
-import { renderHtml } from "../report/html.js";
+import { renderHtml } from "../report/html/page.js";
 import { TimelineRecorder } from "./timeline.js";
 import { leakedTaskDiagnosis } from "../tasks/tracker-report.js";
 import { isTrackingPromises, neverSettledDiagnoses, pendingAwaits } from "./promise-tracking.js";
@@ -49,7 +49,11 @@ export function exitFindings(reason: ExitReason): Diagnosis[] {
   const validReasons: readonly ExitReason[] = ["drained", "exit", "SIGINT", "SIGTERM"];
   if (!validReasons.includes(reason)) throw new InvalidArgTypeError("reason", `one of ${validReasons.join(", ")}`, reason);
   const drained = reason === "drained";
-  const when = drained ? "when the event loop drained: nothing is left that could finish it" : reason === "exit" ? "when the process exited; its work was cut off" : `when the process received ${reason}; its work was cut off`;
+  const when = drained
+    ? "when the event loop drained: nothing is left that could finish it"
+    : reason === "exit"
+      ? "when the process exited; its work was cut off"
+      : `when the process received ${reason}; its work was cut off`;
   const out: Diagnosis[] = [];
   for (const t of pendingTasks()) {
     const d = leakedTaskDiagnosis(
@@ -62,18 +66,23 @@ export function exitFindings(reason: ExitReason): Diagnosis[] {
     // what the task awaits, when debug mode saw the await (its own or a child's)
     const awaits = isTrackingPromises() ? pendingAwaits().filter((a) => a.taskName === t.name) : [];
     const seen = new Set<string>();
-    const waits: Subject[] = awaits.filter((a) => {
-      const key = `${a.site?.file}:${a.site?.line}:${a.site?.column}`;
-      return !seen.has(key) && seen.add(key);
-    }).map((a) => ({ kind: "promise", name: `await in ${a.site?.functionName ?? "<anonymous>"}`, role: "waiting at", site: a.site, detail: `for ${a.forMs} ms` }));
+    const waits: Subject[] = awaits
+      .filter((a) => {
+        const key = `${a.site?.file}:${a.site?.line}:${a.site?.column}`;
+        return !seen.has(key) && seen.add(key);
+      })
+      .map((a) => ({
+        kind: "promise",
+        name: `await in ${a.site?.functionName ?? "<anonymous>"}`,
+        role: "waiting at",
+        site: a.site,
+        detail: `for ${a.forMs} ms`,
+      }));
     out.push({ ...d, certainty: drained ? "proven" : d.certainty, subjects: [...d.subjects, ...waits] });
   }
-  const locks = snapshot()["locks"];
-  if (Array.isArray(locks)) {
-    for (const lock of locks as LockSnapshot[]) {
-      if (lock.holders.length === 0 && lock.waiters.length === 0) continue;
-      out.push(lockHeldDiagnosis(lock, when, drained));
-    }
+  for (const lock of snapshot().locks) {
+    if (lock.holders.length === 0 && lock.waiters.length === 0) continue;
+    out.push(lockHeldDiagnosis(lock, when, drained));
   }
   for (const r of openResources()) out.push(leakedResourceDiagnosis(r, "observed", drained ? "before the program ended" : when));
   if (drained && isTrackingPromises()) out.push(...neverSettledDiagnoses());
@@ -115,7 +124,9 @@ export function lockHeldDiagnosis(lock: LockSnapshot, when: string, drained: boo
  * ```
  */
 export function installExitReport(options: ExitReportOptions = {}): () => void {
-  validateObject(options as unknown, "options");
+  // checked as given (it may not be what the type says), without narrowing the typed value
+  const given: unknown = options;
+  validateObject(given, "options");
   if (options.failOn !== undefined && !(Array.isArray(options.failOn) && options.failOn.every((r) => typeof r === "string"))) {
     throw new InvalidArgTypeError("options.failOn", "an array of rule ids", options.failOn);
   }

@@ -72,7 +72,9 @@ function ownerOf(task: unknown): { ownerId: number | undefined; ownerName: strin
   if (task === null || typeof task !== "object" || (task as TaskLike).kind !== "scope") return { ownerId: undefined, ownerName: undefined };
   let t = task as TaskLike;
   for (let depth = 0; t.kind === "scope" && t.parent && depth < 64; depth++) t = t.parent;
-  return typeof t.id === "number" ? { ownerId: t.id, ownerName: typeof t.name === "string" ? t.name : undefined } : { ownerId: undefined, ownerName: undefined };
+  return typeof t.id === "number"
+    ? { ownerId: t.id, ownerName: typeof t.name === "string" ? t.name : undefined }
+    : { ownerId: undefined, ownerName: undefined };
 }
 
 function taskFields(task: unknown): { taskId: number | undefined; taskName: string | undefined; parentId: number | undefined } {

@@ -67,12 +67,7 @@ export function guardKnex<K extends KnexLike>(knex: K, options: GuardKnexOptions
     throw new InvalidArgTypeError("knex", "a knex instance", knex);
   }
   const client = knex.client;
-  if (
-    client === null ||
-    typeof client !== "object" ||
-    typeof client.acquireConnection !== "function" ||
-    typeof client.releaseConnection !== "function"
-  ) {
+  if (client === null || typeof client !== "object" || typeof client.acquireConnection !== "function" || typeof client.releaseConnection !== "function") {
     throw new InvalidArgTypeError("knex.client", "a knex client (with acquireConnection() and releaseConnection())", client);
   }
   validateObject(options, "options");
@@ -90,11 +85,15 @@ export function guardKnex<K extends KnexLike>(knex: K, options: GuardKnexOptions
   const timeout = client.config?.acquireConnectionTimeout ?? 60_000;
   // knex's acquireConnectionTimeout now bounds the wait for a permit (its pool no longer queues)
   const acquireOptions: AcquireOptions | undefined = timeout > 0 ? { timeout } : undefined;
-  const guard = Pool.guard<unknown>(() => knexAcquire(), (connection) => knexRelease(connection), {
-    max,
-    name: options.name,
-    captureSites: options.captureSites,
-  });
+  const guard = Pool.guard<unknown>(
+    () => knexAcquire(),
+    (connection) => knexRelease(connection),
+    {
+      max,
+      name: options.name,
+      captureSites: options.captureSites,
+    },
+  );
   const reportNested = nestedAcquireReporter(guard, {
     resource: "connection",
     fix: `inside a transaction, run every query on trx (or add .transacting(trx)), not on the knex instance: each query on it takes another connection of pool "${guard.name}"`,

@@ -74,6 +74,11 @@ function siteAttrs(site: Site | undefined): OtelApi.Attributes {
   return site && !isInternalFile(site.file) ? { "code.filepath": site.file, "code.lineno": site.line, "code.column": site.column } : {};
 }
 
+/** A primitive's name or kind from a channel message, as text (the message is not trusted). */
+function label(v: unknown, fallback: string): string {
+  return typeof v === "string" || typeof v === "number" ? String(v) : fallback;
+}
+
 interface LockMessage {
   readonly lock?: { readonly name?: unknown; readonly kind?: unknown } | null;
   readonly task?: TaskRecord;
@@ -217,10 +222,10 @@ class Bridge implements OpenTelemetryBridge {
 
   #onWait(m: LockMessage): void {
     if (!m || typeof m.lock !== "object" || m.lock === null) return;
-    const name = `asyncdoctor.wait ${String(m.lock.kind ?? "lock")} ${String(m.lock.name ?? "")}`.trimEnd();
+    const name = `asyncdoctor.wait ${label(m.lock.kind, "lock")} ${label(m.lock.name, "")}`.trimEnd();
     const span = this.#start(name, { ...this.#lockAttrs(m), ...siteAttrs(m.site) }, this.#parentContext(m.task));
     let byTask = this.#waits.get(m.lock);
-    if (!byTask) this.#waits.set(m.lock, (byTask = new Map()));
+    if (!byTask) this.#waits.set(m.lock, (byTask = new Map<TaskRecord | undefined, OtelApi.Span[]>()));
     const list = byTask.get(m.task);
     if (list) list.push(span);
     else byTask.set(m.task, [span]);
@@ -287,4 +292,3 @@ class Bridge implements OpenTelemetryBridge {
     return task ? this.#eventTarget(task) : undefined;
   }
 }
-

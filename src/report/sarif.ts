@@ -9,6 +9,7 @@ import { relative, sep } from "node:path";
 import type { Diagnosis } from "../core/diagnosis.js";
 import { sourceLine } from "../core/site.js";
 import { InvalidArgTypeError } from "../core/validate.js";
+import { packageInfo } from "../core/package-info.js";
 
 /** One rule, as the SARIF rule table describes it. */
 export interface SarifRule {
@@ -25,17 +26,23 @@ export interface SarifOptions {
   readonly rules: readonly SarifRule[];
   /** Paths in results are relative to this directory (`%SRCROOT%`); default the working directory. */
   readonly baseDir?: string;
-  /** The tool version (default "0.0.0"). */
+  /** The tool version (default: the version of the running asyncdoctor package). */
   readonly version?: string;
-  /** The URL prefix of the rule docs; `<id>.md` is appended. */
+  /**
+   * The URL prefix of the rule pages; `<id>.md` is appended. By default there is no `helpUri`:
+   * each rule's `help` names its page in the package, `node_modules/asyncdoctor/docs/rules/<id>.md`.
+   */
   readonly docsBase?: string;
 }
 
 /**
- * The rule pages as published: the package ships `docs/` (package.json `files`), so a rule's
- * page is `docs/rules/<id>.md` inside the published package.
+ * The rule pages' address once the package is on npm (unpkg serves a published package's files).
+ * Not used for SARIF's `helpUri` by default, since a link must resolve when it is followed.
  */
 export const DEFAULT_DOCS_BASE = "https://unpkg.com/asyncdoctor/docs/rules/";
+
+/** Where a rule's page is in the installed package (package.json `files` ships `docs/`). */
+export const PACKAGE_DOCS_DIR = "node_modules/asyncdoctor/docs/rules/";
 
 function level(d: Diagnosis): "error" | "warning" | "note" {
   const s = d.data?.severity;
@@ -69,12 +76,13 @@ function fingerprint(d: Diagnosis, seen: Map<string, number>): string {
  * ```
  */
 export function renderSarif(diagnoses: readonly Diagnosis[], options: SarifOptions): string {
-  if (!Array.isArray(diagnoses as unknown)) throw new InvalidArgTypeError("diagnoses", "an array of Diagnosis", diagnoses);
-  if (options === null || typeof options !== "object" || !Array.isArray(options.rules as unknown)) {
-    throw new InvalidArgTypeError("options.rules", "an array of rule descriptions", options === null || typeof options !== "object" ? options : options.rules);
-  }
+  const given: unknown = diagnoses;
+  if (!Array.isArray(given)) throw new InvalidArgTypeError("diagnoses", "an array of Diagnosis", diagnoses);
+  const notObject = options === null || typeof options !== "object";
+  const givenRules: unknown = notObject ? undefined : options.rules;
+  if (!Array.isArray(givenRules)) throw new InvalidArgTypeError("options.rules", "an array of rule descriptions", notObject ? options : givenRules);
   const baseDir = options.baseDir ?? process.cwd();
-  const docsBase = options.docsBase ?? DEFAULT_DOCS_BASE;
+  const docsBase = options.docsBase;
   const table = [...options.rules];
   // findings of rules not in the table (suppression checks) still need an entry
   for (const d of diagnoses) {
@@ -116,18 +124,22 @@ export function renderSarif(diagnoses: readonly Diagnosis[], options: SarifOptio
         tool: {
           driver: {
             name: "asyncdoctor",
-            version: options.version ?? "0.0.0",
+            version: options.version ?? packageInfo().version,
             informationUri: "https://www.npmjs.com/package/asyncdoctor",
-            rules: table.map((r) => ({
-              id: r.id,
-              name: r.id.replace(/(^|-)([a-z])/g, (_m: string, _d: string, c: string) => c.toUpperCase()),
-              shortDescription: { text: r.description },
-              fullDescription: { text: r.description },
-              helpUri: r.helpUri ?? `${docsBase}${r.id}.md`,
-              help: { text: `${r.description}. See ${r.helpUri ?? `${docsBase}${r.id}.md`}` },
-              defaultConfiguration: { level: r.defaultSeverity },
-              properties: { tags: ["async", "reliability"] },
-            })),
+            rules: table.map((r) => {
+              // a helpUri only when there is a real URL for it; else the page's place in the package
+              const helpUri = r.helpUri ?? (docsBase !== undefined ? `${docsBase}${r.id}.md` : undefined);
+              return {
+                id: r.id,
+                name: r.id.replace(/(^|-)([a-z])/g, (_m: string, _d: string, c: string) => c.toUpperCase()),
+                shortDescription: { text: r.description },
+                fullDescription: { text: r.description },
+                ...(helpUri !== undefined ? { helpUri } : {}),
+                help: { text: `${r.description}. See ${helpUri ?? `${PACKAGE_DOCS_DIR}${r.id}.md`}` },
+                defaultConfiguration: { level: r.defaultSeverity },
+                properties: { tags: ["async", "reliability"] },
+              };
+            }),
           },
         },
         originalUriBaseIds: { "%SRCROOT%": { uri: pathToFileURL(baseDir.endsWith(sep) ? baseDir : baseDir + sep).href } },

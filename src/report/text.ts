@@ -79,7 +79,10 @@ export function codeFrame(site: Site, opts: { before?: number; after?: number; d
     const gutter = `${n === site.line ? ">" : " "} ${String(n).padStart(width)} | `;
     out.push(n === site.line ? `${mark(gutter)}${text}` : dim(`${gutter}${text}`));
     if (n === site.line) {
-      const lead = (lines[n - 1] ?? "").slice(0, Math.max(0, site.column - 1)).replace(/\t/g, "  ").replace(/[^\s]/g, " ");
+      const lead = (lines[n - 1] ?? "")
+        .slice(0, Math.max(0, site.column - 1))
+        .replace(/\t/g, "  ")
+        .replace(/[^\s]/g, " ");
       out.push(`${" ".repeat(width + 2)} | ${lead}${mark("^")}`);
     }
   }

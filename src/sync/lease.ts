@@ -6,15 +6,9 @@ import type { HeldEntry, HolderInfo, TaskRecord } from "../core/task.js";
 import type { Site } from "../core/site.js";
 import { LazySite } from "../core/site.js";
 import type { Primitive } from "./primitive.js";
+import { ReleaseError } from "../core/errors.js";
 
-/** Thrown when a lease is released a second time, or through a primitive it does not belong to. */
-export class ReleaseError extends Error {
-  readonly code = "ASYNCDOCTOR_BAD_RELEASE";
-  constructor(message: string) {
-    super(message);
-    this.name = "ReleaseError";
-  }
-}
+export { ReleaseError };
 
 /**
  * The right to a primitive's permits until `release()`. Returned by every `acquire()`.

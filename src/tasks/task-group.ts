@@ -2,7 +2,7 @@
  * TaskGroup: structured concurrency (asyncio.TaskGroup, Trio's nurseries). The group waits for
  * all of its tasks; the first failure aborts the others; every failure comes out in one error.
  */
-import { ClosedError } from "../core/errors.js";
+import { AbortError, ClosedError } from "../core/errors.js";
 import { registerTaskSource, unregisterTaskSource } from "../core/registry.js";
 import type { TaskSource } from "../core/registry.js";
 import type { TaskRecord } from "../core/task.js";
@@ -51,15 +51,6 @@ export interface TaskGroupOptions {
   signal?: AbortSignal;
   /** Capture spawn sites (default: debug mode only). */
   captureSites?: boolean;
-}
-
-/** Why a group aborted its tasks. */
-export class GroupAbort extends Error {
-  readonly code = "ABORT_ERR";
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = "AbortError";
-  }
 }
 
 let groupCount = 0;
@@ -144,9 +135,7 @@ export class TaskGroup implements TaskOwner, TaskSource {
   spawn<T>(task: Spawnable<T>, options?: SpawnOptions): Task<T> {
     checkSpawnArgs(task, options);
     if (this.#closed) {
-      throw new ClosedError(
-        `${this.label} is closed: cannot spawn ${options?.name ? `"${options.name}"` : "a new task"}; spawn inside the group's scope`,
-      );
+      throw new ClosedError(`${this.label} is closed: cannot spawn ${options?.name ? `"${options.name}"` : "a new task"}; spawn inside the group's scope`);
     }
     // The group aborts its live tasks itself (see abort()); only a task spawned into an
     // already-aborted group is handed the group's signal. (One listener per task on the
@@ -156,7 +145,7 @@ export class TaskGroup implements TaskOwner, TaskSource {
     const t = new Task<T>(task, { name: options?.name, signal }, this, shouldCaptureSites(this.#captureSites));
     t.markObserved();
     if (this.#live.size === 0) registerTaskSource(this);
-    this.#live.add(t as Task<unknown>);
+    this.#live.add(t);
     return t;
   }
 
@@ -164,7 +153,7 @@ export class TaskGroup implements TaskOwner, TaskSource {
   abort(reason?: unknown): void {
     const signal = this.#controller.signal;
     if (signal.aborted) return;
-    this.#controller.abort(reason ?? new GroupAbort(`${this.label} was aborted`));
+    this.#controller.abort(reason ?? new AbortError(`${this.label} was aborted`));
     for (const t of this.#live) t.abort(signal.reason);
   }
 
@@ -190,7 +179,7 @@ export class TaskGroup implements TaskOwner, TaskSource {
 
   #fail(name: string, site: Site | undefined, error: unknown): void {
     this.#failures.push({ task: name, site, error });
-    this.abort(new GroupAbort(`${this.label}: task "${name}" failed, so its siblings are aborted`, { cause: error }));
+    this.abort(new AbortError(`${this.label}: task "${name}" failed, so its siblings are aborted`, { cause: error }));
   }
 
   async #finish(): Promise<void> {

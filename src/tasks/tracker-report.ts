@@ -75,9 +75,7 @@ export function buildReport(
 /** The leaked-task Diagnosis for one task still running when its owner stopped waiting. */
 export function leakedTaskDiagnosis(record: TaskRecord, context: string, fix: string): Diagnosis {
   const t = describeTask(record);
-  const subjects: Subject[] = [
-    { kind: "task", name: record.name, role: "spawned here", site: record.site, detail: `running for ${t.ageMs} ms` },
-  ];
+  const subjects: Subject[] = [{ kind: "task", name: record.name, role: "spawned here", site: record.site, detail: `running for ${t.ageMs} ms` }];
   const wait = record.waitingOn;
   if (wait) {
     subjects.push({ kind: "lock", name: wait.target.name, role: `waiting on this ${wait.target.kind}`, site: wait.site ?? wait.target.site });

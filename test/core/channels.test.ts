@@ -8,7 +8,7 @@ import { channelNames } from "../../src/core/channels.js";
 import { addCollector, createDiagnosis, report } from "../../src/core/diagnosis.js";
 import { TaskRecord } from "../../src/core/task.js";
 import { TaskTracker } from "../../src/tasks/task-tracker.js";
-import { collecting, deferred } from "../tasks/helpers.js";
+import { collecting, deferred } from "../helpers.js";
 import { Mutex, Semaphore, RWLock, Pool } from "../../src/sync/index.js";
 
 /** channel name → documented fields (name → type text), read from the doc's tables. */
@@ -18,7 +18,7 @@ function documented(): Map<string, Map<string, string>> {
   let current: Map<string, string> | undefined;
   for (const line of doc.split("\n")) {
     const h = /^### `(asyncdoctor:[a-z:]+)`/.exec(line);
-    if (h) out.set(h[1]!, (current = new Map()));
+    if (h) out.set(h[1]!, (current = new Map<string, string>()));
     else if (/^## /.test(line)) current = undefined;
     else if (current) {
       const row = /^\| `(\w+)` \| `([^`]+)` \|/.exec(line);
@@ -30,18 +30,27 @@ function documented(): Map<string, Map<string, string>> {
 
 /** Checks a value against a documented type text such as `TaskRecord \| undefined`. */
 function matches(value: unknown, type: string): boolean {
-  return type.split("|").map((t) => t.trim()).some((t) => {
-    if (t === "undefined") return value === undefined;
-    if (t === "unknown") return true;
-    if (t === "string" || t === "number") return typeof value === t;
-    if (/^".*"$/.test(t)) return value === JSON.parse(t);
-    if (t === "TaskRecord") return value instanceof TaskRecord;
-    if (t.endsWith("[]")) return Array.isArray(value);
-    if (t === "WaitTarget") return typeof value === "object" && value !== null && typeof (value as { name?: unknown }).name === "string" && typeof (value as { kind?: unknown }).kind === "string";
-    if (t === "Site") return typeof value === "object" && value !== null && "file" in value && "line" in value;
-    if (t.startsWith("Record<")) return typeof value === "object" && value !== null;
-    throw new Error(`the test does not know the documented type ${t}`);
-  });
+  return type
+    .split("|")
+    .map((t) => t.trim())
+    .some((t) => {
+      if (t === "undefined") return value === undefined;
+      if (t === "unknown") return true;
+      if (t === "string" || t === "number") return typeof value === t;
+      if (/^".*"$/.test(t)) return value === JSON.parse(t);
+      if (t === "TaskRecord") return value instanceof TaskRecord;
+      if (t.endsWith("[]")) return Array.isArray(value);
+      if (t === "WaitTarget")
+        return (
+          typeof value === "object" &&
+          value !== null &&
+          typeof (value as { name?: unknown }).name === "string" &&
+          typeof (value as { kind?: unknown }).kind === "string"
+        );
+      if (t === "Site") return typeof value === "object" && value !== null && "file" in value && "line" in value;
+      if (t.startsWith("Record<")) return typeof value === "object" && value !== null;
+      throw new Error(`the test does not know the documented type ${t}`);
+    });
 }
 
 function checkMessage(channel: string, message: unknown): void {
@@ -85,11 +94,14 @@ describe("diagnostics channels, as docs/channels.md documents them", () => {
     assert.equal(rec.messages.length, 6);
     for (const [channel, m] of rec.messages) checkMessage(channel, m);
     const settles = rec.messages.filter(([n]) => n === channelNames.taskSettle).map(([, m]) => m as { state: string; error: unknown; task: TaskRecord });
-    assert.deepEqual(settles.map((s) => [s.task.name, s.state, s.error instanceof Error || s.error === undefined]), [
-      ["ok", "fulfilled", true],
-      ["bad", "rejected", true],
-      ["stopped", "cancelled", true],
-    ]);
+    assert.deepEqual(
+      settles.map((s) => [s.task.name, s.state, s.error instanceof Error || s.error === undefined]),
+      [
+        ["ok", "fulfilled", true],
+        ["bad", "rejected", true],
+        ["stopped", "cancelled", true],
+      ],
+    );
     assert.deepEqual(statesAtSpawn, ["pending", "pending", "pending"]);
   });
 
@@ -110,7 +122,17 @@ describe("diagnostics channels, as docs/channels.md documents them", () => {
     const remove = addCollector((d) => seen.push(d.id));
     try {
       await collecting(async () => {
-        report(createDiagnosis({ rule: "timeout", certainty: "observed", summary: "s", subjects: [{ kind: "task", name: "t" }], fix: "f", steps: [{ text: "x" }], data: { ms: 1 } }));
+        report(
+          createDiagnosis({
+            rule: "timeout",
+            certainty: "observed",
+            summary: "s",
+            subjects: [{ kind: "task", name: "t" }],
+            fix: "f",
+            steps: [{ text: "x" }],
+            data: { ms: 1 },
+          }),
+        );
       });
     } finally {
       remove();
@@ -146,7 +168,21 @@ describe("lock channels, as docs/channels.md documents them", () => {
       rec.stop();
     }
     const kinds = rec.messages.map(([n, m]) => `${n.split(":").pop()} ${(m as { lock: { name: string } }).lock.name}`);
-    assert.deepEqual(kinds, ["acquire m", "wait m", "release m", "acquire m", "release m", "acquire s", "release s", "acquire rw", "release rw", "acquire rw", "release rw", "acquire p", "release p"]);
+    assert.deepEqual(kinds, [
+      "acquire m",
+      "wait m",
+      "release m",
+      "acquire m",
+      "release m",
+      "acquire s",
+      "release s",
+      "acquire rw",
+      "release rw",
+      "acquire rw",
+      "release rw",
+      "acquire p",
+      "release p",
+    ]);
     for (const [channel, m] of rec.messages) checkMessage(channel, m);
     const modes = rec.messages.filter(([, m]) => (m as { lock: { name: string } }).lock.name === "rw").map(([, m]) => (m as { mode?: string }).mode);
     assert.deepEqual(modes.slice(0, 1), ["read"]);
@@ -167,7 +203,10 @@ describe("lock channels, as docs/channels.md documents them", () => {
       rec.stop();
     }
     const abandons = rec.messages.filter(([n]) => n === channelNames.lockAbandon);
-    assert.deepEqual(abandons.map(([, msg]) => (msg as { reason: string }).reason), ["timeout", "abort"]);
+    assert.deepEqual(
+      abandons.map(([, msg]) => (msg as { reason: string }).reason),
+      ["timeout", "abort"],
+    );
     for (const [channel, msg] of rec.messages) checkMessage(channel, msg);
     // every wait ends in exactly one acquire or abandon
     assert.equal(rec.messages.filter(([n]) => n === channelNames.lockWait).length, 2);

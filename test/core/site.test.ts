@@ -7,18 +7,18 @@ const here = fileURLToPath(import.meta.url);
 
 describe("call sites", () => {
   it("captures the caller's file and line, skipping asyncdoctor's own frames", () => {
-    const site = captureSite(); const line = 10;
+    const [site, line] = [captureSite(), 10]; // one statement, so the expected line stays this line
     assert.ok(site);
     assert.equal(site.file, here);
     assert.equal(site.line, line);
-    assert.equal(sourceLine(site), "const site = captureSite(); const line = 10;");
+    assert.equal(sourceLine(site), "const [site, line] = [captureSite(), 10]; // one statement, so the expected line stays this line");
     assert.match(formatSite(site), /test\/core\/site\.test\.ts:10:\d+$/);
   });
   it("resolves a lazy site only when read", () => {
     function make() {
       return new LazySite(make);
     }
-    const lazy = make(); const line = 21;
+    const [lazy, line] = [make(), 21];
     assert.equal(lazy.site?.line, line);
     assert.equal(lazy.site?.file, here);
   });

@@ -15,7 +15,10 @@ describe("deadlock demos", () => {
   it("nested-semaphore: the hang, then deadlock-reentrant, then silence", async () => {
     const out = memoryOutput();
     const { bug, fixed } = await nestedSemaphore.run(out);
-    assert.deepEqual(bug.map((d) => d.rule), ["deadlock-reentrant"]);
+    assert.deepEqual(
+      bug.map((d) => d.rule),
+      ["deadlock-reentrant"],
+    );
     assert.deepEqual(fixed, []);
     assert.match(out.text, /after 50 ms: hung/);
     assert.match(out.text, /PROVEN deadlock: re-entrant acquire \[deadlock-reentrant\]/);
@@ -26,7 +29,10 @@ describe("deadlock demos", () => {
     const out = memoryOutput();
     const { bug, fixed } = await lockOrder.run(out);
     assert.ok(bug.some((d) => d.rule === "deadlock-cycle"));
-    assert.ok(bug.some((d) => d.rule === "lock-order-inversion" && d.summary.includes('"accounts"')), "reported even when timing hid it");
+    assert.ok(
+      bug.some((d) => d.rule === "lock-order-inversion" && d.summary.includes('"accounts"')),
+      "reported even when timing hid it",
+    );
     assert.deepEqual(fixed, []);
     assert.match(out.text, /after 100 ms: hung/);
     assert.match(out.text, /the cycle is closed/);
@@ -35,7 +41,10 @@ describe("deadlock demos", () => {
   it("connection-pool: the hang, then pool-exhaustion, then silence", async () => {
     const out = memoryOutput();
     const { bug, fixed } = await connectionPool.run(out);
-    assert.deepEqual(bug.map((d) => d.rule), ["pool-exhaustion"]);
+    assert.deepEqual(
+      bug.map((d) => d.rule),
+      ["pool-exhaustion"],
+    );
     assert.deepEqual(fixed, []);
     assert.match(out.text, /after 100 ms: hung/);
     assert.match(out.text, /4 users processed on a pool of 2/);

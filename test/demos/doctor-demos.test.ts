@@ -29,7 +29,10 @@ describe("runtime doctor demos", () => {
     const { bug, fixed } = await blockedLoop.run(out);
     assert.deepEqual(rules(bug), ["observed loop-blocked"]);
     assert.match(bug[0]!.summary, /blocked for \d+ ms by a promise continuation in task "POST \/signup"/);
-    assert.deepEqual(fixed.filter((d) => d.certainty !== "potential"), []); // (a loaded machine may stall it)
+    assert.deepEqual(
+      fixed.filter((d) => d.certainty !== "potential"),
+      [],
+    ); // (a loaded machine may stall it)
   });
 
   it("leaky-test: the test fails naming the leaked task and timer; the fixed test passes", async () => {
@@ -46,7 +49,7 @@ describe("runtime doctor demos", () => {
     const { bug, fixed } = await exitWithPending.run(out);
     assert.deepEqual(rules(bug), ["proven leaked-task", "proven never-settled"]);
     assert.match(out.text, /task "upload-report" was still running when the event loop drained/);
-    assert.match(out.text, /awaited here: promise "the awaited promise" at demos\/programs\/exit-with-pending\.ts:15:11/);
+    assert.match(out.text, /awaited here: promise "the awaited promise" at demos\/programs\/exit-with-pending\.ts:16:13/);
     assert.deepEqual(fixed, []);
   });
 });

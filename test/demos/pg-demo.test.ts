@@ -17,10 +17,16 @@ describe("pg-pool-deadlock demo", () => {
       t.skip(`no PostgreSQL server: ${none[1]}`);
       return;
     }
-    assert.deepEqual(bug.map((d) => `${d.certainty} ${d.rule}`), ["proven pool-exhaustion"]);
+    assert.deepEqual(
+      bug.map((d) => `${d.certainty} ${d.rule}`),
+      ["proven pool-exhaustion"],
+    );
     const holders = bug[0]!.subjects.filter((s) => s.role?.startsWith("holds")).map((s) => s.name);
     assert.deepEqual(holders.sort(), ["process-user-0", "process-user-1", "process-user-2"]);
-    assert.ok(bug[0]!.subjects.every((s) => s.kind !== "task" || s.site?.file.endsWith("pg-pool-deadlock.ts")), "acquire sites in the demo");
+    assert.ok(
+      bug[0]!.subjects.every((s) => s.kind !== "task" || s.site?.file.endsWith("pg-pool-deadlock.ts")),
+      "acquire sites in the demo",
+    );
     assert.deepEqual(fixed, []);
     assert.match(out.text, /\d+ ms after the deadlock formed: 2 of 3 requests failed with "timeout exceeded when trying to connect"/);
     assert.match(out.text, /DeadlockError [\d.]+ ms after the deadlock formed/);

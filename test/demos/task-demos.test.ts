@@ -17,7 +17,10 @@ describe("task demos", () => {
     const { bug, fixed } = await taskLeak.run(out);
     assert.ok(bug.length >= 1);
     assert.ok(bug.every((d) => d.rule === "leaked-task"));
-    assert.ok(bug.every((d) => d.subjects.some((s) => s.site?.file.endsWith("task-leak.ts"))), "each report names the spawn site");
+    assert.ok(
+      bug.every((d) => d.subjects.some((s) => s.site?.file.endsWith("task-leak.ts"))),
+      "each report names the spawn site",
+    );
     assert.deepEqual(fixed, []);
     assert.match(out.text, /sent 5 of 5/);
   });
@@ -32,7 +35,10 @@ describe("task demos", () => {
   it("timeout: the hung operation becomes a named timeout report", async () => {
     const out = memoryOutput();
     const { bug, fixed } = await timeout.run(out);
-    assert.deepEqual(bug.map((d) => d.rule), ["timeout"]);
+    assert.deepEqual(
+      bug.map((d) => d.rule),
+      ["timeout"],
+    );
     assert.match(bug[0]!.summary, /did not finish within 50 ms/);
     assert.deepEqual(fixed, []);
   });
@@ -48,7 +54,10 @@ describe("task demos", () => {
   it("swallowed-exception: the background failure is reported with its task's name; awaited, it is handled", async () => {
     const out = memoryOutput();
     const { bug, fixed } = await swallowedException.run(out);
-    assert.deepEqual(bug.map((d) => d.rule), ["task-failed"]);
+    assert.deepEqual(
+      bug.map((d) => d.rule),
+      ["task-failed"],
+    );
     assert.match(bug[0]!.summary, /"sync-job-17"/);
     assert.deepEqual(fixed, []);
   });
@@ -69,7 +78,10 @@ describe("counter-race demo", () => {
     const out = memoryOutput();
     const { bug, fixed } = await counterRace.run(out);
     assert.match(out.text, /counter = \d+ \(expected 20\); \d+ increments lost/);
-    assert.deepEqual(bug.map((d) => d.rule), ["lost-update"]);
+    assert.deepEqual(
+      bug.map((d) => d.rule),
+      ["lost-update"],
+    );
     assert.match(bug[0]!.summary, /task "worker-\d+" read it, awaited/);
     assert.deepEqual(fixed, []);
     assert.match(out.text, /counter = 20 \(expected 20\); reports: 0/);

@@ -8,7 +8,7 @@ import { enableOpenTelemetry } from "../../src/integrations/opentelemetry.js";
 import type { OpenTelemetryBridge } from "../../src/integrations/opentelemetry.js";
 import { TaskTracker } from "../../src/tasks/task-tracker.js";
 import { Mutex } from "../../src/sync/index.js";
-import { collecting, deferred } from "../tasks/helpers.js";
+import { collecting, deferred } from "../helpers.js";
 import { provider } from "./otel-memory.js";
 
 const lock: WaitTarget = { name: "accounts", kind: "mutex", site: undefined, holders: () => [] };
@@ -85,10 +85,13 @@ describe("OpenTelemetry bridge", () => {
     assert.equal(wait.attributes["asyncdoctor.lock.kind"], "mutex");
     assert.equal(wait.attributes["code.filepath"], "/app/transfer.ts");
     assert.equal(wait.attributes["code.lineno"], 12);
-    assert.deepEqual(t?.events.map((e) => [e.name, e.attributes?.["asyncdoctor.lock.name"]]), [
-      ["asyncdoctor.acquire", "accounts"],
-      ["asyncdoctor.release", "accounts"],
-    ]);
+    assert.deepEqual(
+      t?.events.map((e) => [e.name, e.attributes?.["asyncdoctor.lock.name"]]),
+      [
+        ["asyncdoctor.acquire", "accounts"],
+        ["asyncdoctor.release", "accounts"],
+      ],
+    );
     assert.equal(t?.events[0]?.attributes?.["asyncdoctor.waited"], true);
   });
 
@@ -106,7 +109,11 @@ describe("OpenTelemetry bridge", () => {
     assert.equal(wait?.ended, true);
     assert.equal(wait?.attributes["asyncdoctor.wait.outcome"], "acquired");
     assert.equal(wait?.parent, byName("asyncdoctor.task waiter")[0]);
-    assert.deepEqual(provider.spans.filter((sp) => !sp.ended), [], "no span left open");
+    assert.deepEqual(
+      provider.spans.filter((sp) => !sp.ended),
+      [],
+      "no span left open",
+    );
   });
 
   it("ends a wait that gave up with the reason (timeout, abort, cancel) as its outcome", async () => {
@@ -116,10 +123,13 @@ describe("OpenTelemetry bridge", () => {
       channels.lockAbandon.publish({ lock, task: undefined, permits: 1, reason, waitedMs: 3 });
     }
     const waits = byName("asyncdoctor.wait mutex accounts");
-    assert.deepEqual(waits.map((w) => [w.ended, w.attributes["asyncdoctor.wait.outcome"], w.parent]), [
-      [true, "timeout", undefined],
-      [true, "abort", undefined],
-    ]);
+    assert.deepEqual(
+      waits.map((w) => [w.ended, w.attributes["asyncdoctor.wait.outcome"], w.parent]),
+      [
+        [true, "timeout", undefined],
+        [true, "abort", undefined],
+      ],
+    );
   });
 
   it("adds a finding reported inside a task as an event on that task's span", async () => {
@@ -128,15 +138,16 @@ describe("OpenTelemetry bridge", () => {
     await collecting(async () => {
       await tracker.spawn(
         async () => {
-          report(createDiagnosis({ rule: "long-wait", certainty: "observed", summary: "waited 10 s on \"accounts\"", subjects: [], fix: "release it sooner" }));
+          report(createDiagnosis({ rule: "long-wait", certainty: "observed", summary: 'waited 10 s on "accounts"', subjects: [], fix: "release it sooner" }));
         },
         { name: "slow" },
       );
     });
     const [t] = byName("asyncdoctor.task slow");
-    assert.deepEqual(t?.events.map((e) => [e.name, e.attributes?.["asyncdoctor.rule"], e.attributes?.["asyncdoctor.certainty"], e.attributes?.["asyncdoctor.fix"]]), [
-      ["asyncdoctor.diagnosis", "long-wait", "observed", "release it sooner"],
-    ]);
+    assert.deepEqual(
+      t?.events.map((e) => [e.name, e.attributes?.["asyncdoctor.rule"], e.attributes?.["asyncdoctor.certainty"], e.attributes?.["asyncdoctor.fix"]]),
+      [["asyncdoctor.diagnosis", "long-wait", "observed", "release it sooner"]],
+    );
   });
 
   it("records only what the options ask for", async () => {

@@ -9,7 +9,7 @@ import { DeadlockError, TimeoutError } from "../../src/core/errors.js";
 import { guardPool } from "../../src/integrations/pg.js";
 import type { GuardedPool } from "../../src/integrations/pg.js";
 import { TaskTracker } from "../../src/tasks/task-tracker.js";
-import { barrier, collecting, deferred } from "../tasks/helpers.js";
+import { barrier, collecting, deferred } from "../helpers.js";
 import { pgForTests } from "./pg-helper.js";
 
 const pgt = await pgForTests();
@@ -90,7 +90,10 @@ describe("guardPool (node-postgres, real server)", { skip: pgt.skip }, () => {
       const pool = makePool(2);
       const { found } = await collecting(async () => {
         const rows = await Promise.all(Array.from({ length: 10 }, (_, i) => pool.query<{ n: number }>("select $1::int as n", [i])));
-        assert.deepEqual(rows.map((r) => r.rows[0]!.n), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+        assert.deepEqual(
+          rows.map((r) => r.rows[0]!.n),
+          [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
+        );
       });
       assert.deepEqual(found, []);
     });
@@ -164,10 +167,10 @@ describe("guardPool (node-postgres, real server)", { skip: pgt.skip }, () => {
         await pool.use(async () => {});
       });
     });
-    assert.deepEqual(found.map((d) => `${d.certainty} ${d.rule} ${/\((pool\.\w+\(\))\)/.exec(d.summary)?.[1]}`), [
-      "potential pool-exhaustion pool.connect()",
-      "potential pool-exhaustion pool.use()",
-    ]);
+    assert.deepEqual(
+      found.map((d) => `${d.certainty} ${d.rule} ${/\((pool\.\w+\(\))\)/.exec(d.summary)?.[1]}`),
+      ["potential pool-exhaustion pool.connect()", "potential pool-exhaustion pool.use()"],
+    );
   });
 
   it("release(err) makes pg destroy the client; the permit comes back", async () => {
@@ -187,7 +190,7 @@ describe("guardPool (node-postgres, real server)", { skip: pgt.skip }, () => {
     const pool = makePool(1);
     const n = await new Promise<number>((resolve, reject) => {
       pool.connect((err, client, done) => {
-        if (err || !client) return reject(err);
+        if (err || !client) return reject(err ?? new Error("pg gave neither a client nor an error"));
         client.query<{ n: number }>("select 7 as n").then((r) => {
           done();
           resolve(r.rows[0]!.n);
@@ -197,7 +200,9 @@ describe("guardPool (node-postgres, real server)", { skip: pgt.skip }, () => {
     assert.equal(n, 7);
     assert.equal(pool.guard.inUse, 0);
     const m = await new Promise<number>((resolve, reject) =>
-      (pool.query as (text: string, cb: (err: Error | undefined, r: pg.QueryResult<{ m: number }>) => void) => void)("select 8 as m", (err, r) => (err ? reject(err) : resolve(r.rows[0]!.m))),
+      (pool.query as (text: string, cb: (err: Error | undefined, r: pg.QueryResult<{ m: number }>) => void) => void)("select 8 as m", (err, r) =>
+        err ? reject(err) : resolve(r.rows[0]!.m),
+      ),
     );
     assert.equal(m, 8);
   });
@@ -224,12 +229,17 @@ describe("guardPool (node-postgres, real server)", { skip: pgt.skip }, () => {
     const raw = () => new pg.Pool({ connectionString: "postgresql://127.0.0.1:1/none", max: 1 });
     const cases: Array<[string, () => unknown, RegExp]> = [
       ["pool null", () => guardPool(null as never), /"pool" argument must be an object\. Received null/],
-      ["pool without connect", () => guardPool({} as never), /"pool" argument must be a pg\.Pool \(an object with connect\(\) and query\(\)\)\. Received type object|an instance of Object/],
+      [
+        "pool without connect",
+        () => guardPool({} as never),
+        /"pool" argument must be a pg\.Pool \(an object with connect\(\) and query\(\)\)\. Received type object|an instance of Object/,
+      ],
       ["options.max 0", () => guardPool(raw(), { max: 0 }), /"options\.max" is out of range\. It must be an integer >= 1\. Received type number \(0\)/],
       ["options.name a number", () => guardPool(raw(), { name: 5 as never }), /"options\.name" argument must be of type string/],
       ["options.captureSites a string", () => guardPool(raw(), { captureSites: "yes" as never }), /"options\.captureSites" argument must be of type boolean/],
     ];
-    for (const [name, fn, re] of cases) it(name, () => assert.throws(fn, (e: Error) => e instanceof TypeError || e instanceof RangeError ? re.test(e.message) : false));
+    for (const [name, fn, re] of cases)
+      it(name, () => assert.throws(fn, (e: Error) => (e instanceof TypeError || e instanceof RangeError ? re.test(e.message) : false)));
     it("use() without a function", async () => {
       const pool = guardPool(raw());
       await assert.rejects(pool.use("x" as never), /"fn" argument must be a function\. Received type string/);

@@ -1,5 +1,6 @@
 // Finds Debian's chromium for the browser tests. In CI a missing browser is a failure, never a
-// skip (.ci/run installs it); locally the test skips with a message saying how to get it.
+// skip (.ci/run installs it); locally each test is skipped by the runner, with the reason, so the
+// summary counts it as skipped rather than passed.
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -10,14 +11,18 @@ const candidates = [process.env.CHROMIUM_PATH, "/usr/bin/chromium", "/usr/bin/ch
 /** The chromium executable, or a reason why there is none. */
 export function findChromium(): { path: string } | { missing: string } {
   for (const c of candidates) if (c && existsSync(c)) return { path: c };
-  return { missing: `no chromium found (looked at ${candidates.filter(Boolean).join(", ")}); install it with "apt-get install -y chromium" or set CHROMIUM_PATH` };
+  return {
+    missing: `no chromium found (looked at ${candidates.filter(Boolean).join(", ")}); install it with "apt-get install -y chromium" or set CHROMIUM_PATH`,
+  };
 }
 
-/** `it`'s skip option: false when chromium is there or in CI (where the test then fails), else the reason. */
+/**
+ * Each browser test's `skip` option: false when chromium is there, and in CI (where a missing
+ * browser then fails the test); else the reason, which the runner prints beside the skipped test.
+ */
 export function skipWithoutChromium(): string | false {
   const found = findChromium();
   if ("path" in found || process.env.CI) return false;
-  process.stderr.write(`SKIPPED browser test: ${found.missing}\n`);
   return found.missing;
 }
 

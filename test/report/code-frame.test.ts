@@ -19,7 +19,15 @@ describe("code frames in text reports", () => {
   });
 
   it("renders a static finding with severity, enclosing function and frame", () => {
-    const d = createDiagnosis({ rule: "floating-promise", certainty: "proven", summary: "`save(a)` starts a promise that nothing awaits", subjects: [], fix: "await it", site, data: { severity: "error" } });
+    const d = createDiagnosis({
+      rule: "floating-promise",
+      certainty: "proven",
+      summary: "`save(a)` starts a promise that nothing awaits",
+      subjects: [],
+      fix: "await it",
+      site,
+      data: { severity: "error" },
+    });
     const text = renderText(d, { color: false, codeFrame: true });
     assert.match(text, /^PROVEN floating promise \[floating-promise\] \(error\)\n/);
     assert.match(text, /at .*a\.ts:3:2 \(in f\)\n\n {4}  1 \| const a = 1;/);

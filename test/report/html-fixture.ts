@@ -30,8 +30,16 @@ export function reportFixture(evil = ""): Fixture {
   });
   const tasks = [
     task(1, "main"),
-    task(2, "transfer-a", { parentId: 1, waitingOn: { kind: "mutex", name: "audit" + evil, forMs: 40 }, holds: [{ kind: "mutex", name: "accounts" + evil, site: at(20) }] }),
-    task(3, "transfer-b", { parentId: 1, waitingOn: { kind: "mutex", name: "accounts" + evil, forMs: 38 }, holds: [{ kind: "mutex", name: "audit" + evil, site: at(21) }] }),
+    task(2, "transfer-a", {
+      parentId: 1,
+      waitingOn: { kind: "mutex", name: "audit" + evil, forMs: 40 },
+      holds: [{ kind: "mutex", name: "accounts" + evil, site: at(20) }],
+    }),
+    task(3, "transfer-b", {
+      parentId: 1,
+      waitingOn: { kind: "mutex", name: "accounts" + evil, forMs: 38 },
+      holds: [{ kind: "mutex", name: "audit" + evil, site: at(21) }],
+    }),
     task(4, "report-1", { parentId: 1, waitingOn: { kind: "pool", name: "db" + evil, forMs: 10 }, holds: [{ kind: "pool", name: "db" + evil, site: at(30) }] }),
     task(5, "report-2", { parentId: 1, waitingOn: { kind: "pool", name: "db" + evil, forMs: 9 }, holds: [{ kind: "pool", name: "db" + evil, site: at(31) }] }),
     task(6, "idle-worker", { parentId: 1 }),
@@ -40,7 +48,15 @@ export function reportFixture(evil = ""): Fixture {
   const locks: LockSnapshot[] = [
     { id: 1, name: "accounts" + evil, kind: "mutex", site: at(5), capacity: 1, holders: [party(tasks[1]!, 20, 50)], waiters: [party(tasks[2]!, 22, 38)] },
     { id: 2, name: "audit" + evil, kind: "mutex", site: at(6), capacity: 1, holders: [party(tasks[2]!, 21, 49)], waiters: [party(tasks[1]!, 23, 40)] },
-    { id: 3, name: "db" + evil, kind: "pool", site: at(7), capacity: 2, holders: [party(tasks[3]!, 30, 12), party(tasks[4]!, 31, 11)], waiters: [party(tasks[3]!, 32, 10), party(tasks[4]!, 33, 9)] },
+    {
+      id: 3,
+      name: "db" + evil,
+      kind: "pool",
+      site: at(7),
+      capacity: 2,
+      holders: [party(tasks[3]!, 30, 12), party(tasks[4]!, 31, 11)],
+      waiters: [party(tasks[3]!, 32, 10), party(tasks[4]!, 33, 9)],
+    },
     { id: 4, name: "cache" + evil, kind: "semaphore", site: at(8), capacity: 3, holders: [], waiters: [] },
   ];
   const resources: ResourceSnapshot[] = [{ id: 1, name: "session" + evil, site: at(40), ageMs: 300, taskName: "main" + evil }];

@@ -2,18 +2,21 @@
 // the cycle; the timeline shows the waits.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { renderHtml } from "../../src/report/html.js";
+import { renderHtml } from "../../src/report/html/page.js";
 import { liveDeadlock } from "./live-deadlock.js";
 import { snapshot } from "../../src/core/registry.js";
 import { TimelineRecorder } from "../../src/diagnose/timeline.js";
 import { Mutex, Pool } from "../../src/sync/index.js";
 import { TaskTracker } from "../../src/tasks/task-tracker.js";
-import { deferred } from "../tasks/helpers.js";
+import { deferred } from "../helpers.js";
 
 describe("HTML report from a real deadlock", () => {
   it("draws the cycle of the snapshot taken when it was found, and the finding's own cycle", async () => {
     const { diagnoses, snapshot: snap, timeline } = await liveDeadlock();
-    assert.deepEqual(diagnoses.map((d) => d.rule), ["lock-order-inversion", "deadlock-cycle"]);
+    assert.deepEqual(
+      diagnoses.map((d) => d.rule),
+      ["lock-order-inversion", "deadlock-cycle"],
+    );
     const html = renderHtml({ diagnoses, snapshot: snap, timeline });
     const i = html.indexOf('id="wait-for-graph"');
     const graph = html.slice(i, html.indexOf("</svg>", i));

@@ -1,6 +1,6 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { escapeHtml, renderHtml } from "../../src/report/html.js";
+import { escapeHtml, renderHtml } from "../../src/report/html/page.js";
 import type { LockSnapshot, Snapshot, TaskSnapshot } from "../../src/core/registry.js";
 import { reportFixture } from "./html-fixture.js";
 
@@ -81,9 +81,11 @@ describe("renderHtml", () => {
     }
   });
 
-  it("builds the graph from the tasks' own wait/hold fields when there is no locks section", () => {
+  it("builds the graph from the tasks' own wait/hold fields when the locks list does not have them", () => {
     const s: Snapshot = {
       time: Date.now(),
+      locks: [],
+      resources: [],
       tasks: [
         task(1, { waitingOn: { kind: "mutex", name: "b", forMs: 3 }, holds: [{ kind: "mutex", name: "a", site: undefined }] }),
         task(2, { waitingOn: { kind: "mutex", name: "a", forMs: 3 }, holds: [{ kind: "mutex", name: "b", site: undefined }] }),
@@ -114,7 +116,7 @@ describe("renderHtml", () => {
   });
 
   it("renders an empty report", () => {
-    const html = renderHtml({ diagnoses: [], snapshot: { time: Date.now(), tasks: [] } });
+    const html = renderHtml({ diagnoses: [], snapshot: { time: Date.now(), tasks: [], locks: [], resources: [] } });
     assert.match(html, /No findings\./);
     assert.match(html, /No tracked tasks\./);
     assert.match(html, /No timeline recorded/);
@@ -133,12 +135,24 @@ describe("renderHtml", () => {
       ["a diagnosis that is not one", { ...ok, diagnoses: [{ rule: "x" }] }, /"input\.diagnoses\[0\]" argument must be a Diagnosis/],
       ["snapshot missing", { diagnoses: [] }, /"input\.snapshot" argument must be an object\. Received undefined/],
       ["snapshot without tasks", { diagnoses: [], snapshot: { time: 1 } }, /"input\.snapshot\.tasks" argument must be an array/],
+      ["snapshot without locks", { diagnoses: [], snapshot: { time: 1, tasks: [], resources: [] } }, /"input\.snapshot\.locks" argument must be an array/],
+      [
+        "snapshot with resources not an array",
+        { diagnoses: [], snapshot: { time: 1, tasks: [], locks: [], resources: {} } },
+        /"input\.snapshot\.resources" argument must be an array/,
+      ],
+      ["a timeline event that is not one", { ...ok, timeline: [{ kind: "wait" }] }, /"input\.timeline\[0\]" argument must be a TimelineEvent/],
       ["timeline not an array", { ...ok, timeline: 5 }, /"input\.timeline" argument must be an array of TimelineEvent\. Received type number \(5\)/],
       ["title not a string", { ...ok, title: 5 }, /"input\.title" argument must be of type string/],
       ["sourceLines not a boolean", { ...ok, sourceLines: "yes" }, /"input\.sourceLines" argument must be of type boolean/],
     ];
     for (const [name, input, re] of cases) {
-      it(name, () => assert.throws(() => renderHtml(input as never), (e: Error) => e instanceof TypeError && re.test(e.message)));
+      it(name, () =>
+        assert.throws(
+          () => renderHtml(input as never),
+          (e: Error) => e instanceof TypeError && re.test(e.message),
+        ),
+      );
     }
   });
 });

@@ -9,7 +9,7 @@ import type { Snapshot } from "../../src/core/registry.js";
 import { TimelineRecorder } from "../../src/diagnose/timeline.js";
 import { Mutex } from "../../src/sync/index.js";
 import { TaskTracker } from "../../src/tasks/task-tracker.js";
-import { deferred } from "../tasks/helpers.js";
+import { deferred } from "../helpers.js";
 
 /** Runs the seed's 2.2 (two locks in opposite orders) and returns what a report would get. */
 export async function liveDeadlock(): Promise<{ diagnoses: Diagnosis[]; snapshot: Snapshot; timeline: ReturnType<TimelineRecorder["events"]> }> {
@@ -33,8 +33,22 @@ export async function liveDeadlock(): Promise<{ diagnoses: Diagnosis[]; snapshot
       if (++holding === 2) bothHold.resolve();
       await bothHold.promise;
     };
-    const a = tracker.spawn(() => accounts.runExclusive(async () => { await step(); await audit.runExclusive(() => {}); }), { name: "transfer-a" });
-    const b = tracker.spawn(() => audit.runExclusive(async () => { await step(); await accounts.runExclusive(() => {}); }), { name: "transfer-b" });
+    const a = tracker.spawn(
+      () =>
+        accounts.runExclusive(async () => {
+          await step();
+          await audit.runExclusive(() => {});
+        }),
+      { name: "transfer-a" },
+    );
+    const b = tracker.spawn(
+      () =>
+        audit.runExclusive(async () => {
+          await step();
+          await accounts.runExclusive(() => {});
+        }),
+      { name: "transfer-b" },
+    );
     const results = await Promise.allSettled([a, b]);
     assert.equal(results.filter((r) => r.status === "rejected" && r.reason instanceof DeadlockError).length, 1);
     return { diagnoses: found, snapshot: atDeadlock!, timeline: rec.events() };
@@ -42,4 +56,3 @@ export async function liveDeadlock(): Promise<{ diagnoses: Diagnosis[]; snapshot
     configure({ onDiagnosis: prev });
   }
 }
-

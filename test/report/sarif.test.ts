@@ -50,7 +50,8 @@ describe("SARIF output", () => {
     for (const r of rules) {
       const entry = table.find((t) => t.id === r.meta.id);
       assert.ok(entry, r.meta.id);
-      assert.match(entry.helpUri!, new RegExp(`docs/rules/${r.meta.id}\\.md$`));
+      assert.equal(entry.helpUri, undefined, "no link to a page that is not published");
+      assert.match(entry.help!.text, new RegExp(`node_modules/asyncdoctor/docs/rules/${r.meta.id}\\.md$`));
       assert.ok(entry.shortDescription?.text);
     }
     const results = run.results!;
@@ -67,6 +68,14 @@ describe("SARIF output", () => {
     }
     const fp = results.find((r) => r.ruleId === "floating-promise")!;
     assert.deepEqual(fp.locations![0]!.physicalLocation!.region, { startLine: 3, startColumn: 3, endLine: 3, endColumn: 12 });
+  });
+
+  it("names the running package's own version, and links rule pages only when given where they are", () => {
+    const own = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
+    const plain = JSON.parse(renderSarif([], { rules: rules.map((r) => r.meta) })) as Log;
+    assert.equal(plain.runs[0]!.tool.driver.version, own.version);
+    const linked = JSON.parse(renderSarif([], { rules: rules.map((r) => r.meta), docsBase: "https://example.test/rules/" })) as Log;
+    for (const entry of linked.runs[0]!.tool.driver.rules!) assert.equal(entry.helpUri, `https://example.test/rules/${entry.id}.md`);
   });
 
   it("keeps a finding's fingerprint when lines above it move", () => {

@@ -2,7 +2,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { TaskGroup, TaskGroupError } from "../../src/tasks/task-group.js";
 import { ClosedError } from "../../src/core/errors.js";
-import { collecting, deferred, nextMacrotask, untilAborted } from "./helpers.js";
+import { collecting, deferred, nextMacrotask, untilAborted } from "../helpers.js";
 
 describe("TaskGroup", () => {
   it("waits for all of its tasks and returns the body's result", async () => {
@@ -10,7 +10,7 @@ describe("TaskGroup", () => {
     const result = await TaskGroup.run(async (group) => {
       for (let i = 0; i < 5; i++) {
         group.spawn(async () => {
-          await null;
+          await Promise.resolve();
           done.push(i);
         });
       }
@@ -25,29 +25,41 @@ describe("TaskGroup", () => {
     await assert.rejects(
       TaskGroup.run(
         async (group) => {
-          group.spawn(async () => {
-            await null;
-            throw new Error("first");
-          }, { name: "a" });
-          group.spawn(async () => {
-            await null;
-            throw new RangeError("second");
-          }, { name: "b" });
-          group.spawn(async (signal) => {
-            try {
-              await untilAborted(signal);
-            } catch (e) {
-              siblingSaw.push(e);
-              throw e;
-            }
-          }, { name: "sibling" });
+          group.spawn(
+            async () => {
+              await Promise.resolve();
+              throw new Error("first");
+            },
+            { name: "a" },
+          );
+          group.spawn(
+            async () => {
+              await Promise.resolve();
+              throw new RangeError("second");
+            },
+            { name: "b" },
+          );
+          group.spawn(
+            async (signal) => {
+              try {
+                await untilAborted(signal);
+              } catch (e) {
+                siblingSaw.push(e);
+                throw e;
+              }
+            },
+            { name: "sibling" },
+          );
         },
         { name: "batch" },
       ),
       (err: unknown) => {
         assert.ok(err instanceof TaskGroupError);
         assert.ok(err instanceof AggregateError);
-        assert.deepEqual(err.failures.map((f) => f.task), ["a", "b"]);
+        assert.deepEqual(
+          err.failures.map((f) => f.task),
+          ["a", "b"],
+        );
         assert.equal(err.errors.length, 2);
         assert.match(err.message, /2 task\(s\) failed in group "batch":\n {2}- task "a": Error: first\n {2}- task "b": RangeError: second/);
         return true;
@@ -59,13 +71,19 @@ describe("TaskGroup", () => {
   it("counts a sibling that fails with its own error after the abort", async () => {
     await assert.rejects(
       TaskGroup.run(async (group) => {
-        group.spawn(async () => {
-          throw new Error("root cause");
-        }, { name: "x" });
-        group.spawn(async (signal) => {
-          await untilAborted(signal).catch(() => {});
-          throw new Error("cleanup failed");
-        }, { name: "y" });
+        group.spawn(
+          async () => {
+            throw new Error("root cause");
+          },
+          { name: "x" },
+        );
+        group.spawn(
+          async (signal) => {
+            await untilAborted(signal).catch(() => {});
+            throw new Error("cleanup failed");
+          },
+          { name: "y" },
+        );
       }),
       (err: unknown) => err instanceof TaskGroupError && err.failures.length === 2,
     );
@@ -99,20 +117,34 @@ describe("TaskGroup", () => {
     gate.resolve();
     await p;
     assert.equal(group.closed, true);
-    assert.throws(() => group.spawn(async () => {}, { name: "late" }), (e: unknown) => e instanceof ClosedError && /group "scoped" is closed: cannot spawn "late"/.test(e.message));
+    assert.throws(
+      () => group.spawn(async () => {}, { name: "late" }),
+      (e: unknown) => e instanceof ClosedError && /group "scoped" is closed: cannot spawn "late"/.test(e.message),
+    );
   });
 
   it("nests: an inner group's failure is one failure of the outer task", async () => {
     await assert.rejects(
-      TaskGroup.run(async (outer) => {
-        outer.spawn(() =>
-          TaskGroup.run(async (inner) => {
-            inner.spawn(async () => {
-              throw new Error("deep");
-            }, { name: "leaf" });
-          }, { name: "inner" }),
-        { name: "inner-runner" });
-      }, { name: "outer" }),
+      TaskGroup.run(
+        async (outer) => {
+          outer.spawn(
+            () =>
+              TaskGroup.run(
+                async (inner) => {
+                  inner.spawn(
+                    async () => {
+                      throw new Error("deep");
+                    },
+                    { name: "leaf" },
+                  );
+                },
+                { name: "inner" },
+              ),
+            { name: "inner-runner" },
+          );
+        },
+        { name: "outer" },
+      ),
       (err: unknown) => {
         assert.ok(err instanceof TaskGroupError);
         assert.equal(err.failures[0]!.task, "inner-runner");
@@ -127,9 +159,12 @@ describe("TaskGroup", () => {
 
   it("is aborted by an outside signal", async () => {
     const ac = new AbortController();
-    const p = TaskGroup.run(async (group) => {
-      group.spawn((signal) => untilAborted(signal));
-    }, { signal: ac.signal });
+    const p = TaskGroup.run(
+      async (group) => {
+        group.spawn((signal) => untilAborted(signal));
+      },
+      { signal: ac.signal },
+    );
     ac.abort(new Error("stop all"));
     await p; // cancelled tasks are not failures
   });
@@ -149,7 +184,10 @@ describe("TaskGroup", () => {
   it("rejects bad input", () => {
     assert.throws(() => new TaskGroup({ name: 1 as never }), { name: "TypeError", message: /"options.name"/ });
     assert.throws(() => new TaskGroup({ signal: "x" as never }), { name: "TypeError", message: /"options.signal"/ });
-    assert.throws(() => new TaskGroup().spawn(undefined as never), { name: "TypeError", message: /"task" argument must be a function or a promise. Received undefined/ });
+    assert.throws(() => new TaskGroup().spawn(undefined as never), {
+      name: "TypeError",
+      message: /"task" argument must be a function or a promise. Received undefined/,
+    });
     return assert.rejects(TaskGroup.run("nope" as never), { name: "TypeError", message: /"body" argument must be a function/ });
   });
 });

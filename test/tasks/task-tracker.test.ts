@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { TaskTracker, ShutdownError } from "../../src/tasks/task-tracker.js";
 import { currentTask } from "../../src/core/task.js";
 import { ClosedError } from "../../src/core/errors.js";
-import { collecting, deferred, nextMacrotask, untilAborted } from "./helpers.js";
+import { collecting, deferred, nextMacrotask, untilAborted } from "../helpers.js";
 import { renderText } from "../../src/report/text.js";
 
 describe("TaskTracker.spawn", () => {
@@ -64,10 +64,12 @@ describe("TaskTracker.spawn", () => {
     const tracker = new TaskTracker();
     const gate = deferred();
     for (let i = 0; i < 100_000; i++) {
-      tracker.spawn(async () => {
-        await gate.promise;
-        if (i % 10 === 0) throw new Error(`fail ${i}`);
-      }).markObserved();
+      tracker
+        .spawn(async () => {
+          await gate.promise;
+          if (i % 10 === 0) throw new Error(`fail ${i}`);
+        })
+        .markObserved();
     }
     assert.equal(tracker.stats().pending, 100_000);
     gate.resolve();
@@ -81,9 +83,12 @@ describe("failures nobody awaited", () => {
   it("become a task-failed report naming the task and where it failed", async () => {
     const { found } = await collecting(async () => {
       const tracker = new TaskTracker({ name: "bg", captureSites: true });
-      tracker.spawn(async () => {
-        throw new TypeError("bad payload");
-      }, { name: "send-email" });
+      tracker.spawn(
+        async () => {
+          throw new TypeError("bad payload");
+        },
+        { name: "send-email" },
+      );
       await tracker.waitAll();
       await nextMacrotask();
     });
@@ -110,9 +115,11 @@ describe("failures nobody awaited", () => {
   it("are not reported when .catch() is attached", async () => {
     const { found } = await collecting(async () => {
       const tracker = new TaskTracker();
-      tracker.spawn(async () => {
-        throw new Error("caught");
-      }).catch(() => {});
+      tracker
+        .spawn(async () => {
+          throw new Error("caught");
+        })
+        .catch(() => {});
       await tracker.waitAll();
       await nextMacrotask();
     });
@@ -137,9 +144,9 @@ describe("waitAll and shutdown", () => {
     const tracker = new TaskTracker();
     const order: string[] = [];
     tracker.spawn(async () => {
-      await null;
+      await Promise.resolve();
       tracker.spawn(async () => {
-        await null;
+        await Promise.resolve();
         order.push("child");
       });
       order.push("parent");
@@ -155,7 +162,10 @@ describe("waitAll and shutdown", () => {
     tracker.spawn(() => gate.promise, { name: "slow" });
     const rep = await tracker.waitAll({ timeout: 5 });
     assert.equal(rep.done, false);
-    assert.deepEqual(rep.pending.map((p) => p.name), ["slow"]);
+    assert.deepEqual(
+      rep.pending.map((p) => p.name),
+      ["slow"],
+    );
     gate.resolve();
     await tracker.waitAll();
   });
@@ -171,10 +181,16 @@ describe("waitAll and shutdown", () => {
       return rep;
     });
     assert.equal(rep.done, false);
-    assert.deepEqual(rep.pending.map((p) => p.name), ["stuck-forever"]);
+    assert.deepEqual(
+      rep.pending.map((p) => p.name),
+      ["stuck-forever"],
+    );
     assert.match(rep.toString(), /"stuck-forever" running \d+ ms, spawned at test\/tasks\/task-tracker\.test\.ts:\d+/);
     // Both the task that ignored its abort and the one whose work was cut off are reported.
-    assert.deepEqual(found.map((d) => d.rule), ["leaked-task", "leaked-task"]);
+    assert.deepEqual(
+      found.map((d) => d.rule),
+      ["leaked-task", "leaked-task"],
+    );
     const stuck = found.find((d) => d.summary.includes("stuck-forever"));
     assert.match(stuck!.summary, /"stuck-forever" was still running when tracker "workers" shut down/);
     const cut = found.find((d) => d.summary.includes("honours-signal"));
@@ -210,18 +226,24 @@ describe("waitAll and shutdown", () => {
   it("spawn after shutdown throws, naming the tracker and the task", async () => {
     const tracker = new TaskTracker({ name: "closed-one" });
     await tracker.shutdown({ timeout: 1 });
-    assert.throws(() => tracker.spawn(async () => {}, { name: "late" }), (err: unknown) => {
-      assert.ok(err instanceof ClosedError);
-      assert.match(err.message, /tracker "closed-one" is shut down: cannot spawn "late"/);
-      return true;
-    });
+    assert.throws(
+      () => tracker.spawn(async () => {}, { name: "late" }),
+      (err: unknown) => {
+        assert.ok(err instanceof ClosedError);
+        assert.match(err.message, /tracker "closed-one" is shut down: cannot spawn "late"/);
+        return true;
+      },
+    );
   });
 });
 
 describe("TaskTracker bad input", () => {
   const tracker = new TaskTracker();
   it("rejects a spawn of something that is neither a function nor a promise", () => {
-    assert.throws(() => tracker.spawn(42 as never), { name: "TypeError", message: /"task" argument must be a function or a promise. Received type number \(42\)/ });
+    assert.throws(() => tracker.spawn(42 as never), {
+      name: "TypeError",
+      message: /"task" argument must be a function or a promise. Received type number \(42\)/,
+    });
     assert.throws(() => tracker.spawn(null as never), { name: "TypeError", message: /Received null/ });
   });
   it("rejects a name that is not a string", () => {

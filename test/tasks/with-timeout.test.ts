@@ -4,7 +4,7 @@ import { withTimeout, currentDeadline } from "../../src/tasks/with-timeout.js";
 import { TimeoutError } from "../../src/core/errors.js";
 import { currentTask, TaskRecord } from "../../src/core/task.js";
 import type { WaitTarget } from "../../src/core/task.js";
-import { collecting, deferred, untilAborted } from "./helpers.js";
+import { collecting, deferred, untilAborted } from "../helpers.js";
 
 describe("withTimeout", () => {
   it("resolves with the operation's value when it finishes in time", async () => {
@@ -13,7 +13,12 @@ describe("withTimeout", () => {
   });
 
   it("passes the operation's own rejection through", async () => {
-    await assert.rejects(withTimeout(async () => { throw new Error("own"); }, 1000), /own/);
+    await assert.rejects(
+      withTimeout(async () => {
+        throw new Error("own");
+      }, 1000),
+      /own/,
+    );
   });
 
   it("on expiry aborts the work and throws a TimeoutError naming the operation and the elapsed time", async () => {
@@ -90,7 +95,10 @@ describe("withTimeout", () => {
     await assert.rejects(p, /user cancelled/);
     const pre = new AbortController();
     pre.abort(new Error("already"));
-    await assert.rejects(withTimeout(async () => 1, 100, { signal: pre.signal }), /already/);
+    await assert.rejects(
+      withTimeout(async () => 1, 100, { signal: pre.signal }),
+      /already/,
+    );
   });
 
   it("reports the Diagnosis too when asked", async () => {
@@ -102,10 +110,22 @@ describe("withTimeout", () => {
   });
 
   it("rejects bad input with the argument's name", async () => {
-    await assert.rejects(withTimeout(async () => 1, -1), { name: "RangeError", message: /"ms".*-1/ });
-    await assert.rejects(withTimeout(async () => 1, NaN), { name: "RangeError", message: /"ms".*NaN/ });
-    await assert.rejects(withTimeout(async () => 1, "100" as never), { name: "TypeError", message: /"ms".*number.*string/ });
+    await assert.rejects(
+      withTimeout(async () => 1, -1),
+      { name: "RangeError", message: /"ms".*-1/ },
+    );
+    await assert.rejects(
+      withTimeout(async () => 1, NaN),
+      { name: "RangeError", message: /"ms".*NaN/ },
+    );
+    await assert.rejects(
+      withTimeout(async () => 1, "100" as never),
+      { name: "TypeError", message: /"ms".*number.*string/ },
+    );
     await assert.rejects(withTimeout(42 as never, 100), { name: "TypeError", message: /"op" argument must be a function or a promise/ });
-    await assert.rejects(withTimeout(async () => 1, 100, { name: 3 as never }), { name: "TypeError", message: /"options.name"/ });
+    await assert.rejects(
+      withTimeout(async () => 1, 100, { name: 3 as never }),
+      { name: "TypeError", message: /"options.name"/ },
+    );
   });
 });
