@@ -34,8 +34,19 @@ const limit = pLimit(1);
 
 console.log("# production mode (detection on)");
 await compare([
-  { label: "uncontended runExclusive(async no-op)", ours: () => ours.runExclusive(noop), peer: () => peer.runExclusive(noop), peerName: "async-mutex (CommonJS build)", target: 0.3 },
-  { label: "uncontended runExclusive(async no-op)", ours: () => ours.runExclusive(noop), peer: () => peerEsm.runExclusive(noop), peerName: "async-mutex (ESM build)" },
+  {
+    label: "uncontended runExclusive(async no-op)",
+    ours: () => ours.runExclusive(noop),
+    peer: () => peer.runExclusive(noop),
+    peerName: "async-mutex (CommonJS build)",
+    target: 0.3,
+  },
+  {
+    label: "uncontended runExclusive(async no-op)",
+    ours: () => ours.runExclusive(noop),
+    peer: () => peerEsm.runExclusive(noop),
+    peerName: "async-mutex (ESM build)",
+  },
   { label: "uncontended runExclusive(async no-op)", ours: () => ours.runExclusive(noop), peer: () => limit(noop), peerName: "p-limit(1)", target: 0.35 },
 ]);
 await compare(
@@ -71,7 +82,10 @@ await compare(
     }
     gc();
     const grown = (process.memoryUsage().heapUsed - before) / 1024 / 1024;
-    figure("memory: 100,000 per-request locks taken inside a global lock", `${grown.toFixed(2)} MB heap growth (target <= 1 MB: ${grown <= 1 ? "met" : "NOT met"})`);
+    figure(
+      "memory: 100,000 per-request locks taken inside a global lock",
+      `${grown.toFixed(2)} MB heap growth (target <= 1 MB: ${grown <= 1 ? "met" : "NOT met"})`,
+    );
   }
 }
 
@@ -91,15 +105,29 @@ console.log("\n# debug mode (detection on, stacks everywhere)");
     p += await timed(() => peer.runExclusive(noop), 2000);
     o += await timed(() => dOurs.runExclusive(noop), 2000);
   }
-  figure("debug: uncontended runExclusive(async no-op)", `${(o / p).toFixed(2)}x async-mutex [ours ${(o * 1000 / 2).toFixed(2)} µs, async-mutex ${(p * 1000 / 2).toFixed(2)} µs per op]`);
+  figure(
+    "debug: uncontended runExclusive(async no-op)",
+    `${(o / p).toFixed(2)}x async-mutex [ours ${((o * 1000) / 2).toFixed(2)} µs, async-mutex ${((p * 1000) / 2).toFixed(2)} µs per op]`,
+  );
   const small = async (run: (fn: () => Promise<void>) => Promise<void>) => {
     const tasks: Promise<void>[] = [];
-    for (let t = 0; t < 100; t++) tasks.push((async () => { for (let i = 0; i < 20; i++) await run(async () => { await Promise.resolve(); }); })());
+    for (let t = 0; t < 100; t++)
+      tasks.push(
+        (async () => {
+          for (let i = 0; i < 20; i++)
+            await run(async () => {
+              await Promise.resolve();
+            });
+        })(),
+      );
     await Promise.all(tasks);
   };
   const pc = await timed(() => small((fn) => peer.runExclusive(fn)), 1);
   const oc = await timed(() => small((fn) => dOurs.runExclusive(fn)), 1);
-  figure("debug: contended 100 tasks x 20 cycles around an await", `${(oc / pc).toFixed(2)}x async-mutex [ours ${oc.toFixed(1)} ms, async-mutex ${pc.toFixed(1)} ms]`);
+  figure(
+    "debug: contended 100 tasks x 20 cycles around an await",
+    `${(oc / pc).toFixed(2)}x async-mutex [ours ${oc.toFixed(1)} ms, async-mutex ${pc.toFixed(1)} ms]`,
+  );
 }
 configure({ mode: "production" });
 

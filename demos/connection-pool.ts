@@ -72,15 +72,18 @@ export const connectionPool: Demo = {
     out.log(`after 100 ms: ${outcome}. Both connections are held by users each waiting for one more, for ever`);
 
     out.section("asyncdoctor's report: the same code on asyncdoctor's Pool, in debug mode (asyncdoctor run)");
-    const { found: bug } = await collect(async () => {
-      const pool = new Pool({ name: "db", max: 2, create: connect, captureSites: true });
-      const results = await Promise.allSettled([1, 2].map((id) => bugProcessUser(pool, id)));
-      for (const r of results) {
-        if (r.status === "fulfilled") out.log(`a user finished once the other gave its connection back: ${r.value.length} rows`);
-        else if (r.reason instanceof DeadlockError) out.log(`rejected with ${r.reason.name} (kind "${r.reason.kind}")`);
-        else throw r.reason;
-      }
-    }, { mode: "debug" });
+    const { found: bug } = await collect(
+      async () => {
+        const pool = new Pool({ name: "db", max: 2, create: connect, captureSites: true });
+        const results = await Promise.allSettled([1, 2].map((id) => bugProcessUser(pool, id)));
+        for (const r of results) {
+          if (r.status === "fulfilled") out.log(`a user finished once the other gave its connection back: ${r.value.length} rows`);
+          else if (r.reason instanceof DeadlockError) out.log(`rejected with ${r.reason.name} (kind "${r.reason.kind}")`);
+          else throw r.reason;
+        }
+      },
+      { mode: "debug" },
+    );
     for (const d of bug) out.diagnosis(d);
 
     out.section("the fix: pass the open connection down");

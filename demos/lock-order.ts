@@ -52,21 +52,24 @@ export const lockOrder: Demo = {
     out.log(`after 100 ms: ${outcome}. Each coroutine holds one lock and waits for the other, for ever`);
 
     out.section("asyncdoctor's report: the same code on asyncdoctor's Mutex, in debug mode (asyncdoctor run)");
-    const { found: bug } = await collect(async () => {
-      const lockA = new Mutex({ name: "lock_a", captureSites: true });
-      const lockB = new Mutex({ name: "lock_b", captureSites: true });
-      const results = await Promise.allSettled([bugCoroutine1(lockA, lockB), bugCoroutine2(lockA, lockB)]);
-      for (const r of results) {
-        if (r.status === "fulfilled") out.log(`${r.value}`);
-        else if (r.reason instanceof DeadlockError) out.log(`rejected with ${r.reason.name} (kind "${r.reason.kind}"): the other coroutine went on`);
-        else throw r.reason;
-      }
-      out.log("and when timing hides the deadlock (the two run one after the other), the inverted order is still reported:");
-      const accounts = new Mutex({ name: "accounts", captureSites: true });
-      const audit = new Mutex({ name: "audit", captureSites: true });
-      await bugCoroutine1(accounts, audit);
-      await bugCoroutine2(accounts, audit);
-    }, { mode: "debug" });
+    const { found: bug } = await collect(
+      async () => {
+        const lockA = new Mutex({ name: "lock_a", captureSites: true });
+        const lockB = new Mutex({ name: "lock_b", captureSites: true });
+        const results = await Promise.allSettled([bugCoroutine1(lockA, lockB), bugCoroutine2(lockA, lockB)]);
+        for (const r of results) {
+          if (r.status === "fulfilled") out.log(`${r.value}`);
+          else if (r.reason instanceof DeadlockError) out.log(`rejected with ${r.reason.name} (kind "${r.reason.kind}"): the other coroutine went on`);
+          else throw r.reason;
+        }
+        out.log("and when timing hides the deadlock (the two run one after the other), the inverted order is still reported:");
+        const accounts = new Mutex({ name: "accounts", captureSites: true });
+        const audit = new Mutex({ name: "audit", captureSites: true });
+        await bugCoroutine1(accounts, audit);
+        await bugCoroutine2(accounts, audit);
+      },
+      { mode: "debug" },
+    );
     for (const d of bug) out.diagnosis(d);
 
     out.section("the fix: one canonical order (lockAll)");

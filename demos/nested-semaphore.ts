@@ -44,17 +44,20 @@ export const nestedSemaphore: Demo = {
     out.log(`after 50 ms: ${outcome}; inner ran: ${log.length > 0}. It would wait for ever, and nothing says why`);
 
     out.section("asyncdoctor's report: the same code on asyncdoctor's Semaphore, in debug mode (asyncdoctor run)");
-    const { found: bug } = await collect(async () => {
-      // debug mode records every acquire site and what each section awaits
-      const sem = new Semaphore(1, { name: "sem" });
-      try {
-        await bugOuter(sem, []);
-        out.log("(no error?)");
-      } catch (err) {
-        if (!(err instanceof DeadlockError)) throw err;
-        out.log(`rejected at once with ${err.name} (kind "${err.kind}")`);
-      }
-    }, { mode: "debug" });
+    const { found: bug } = await collect(
+      async () => {
+        // debug mode records every acquire site and what each section awaits
+        const sem = new Semaphore(1, { name: "sem" });
+        try {
+          await bugOuter(sem, []);
+          out.log("(no error?)");
+        } catch (err) {
+          if (!(err instanceof DeadlockError)) throw err;
+          out.log(`rejected at once with ${err.name} (kind "${err.kind}")`);
+        }
+      },
+      { mode: "debug" },
+    );
     for (const d of bug) out.diagnosis(d);
 
     out.section("in production mode: nothing is thrown on a guess; a suspected deadlock is reported once it lasts");
@@ -63,9 +66,11 @@ export const nestedSemaphore: Demo = {
       try {
         // production mode cannot see what the section awaits: the wait goes on; here its own limit ends it
         const sem = new Semaphore(1, { name: "sem" });
-        await sem.runExclusive(() => sem.runExclusive(async () => {}, { timeout: 80 })).catch((err: unknown) => {
-          out.log(`after 80 ms the acquire's own timeout ended it: ${(err as Error).name}`);
-        });
+        await sem
+          .runExclusive(() => sem.runExclusive(async () => {}, { timeout: 80 }))
+          .catch((err: unknown) => {
+            out.log(`after 80 ms the acquire's own timeout ended it: ${(err as Error).name}`);
+          });
       } finally {
         configure({ longWaitMs: 10_000 });
       }

@@ -157,9 +157,12 @@ export const pgPoolDeadlock: Demo = {
       const guarded = guardPool(newPool(), { name: "db" });
       const tracker = new TaskTracker({ name: "requests" });
       let guardedRun: Awaited<ReturnType<typeof runSeedScenario>> | undefined;
-      const { found: bug } = await collect(async () => {
-        guardedRun = await runSeedScenario(guarded, POOL_SIZE, (fn, i) => tracker.spawn(fn, { name: `process-user-${i}` }));
-      }, { mode: "debug" });
+      const { found: bug } = await collect(
+        async () => {
+          guardedRun = await runSeedScenario(guarded, POOL_SIZE, (fn, i) => tracker.spawn(fn, { name: `process-user-${i}` }));
+        },
+        { mode: "debug" },
+      );
       const proven = bug.filter((d: Diagnosis) => d.certainty === "proven");
       for (const d of proven) out.diagnosis(d);
       const ok = guardedRun!.results.filter((r) => r.status === "fulfilled").length;

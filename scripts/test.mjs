@@ -22,8 +22,12 @@ if (files.length === 0) {
   console.error(`no test files matched ${filter.join(" ")}`);
   process.exit(1);
 }
-const r = spawnSync(process.execPath, ["--expose-gc", "--import", "tsx", "--import", "./test/await-graph-setup.ts", "--test", "--test-reporter=spec", ...files], {
-  stdio: "inherit",
-  env: { ...process.env, NO_COLOR: "1" },
-});
+const r = spawnSync(
+  process.execPath,
+  ["--expose-gc", "--import", "tsx", "--import", "./test/await-graph-setup.ts", "--test", "--test-reporter=spec", ...files],
+  {
+    stdio: "inherit",
+    env: { ...process.env, NO_COLOR: "1" },
+  },
+);
 process.exit(r.status ?? 1);

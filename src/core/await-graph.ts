@@ -159,7 +159,7 @@ export function blockedOn(x: unknown, leaves: Set<object>, depth = 0): boolean {
 export function chainOf(x: unknown): ChainLink[] {
   const out: ChainLink[] = [];
   const seen = new Set<object>();
-  for (let at = x; typeof at === "object" && at !== null && !seen.has(at) && out.length < MAX_DEPTH; ) {
+  for (let at = x; typeof at === "object" && at !== null && !seen.has(at) && out.length < MAX_DEPTH;) {
     seen.add(at);
     const n = nodes.get(at);
     if (n?.kind === "activation") {
@@ -320,7 +320,11 @@ export function startAwaitGraph(): () => void {
           members = Array.from(iterable);
         } catch (err) {
           // the combinator rejects (it does not throw) when iterating fails: let it
-          return orig.call(this, { [Symbol.iterator]: () => { throw err; } });
+          return orig.call(this, {
+            [Symbol.iterator]: () => {
+              throw err;
+            },
+          });
         }
         const p = orig.call(this, members);
         if (state.on) nodes.set(p, new GroupNode(members, k === "race" || k === "any"));

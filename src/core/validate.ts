@@ -76,7 +76,11 @@ export function validateTimeoutMs(value: unknown, name: string, opts: { allowZer
   }
   // Node's timers take at most 2^31-1 ms and fire after 1 ms for anything longer
   if (value > MAX_TIMER_MS) {
-    throw new OutOfRangeError(name, `<= ${MAX_TIMER_MS} (about 24.8 days, the longest a Node.js timer can wait)${opts.allowInfinity ? "; pass Infinity for no limit" : ""}`, value);
+    throw new OutOfRangeError(
+      name,
+      `<= ${MAX_TIMER_MS} (about 24.8 days, the longest a Node.js timer can wait)${opts.allowInfinity ? "; pass Infinity for no limit" : ""}`,
+      value,
+    );
   }
 }
 

@@ -80,7 +80,14 @@ export function transformAwaits(input: TransformInput): string | undefined {
   const visit = (node: AnyNode, fn: FnInfo | undefined, nameHint: string): void => {
     const type = node.type;
     if (type === "FunctionDeclaration" || type === "FunctionExpression" || type === "ArrowFunctionExpression") {
-      const own = node as AnyNode & { async: boolean; generator: boolean; id?: { name: string } | null; params: AnyNode[]; body: AnyNode; expression?: boolean };
+      const own = node as AnyNode & {
+        async: boolean;
+        generator: boolean;
+        id?: { name: string } | null;
+        params: AnyNode[];
+        body: AnyNode;
+        expression?: boolean;
+      };
       let inner: FnInfo | undefined;
       if (own.async && !own.generator) {
         const ok = own.params.every(simpleParam);
@@ -158,7 +165,11 @@ export function transformAwaits(input: TransformInput): string | undefined {
   const body = withoutInlineMap(source);
   let out = body;
   for (const [at, , text] of order) out = out.slice(0, at) + text + out.slice(at);
-  const { comment } = shiftSourceMap(source, file, order.map(([at, , text]) => [at, text.length] as const));
+  const { comment } = shiftSourceMap(
+    source,
+    file,
+    order.map(([at, , text]) => [at, text.length] as const),
+  );
   return `${out}${out.endsWith("\n") ? "" : "\n"}${comment}\n`;
 }
 
@@ -226,7 +237,7 @@ function sourceMapOf(source: string): SourceMap | undefined {
   const m = /\/\/# sourceMappingURL=data:application\/json;(?:charset=[^;,]+;)?base64,([A-Za-z0-9+/=]+)\s*$/.exec(source.slice(-200_000));
   if (!m?.[1]) return undefined;
   try {
-    return new SourceMap(JSON.parse(Buffer.from(m[1], "base64").toString("utf8")));
+    return new SourceMap(JSON.parse(Buffer.from(m[1], "base64").toString("utf8")) as ConstructorParameters<typeof SourceMap>[0]);
   } catch {
     return undefined;
   }

@@ -91,9 +91,7 @@ export function installGuards(options: GuardOptions = {}): () => void {
  * behaviour: under the default or --unhandled-rejections=strict|throw, raise it as Node would.
  */
 function rethrowLikeNode(reason: unknown, above: Function): void {
-  const flag = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? "").split(/\s+/)]
-    .find((a) => a.startsWith("--unhandled-rejections="))
-    ?.split("=")[1];
+  const flag = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? "").split(/\s+/)].find((a) => a.startsWith("--unhandled-rejections="))?.split("=")[1];
   const mode = flag ?? "throw";
   if (mode !== "throw" && mode !== "strict") return;
   if (process.listenerCount("unhandledRejection") > 1) return; // someone else decides

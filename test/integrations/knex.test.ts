@@ -5,7 +5,7 @@ import { describe, it, after } from "node:test";
 import assert from "node:assert/strict";
 import knexFactory from "knex";
 import type { Knex } from "knex";
-import { DeadlockError, TimeoutError } from "../../src/core/errors.js";
+import { TimeoutError } from "../../src/core/errors.js";
 import { guardKnex } from "../../src/integrations/knex.js";
 import { TaskTracker } from "../../src/tasks/task-tracker.js";
 import { barrier, collecting, deferred } from "../tasks/helpers.js";
@@ -49,13 +49,17 @@ describe("guardKnex (knex + pg, real server)", { skip: pgt.skip }, () => {
         ),
       );
       const rejected = results.filter((r): r is PromiseRejectedResult => r.status === "rejected");
-      assert.ok(rejected.length >= 1, JSON.stringify(results.map((r) => r.status === "rejected" ? String(r.reason) : r.status)));
+      assert.ok(rejected.length >= 1, JSON.stringify(results.map((r) => (r.status === "rejected" ? String(r.reason) : r.status))));
       for (const r of rejected) {
         assert.ok(r.reason instanceof TimeoutError, String(r.reason));
         assert.match((r.reason as Error).message, /looks like pool exhaustion|held by "tx-/);
       }
     });
-    assert.deepEqual(found.filter((x) => x.certainty === "proven"), [], "never proven: the limit ends it");
+    assert.deepEqual(
+      found.filter((x) => x.certainty === "proven"),
+      [],
+      "never proven: the limit ends it",
+    );
     const d = found.find((x) => x.rule === "pool-exhaustion" && x.certainty === "potential");
     assert.ok(d, found.map((x) => `${x.certainty} ${x.rule}: ${x.summary}`).join("\n"));
     assert.match(d.summary, /a query on the knex instance inside a transaction/);
@@ -139,8 +143,10 @@ describe("guardKnex (knex + pg, real server)", { skip: pgt.skip }, () => {
 
   describe("bad input", () => {
     it("not a knex instance", () => assert.throws(() => guardKnex({} as never), /"knex" argument must be a knex instance\. Received an instance of Object/));
-    it("a knex without a client", () => assert.throws(() => guardKnex({ transaction() {}, client: null } as never), /"knex\.client" argument must be a knex client/));
+    it("a knex without a client", () =>
+      assert.throws(() => guardKnex({ transaction() {}, client: null } as never), /"knex\.client" argument must be a knex client/));
     it("options.max 0", () => assert.throws(() => guardKnex(knexFactory({ client: "pg" }), { max: 0 }), /"options\.max" is out of range/));
-    it("options.name a number", () => assert.throws(() => guardKnex(knexFactory({ client: "pg" }), { name: 1 as never }), /"options\.name" argument must be of type string/));
+    it("options.name a number", () =>
+      assert.throws(() => guardKnex(knexFactory({ client: "pg" }), { name: 1 as never }), /"options\.name" argument must be of type string/));
   });
 });
