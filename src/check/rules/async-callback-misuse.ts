@@ -5,8 +5,8 @@
  */
 import ts from "typescript";
 import type { Rule } from "../rule.js";
-import { calleeName, isAsyncFunction, isThenable, unwrap } from "../ts-util.js";
-import { callReturnsPromise } from "../promise-use.js";
+import { calleeName, isAsyncFunction, isThenable, unwrap } from "../analysis/ts-util.js";
+import { callReturnsPromise } from "../analysis/promise-use.js";
 
 const ITERATION = new Set(["forEach"]);
 const PREDICATES = new Set(["filter", "some", "every", "find", "findIndex", "findLast", "findLastIndex"]);

@@ -4,8 +4,8 @@
  */
 import ts from "typescript";
 import type { Rule } from "../rule.js";
-import { keptTypes, lostPromises } from "../promise-use.js";
-import { calleeSymbol, isPromiseArray, shortText, unwrap } from "../ts-util.js";
+import { keptTypes, lostPromises } from "../analysis/promise-use.js";
+import { calleeSymbol, isPromiseArray, shortText, unwrap } from "../analysis/ts-util.js";
 
 /** node:test's suite and test functions: their promise never rejects (the runner reports failures), so not awaiting it loses nothing. */
 const NODE_TEST_CALLS = new Set(["describe", "it", "test", "suite"]);

@@ -5,7 +5,7 @@
  */
 import ts from "typescript";
 import type { Rule } from "../rule.js";
-import { calleeName, calleeSymbol, callText, declaredIn, isPlatformSymbol, unwrap } from "../ts-util.js";
+import { calleeName, calleeSymbol, callText, declaredIn, isPlatformSymbol, unwrap } from "../analysis/ts-util.js";
 
 /** A client library whose methods go to the network. */
 export interface ClientSpec {

@@ -4,7 +4,7 @@
  */
 import ts from "typescript";
 import type { Rule } from "../rule.js";
-import { keptTypes, lostPromises } from "../promise-use.js";
+import { keptTypes, lostPromises } from "../analysis/promise-use.js";
 
 function describeCall(call: ts.CallExpression): { method: string; count: string } {
   const method = (call.expression as ts.PropertyAccessExpression).name.text;

@@ -5,7 +5,7 @@
  */
 import ts from "typescript";
 import type { Rule } from "../rule.js";
-import { callText, unwrap } from "../ts-util.js";
+import { callText, unwrap } from "../analysis/ts-util.js";
 
 const CLOSERS = ["close", "end", "destroy", "release"];
 /** Calls that also close what they are called on (a tracker's shutdown, a client's disconnect). */

@@ -8,6 +8,9 @@ import { declaredIn, isPlatformSymbol, isPromiseArray, isThenable, unwrap } from
 /** The aggregate methods of `Promise`: awaiting their result is the point of calling them. */
 export const AGGREGATES: ReadonlySet<string> = new Set(["all", "allSettled", "race", "any"]);
 
+/** A local declared with a name and an initialiser: `const p = start()`. */
+export type NamedLocal = ts.VariableDeclaration & { name: ts.Identifier; initializer: ts.Expression };
+
 /** A thenable type the caller keeps by construction, so dropping the value loses nothing. */
 export interface KeptType {
   /** The type's name (`Task`). */
@@ -84,13 +87,12 @@ export function droppedPromises(checker: ts.TypeChecker, expr: ts.Expression, ke
     const quick = fromCalleeSignatures(checker, e, kept);
     if (quick !== undefined) return quick ? [e] : [];
   }
-  const type = checker.getTypeAtLocation(e);
-  if ((isThenable(checker, type) && !isKept(checker, type, kept)) || isPromiseArray(checker, type)) return [e];
-  return [];
+  return dropsPromise(checker, checker.getTypeAtLocation(e), kept) ? [e] : [];
 }
 
 const GENERIC = ts.TypeFlags.TypeParameter | ts.TypeFlags.Conditional | ts.TypeFlags.IndexedAccess | ts.TypeFlags.Index | ts.TypeFlags.Substitution;
 
+/** The one test of "losing this value loses a promise": a thenable nobody keeps, or an array of promises. */
 function dropsPromise(checker: ts.TypeChecker, t: ts.Type, kept: readonly KeptType[]): boolean {
   return (isThenable(checker, t) && !isKept(checker, t, kept)) || isPromiseArray(checker, t);
 }
@@ -162,8 +164,8 @@ export function unreadPromiseLocals(
   checker: ts.TypeChecker,
   sourceFile: ts.SourceFile,
   kept: readonly KeptType[],
-): { decl: ts.VariableDeclaration & { name: ts.Identifier; initializer: ts.Expression } }[] {
-  const out: { decl: ts.VariableDeclaration & { name: ts.Identifier; initializer: ts.Expression } }[] = [];
+): NamedLocal[] {
+  const out: NamedLocal[] = [];
   const visit = (n: ts.Node): void => {
     if (ts.isVariableStatement(n)) {
       const exported = n.modifiers?.some((m) => m.kind === ts.SyntaxKind.ExportKeyword || m.kind === ts.SyntaxKind.DeclareKeyword) ?? false;
@@ -176,9 +178,8 @@ export function unreadPromiseLocals(
           if (!ts.isCallExpression(init) && !ts.isNewExpression(init)) continue;
           // the syntactic question first: most locals are read, and then no type is needed
           if (isReferenced(scopeOf(n), d.name.text, d.name)) continue;
-          const type = checker.getTypeAtLocation(d.name);
-          if (!((isThenable(checker, type) && !isKept(checker, type, kept)) || isPromiseArray(checker, type))) continue;
-          out.push({ decl: d as ts.VariableDeclaration & { name: ts.Identifier; initializer: ts.Expression } });
+          if (!dropsPromise(checker, checker.getTypeAtLocation(d.name), kept)) continue;
+          out.push(d as NamedLocal);
         }
       }
     }
@@ -202,7 +203,7 @@ export interface DroppedPromise {
 
 /** An unread promise local of a file, and the `Promise.all/…` call it holds when it is one. */
 export interface UnreadPromiseLocal {
-  readonly decl: ts.VariableDeclaration & { name: ts.Identifier; initializer: ts.Expression };
+  readonly decl: NamedLocal;
   readonly aggregate: ts.CallExpression | undefined;
 }
 
@@ -234,7 +235,7 @@ export function lostPromises(program: ts.Program, checker: ts.TypeChecker, sourc
     ts.forEachChild(n, visit);
   };
   visit(sourceFile);
-  const unread = unreadPromiseLocals(checker, sourceFile, kept).map(({ decl }) => ({ decl, aggregate: aggregateCall(program, checker, chainRoot(decl.initializer)) }));
+  const unread = unreadPromiseLocals(checker, sourceFile, kept).map((decl) => ({ decl, aggregate: aggregateCall(program, checker, chainRoot(decl.initializer)) }));
   const lost = { dropped, unread };
   byKept.set(key, { program, lost });
   return lost;
