@@ -83,11 +83,26 @@ export function droppedPromises(checker: ts.TypeChecker, expr: ts.Expression, ke
       }
     }
   }
+  if (ts.isCallExpression(e) && keepsArrayItems(checker, e)) return [];
   if (ts.isCallExpression(e)) {
     const quick = fromCalleeSignatures(checker, e, kept);
     if (quick !== undefined) return quick ? [e] : [];
   }
   return dropsPromise(checker, checker.getTypeAtLocation(e), kept) ? [e] : [];
+}
+
+/**
+ * Array methods whose result holds no promise the array did not already hold: `splice` hands
+ * back the items it removed, `sort` / `reverse` / `fill` / `copyWithin` the array itself.
+ * Dropping that result loses no promise that was not dropped (or kept) before.
+ */
+const IN_PLACE = new Set(["splice", "sort", "reverse", "fill", "copyWithin"]);
+
+function keepsArrayItems(checker: ts.TypeChecker, call: ts.CallExpression): boolean {
+  const callee = unwrap(call.expression);
+  if (!ts.isPropertyAccessExpression(callee) || !IN_PLACE.has(callee.name.text)) return false;
+  const recv = checker.getNonNullableType(checker.getTypeAtLocation(callee.expression));
+  return checker.isArrayType(recv) || checker.isTupleType(recv);
 }
 
 const GENERIC = ts.TypeFlags.TypeParameter | ts.TypeFlags.Conditional | ts.TypeFlags.IndexedAccess | ts.TypeFlags.Index | ts.TypeFlags.Substitution;
