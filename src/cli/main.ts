@@ -4,12 +4,13 @@
 import { Command, CommanderError } from "commander";
 import { registerDemo } from "./demo.js";
 import { registerRun } from "./run.js";
-import { registerCheck } from "./check.js";
+import { registerCheck, version } from "./check.js";
 
 /** Runs the CLI with `argv` (without node and the script); resolves to the exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
   const program = new Command("asyncdoctor")
     .description("Find and prevent async bugs in Node.js")
+    .version(version(), "-V, --version", "print asyncdoctor's version")
     .exitOverride()
     .showHelpAfterError();
   let code = 0;
