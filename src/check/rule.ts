@@ -24,6 +24,45 @@ export interface RuleMeta {
    * `program`: looks across files (call chains, lock orders), so it runs once per program.
    */
   readonly scope: "file" | "program";
+  /**
+   * The JSON Schema of the rule's options object (`rules.<id>.options`, or the ESLint rule's
+   * first option). Every key is declared, so a typo like `wrapers` is rejected. Absent when the
+   * rule takes no options.
+   */
+  readonly optionsSchema?: OptionsSchema;
+}
+
+/** A JSON Schema (draft-04 subset, as ESLint validates rule options with it). */
+export interface JsonSchema {
+  readonly type?: "object" | "array" | "string" | "boolean" | "number" | "integer";
+  readonly description?: string;
+  readonly properties?: Readonly<Record<string, JsonSchema>>;
+  readonly required?: readonly string[];
+  readonly additionalProperties?: boolean;
+  readonly items?: JsonSchema;
+  readonly enum?: readonly (string | number | boolean)[];
+  readonly minimum?: number;
+}
+
+/** The schema of a rule's options: an object whose keys are all declared. */
+export interface OptionsSchema extends JsonSchema {
+  readonly type: "object";
+  readonly properties: Readonly<Record<string, JsonSchema>>;
+  readonly additionalProperties: false;
+}
+
+/** A text edit: replace `[start, end)` of the file with `text` (offsets in the source text). */
+export interface TextEdit {
+  readonly start: number;
+  readonly end: number;
+  readonly text: string;
+}
+
+/** A fix the user may choose to apply (an editor's quick fix; ESLint's suggestion). */
+export interface Suggestion {
+  /** What it does, as an imperative: "Add `await`". */
+  readonly description: string;
+  readonly edits: readonly TextEdit[];
 }
 
 /** One finding, before it becomes a Diagnosis: anchored on a node of the checked source. */
@@ -41,6 +80,8 @@ export interface Finding {
   /** A call chain or an order of events, in forward order. */
   readonly steps?: readonly Step[];
   readonly data?: Readonly<Record<string, unknown>>;
+  /** Edits that would fix it, offered, never applied on their own (the finding is the user's to judge). */
+  readonly suggestions?: readonly Suggestion[];
 }
 
 /** Rule options from the configuration (`asyncdoctor.config.json` → `rules.<id>.options`). */

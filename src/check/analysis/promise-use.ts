@@ -3,6 +3,7 @@
  * floating-promise and unawaited-aggregate so that each dropped promise is reported once.
  */
 import ts from "typescript";
+import type { OptionsSchema } from "../rule.js";
 import { declaredIn, isPlatformSymbol, isPromiseArray, isThenable, unwrap } from "./ts-util.js";
 
 /** The aggregate methods of `Promise`: awaiting their result is the point of calling them. */
@@ -18,6 +19,24 @@ export interface KeptType {
   /** The package that declares it (`asyncdoctor`). */
   readonly package: string;
 }
+
+/** The options schema of the two promise rules: `{ keptTypes: [{ name, package }] }`. */
+export const KEPT_TYPES_SCHEMA: OptionsSchema = {
+  type: "object",
+  properties: {
+    keptTypes: {
+      type: "array",
+      description: "thenable types (by name and declaring package) whose owner keeps them, so dropping the value loses nothing",
+      items: {
+        type: "object",
+        properties: { name: { type: "string" }, package: { type: "string" } },
+        required: ["name", "package"],
+        additionalProperties: false,
+      },
+    },
+  },
+  additionalProperties: false,
+};
 
 /** asyncdoctor's `Task`: spawned on a tracker or group that keeps it and reports its failure. */
 export const DEFAULT_KEPT: readonly KeptType[] = [{ name: "Task", package: "asyncdoctor" }];

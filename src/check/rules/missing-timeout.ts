@@ -177,6 +177,23 @@ export const missingTimeout: Rule = {
     certainty: "potential",
     defaultSeverity: "warning",
     scope: "file",
+    optionsSchema: {
+      type: "object",
+      properties: {
+        wrappers: { type: "array", items: { type: "string" }, description: "functions that bound what runs inside them (added to withTimeout, pTimeout, …)" },
+        clients: {
+          type: "array",
+          description: "client libraries whose methods go to the network",
+          items: {
+            type: "object",
+            properties: { package: { type: "string" }, methods: { type: "array", items: { type: "string" } }, timeoutKeys: { type: "array", items: { type: "string" } } },
+            required: ["package", "methods", "timeoutKeys"],
+            additionalProperties: false,
+          },
+        },
+      },
+      additionalProperties: false,
+    },
   },
   checkFile(ctx) {
     const { checker, program, sourceFile } = ctx;

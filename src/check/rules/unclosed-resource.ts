@@ -141,6 +141,15 @@ export const unclosedResource: Rule = {
     certainty: "potential",
     defaultSeverity: "warning",
     scope: "file",
+    optionsSchema: {
+      type: "object",
+      properties: {
+        ignoreTypes: { type: "array", items: { type: "string" }, description: "type names that are not resources to close" },
+        openers: { type: "array", items: { type: "string" }, description: "function names that open a resource (added to open…, connect…, create…, …)" },
+        disposableOnly: { type: "boolean", description: "also report types that are only disposable (Symbol.asyncDispose), with no close method" },
+      },
+      additionalProperties: false,
+    },
   },
   checkFile(ctx) {
     const { checker, sourceFile } = ctx;
