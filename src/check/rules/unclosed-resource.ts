@@ -95,12 +95,12 @@ function classifyUse(id: ts.Identifier, methods: readonly string[]): Use {
   return "escape";
 }
 
-/** True when `n` is inside a `finally` block (of any try between it and `stop`). */
-function inFinally(n: ts.Node, stop: ts.Node): boolean {
+/** The `try` whose `finally` block holds `n` (the innermost between it and `stop`), if any. */
+function finallyOf(n: ts.Node, stop: ts.Node): ts.TryStatement | undefined {
   for (let cur: ts.Node = n; cur !== stop && cur.parent; cur = cur.parent) {
-    if (ts.isTryStatement(cur.parent) && cur.parent.finallyBlock === cur) return true;
+    if (ts.isTryStatement(cur.parent) && cur.parent.finallyBlock === cur) return cur.parent;
   }
-  return false;
+  return undefined;
 }
 
 /** True when the statement holding `n` runs whenever the declaring block runs to it (no if, loop, catch, …). */
@@ -212,11 +212,13 @@ export const unclosedResource: Rule = {
           });
           continue;
         }
-        if (closes.some((c) => inFinally(c, fn))) continue;
+        // a close in a finally covers what its try runs, not an await between the open and the try
+        const guardingTry = closes.map((c) => finallyOf(c, fn)).find((t) => t !== undefined);
+        if (guardingTry && !exitBetween(fn, d.end, guardingTry.getStart())) continue;
         const safe = closes.some((c) => unconditional(c, block) && !exitBetween(fn, d.end, c.getStart()));
         if (safe) continue;
         const first = closes[0]!;
-        const exit = exitBetween(fn, d.end, first.getStart());
+        const exit = exitBetween(fn, d.end, guardingTry ? guardingTry.getStart() : first.getStart());
         const why = exit
           ? `an ${ts.isAwaitExpression(exit) ? "await that can throw" : "early exit"} at line ${sourceFile.getLineAndCharacterOfPosition(exit.getStart()).line + 1} skips the \`${first.parent.getText().split("(")[0]}\` call`
           : "the close runs only on some paths";
