@@ -8,6 +8,7 @@ import { unawaitedAggregate } from "./unawaited-aggregate.js";
 import { asyncCallbackMisuse } from "./async-callback-misuse.js";
 import { missingTimeout } from "./missing-timeout.js";
 import { unclosedResource } from "./unclosed-resource.js";
+import { intervalInConstructor } from "./interval-in-constructor.js";
 import { nestedAcquire } from "./nested-acquire.js";
 import { lockOrder } from "./lock-order.js";
 import { poolNestedAcquire } from "./pool-nested-acquire.js";
@@ -20,6 +21,7 @@ export const rules: readonly Rule[] = [
   asyncCallbackMisuse,
   missingTimeout,
   unclosedResource,
+  intervalInConstructor,
   nestedAcquire,
   lockOrder,
   poolNestedAcquire,
