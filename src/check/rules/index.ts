@@ -9,6 +9,7 @@ import { asyncCallbackMisuse } from "./async-callback-misuse.js";
 import { missingTimeout } from "./missing-timeout.js";
 import { unclosedResource } from "./unclosed-resource.js";
 import { intervalInConstructor } from "./interval-in-constructor.js";
+import { httpTimeoutNotEnforced } from "./http-timeout-not-enforced.js";
 import { nestedAcquire } from "./nested-acquire.js";
 import { lockOrder } from "./lock-order.js";
 import { poolNestedAcquire } from "./pool-nested-acquire.js";
@@ -22,6 +23,7 @@ export const rules: readonly Rule[] = [
   missingTimeout,
   unclosedResource,
   intervalInConstructor,
+  httpTimeoutNotEnforced,
   nestedAcquire,
   lockOrder,
   poolNestedAcquire,
