@@ -10,6 +10,7 @@ import { missingTimeout } from "./missing-timeout.js";
 import { unclosedResource } from "./unclosed-resource.js";
 import { intervalInConstructor } from "./interval-in-constructor.js";
 import { httpTimeoutNotEnforced } from "./http-timeout-not-enforced.js";
+import { unobservedRejection } from "./unobserved-rejection.js";
 import { nestedAcquire } from "./nested-acquire.js";
 import { lockOrder } from "./lock-order.js";
 import { poolNestedAcquire } from "./pool-nested-acquire.js";
@@ -20,6 +21,7 @@ export const rules: readonly Rule[] = [
   floatingPromise,
   unawaitedAggregate,
   asyncCallbackMisuse,
+  unobservedRejection,
   missingTimeout,
   unclosedResource,
   intervalInConstructor,
