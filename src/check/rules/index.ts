@@ -9,6 +9,7 @@ import { asyncCallbackMisuse } from "./async-callback-misuse.js";
 import { missingTimeout } from "./missing-timeout.js";
 import { unclosedResource } from "./unclosed-resource.js";
 import { intervalInConstructor } from "./interval-in-constructor.js";
+import { unconsumedBody } from "./unconsumed-body.js";
 import { httpTimeoutNotEnforced } from "./http-timeout-not-enforced.js";
 import { unobservedRejection } from "./unobserved-rejection.js";
 import { nestedAcquire } from "./nested-acquire.js";
@@ -24,6 +25,7 @@ export const rules: readonly Rule[] = [
   unobservedRejection,
   missingTimeout,
   unclosedResource,
+  unconsumedBody,
   intervalInConstructor,
   httpTimeoutNotEnforced,
   nestedAcquire,
