@@ -10,6 +10,7 @@ import { missingTimeout } from "./missing-timeout.js";
 import { unclosedResource } from "./unclosed-resource.js";
 import { intervalInConstructor } from "./interval-in-constructor.js";
 import { unconsumedBody } from "./unconsumed-body.js";
+import { missedOnceEvent } from "./missed-once-event.js";
 import { httpTimeoutNotEnforced } from "./http-timeout-not-enforced.js";
 import { unobservedRejection } from "./unobserved-rejection.js";
 import { nestedAcquire } from "./nested-acquire.js";
@@ -26,6 +27,7 @@ export const rules: readonly Rule[] = [
   missingTimeout,
   unclosedResource,
   unconsumedBody,
+  missedOnceEvent,
   intervalInConstructor,
   httpTimeoutNotEnforced,
   nestedAcquire,
