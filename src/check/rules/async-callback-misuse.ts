@@ -142,7 +142,7 @@ export const asyncCallbackMisuse: Rule = {
         const name = calleeName(n);
         const isExecutor = ts.isNewExpression(n) && name === "Promise";
         n.arguments.forEach((arg, i) => {
-          const fn = unwrap(arg);
+          const fn = unbound(unwrap(arg));
           if (!mayReturnPromise(checker, fn)) return;
           if (!returnsPromise(checker, fn)) return;
           const callee = ts.isCallExpression(n) ? unwrap(n.expression) : undefined;
@@ -193,6 +193,15 @@ export const asyncCallbackMisuse: Rule = {
     visit(sourceFile);
   },
 };
+
+/** `this.onData.bind(this)` → `this.onData`: a bound method returns what the method returns. */
+function unbound(e: ts.Expression): ts.Expression {
+  if (ts.isCallExpression(e) && ts.isPropertyAccessExpression(e.expression) && e.expression.name.text === "bind") {
+    const target = unwrap(e.expression.expression);
+    if (ts.isIdentifier(target) || ts.isPropertyAccessExpression(target)) return target;
+  }
+  return e;
+}
 
 /** `_.forEach(xs, fn)`, `each(xs, fn)`, `$.each(xs, fn)`: a helper that takes the collection as an argument. */
 function isHelperCall(call: ts.CallExpression | ts.NewExpression): boolean {
