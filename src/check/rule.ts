@@ -112,3 +112,42 @@ export interface Rule {
   checkFile?(context: FileContext): void;
   checkProgram?(context: ProgramContext): void;
 }
+
+/**
+ * What is wrong with `value` against `schema` (the subset {@link JsonSchema} has), one sentence
+ * each naming the option path; empty when it fits. The CLI checks configured options with it, as
+ * ESLint checks the plugin's options with the same schema.
+ *
+ * @example
+ * ```ts
+ * optionErrors(missingTimeout.meta.optionsSchema!, { wrapers: [] }, "options");
+ * // ['options has an unknown key "wrapers" (expected one of: wrappers, clients)']
+ * ```
+ */
+export function optionErrors(schema: JsonSchema, value: unknown, path: string): string[] {
+  const type = schema.type;
+  const got = Array.isArray(value) ? "an array" : value === null ? "null" : typeof value;
+  if (type === "object") {
+    if (value === null || typeof value !== "object" || Array.isArray(value)) return [`${path} must be an object, got ${got}`];
+    const rec = value as Record<string, unknown>;
+    const out: string[] = [];
+    const props = schema.properties ?? {};
+    for (const k of Object.keys(rec)) {
+      const sub = props[k];
+      if (sub) out.push(...optionErrors(sub, rec[k], `${path}.${k}`));
+      else if (schema.additionalProperties === false) out.push(`${path} has an unknown key "${k}" (expected one of: ${Object.keys(props).join(", ") || "none"})`);
+    }
+    for (const k of schema.required ?? []) if (!(k in rec)) out.push(`${path} is missing "${k}"`);
+    return out;
+  }
+  if (type === "array") {
+    if (!Array.isArray(value)) return [`${path} must be an array, got ${got}`];
+    return schema.items ? value.flatMap((v, i) => optionErrors(schema.items!, v, `${path}[${i}]`)) : [];
+  }
+  if (type === "integer" ? !Number.isInteger(value) : type === "number" ? typeof value !== "number" : type !== undefined && typeof value !== type) {
+    return [`${path} must be ${type === "integer" ? "an integer" : `a ${type}`}, got ${JSON.stringify(value) ?? got}`];
+  }
+  if (schema.enum && !schema.enum.includes(value as string | number | boolean)) return [`${path} must be one of ${schema.enum.map((e) => JSON.stringify(e)).join(", ")}, got ${JSON.stringify(value)}`];
+  if (schema.minimum !== undefined && typeof value === "number" && value < schema.minimum) return [`${path} must be at least ${schema.minimum}, got ${value}`];
+  return [];
+}

@@ -12,6 +12,7 @@ import { loadConfig, parseConfig } from "./config.js";
 import type { CheckConfig } from "./config.js";
 import { loadProgram } from "./program.js";
 import type { LoadedProgram, LoadProblem } from "./program.js";
+import { optionErrors } from "./rule.js";
 import type { Finding, Rule, Severity } from "./rule.js";
 import { rules as allRules } from "./rules/index.js";
 import { eslintDisabled, findSuppressions, isSuppressed } from "./suppression.js";
@@ -135,6 +136,14 @@ export function runChecks(loaded: LoadedProgram, options: RunOptions = {}): Chec
   const crashed = (rule: Rule, file: string, err: unknown): void => {
     problems.push({ kind: "rule", file, message: `rule ${rule.meta.id} failed on this file and was skipped for it: ${err instanceof Error ? err.message : String(err)}` });
   };
+  // the options schema each rule declares (the one ESLint checks): a typo is a configuration problem
+  for (const rule of active) {
+    const configured = config.rules[rule.meta.id]?.options;
+    if (!rule.meta.optionsSchema || configured === undefined || Object.keys(configured).length === 0) continue;
+    for (const message of optionErrors(rule.meta.optionsSchema, configured, `rule "${rule.meta.id}": options`)) {
+      problems.push({ kind: "config", file: config.source ?? "<configuration>", message });
+    }
+  }
   const checked = new Set(sourceFiles.map((f) => f.fileName));
   for (const rule of active) {
     if (rule.meta.scope !== "program" || !rule.checkProgram) continue;
