@@ -82,16 +82,10 @@ function returnsPromise(checker: ts.TypeChecker, fn: ts.Expression): boolean {
       const r = unwrap(fn.body);
       if (ts.isCallExpression(r) || ts.isNewExpression(r)) returned.push(r);
     }
-    if (!returned.some((r) => callReturnsPromise(checker, r))) return false;
-    // `() => p.catch(log)` hands back a promise that cannot reject: nothing is lost
-    if (ts.isArrowFunction(fn) && !ts.isBlock(fn.body)) {
-      const body = unwrap(fn.body);
-      if (ts.isCallExpression(body) && ts.isPropertyAccessExpression(body.expression)) {
-        const m = body.expression.name.text;
-        if ((m === "catch" && body.arguments.length > 0) || (m === "then" && body.arguments.length > 1)) return false;
-      }
-    }
-    return true;
+    const promises = returned.filter((r) => callReturnsPromise(checker, r));
+    // `() => p.catch(log)` (or a block returning only such chains) hands back a promise that
+    // cannot reject: nothing is lost
+    return promises.length > 0 && !promises.every(handledChain);
   }
   const sigs = checker.getTypeAtLocation(fn).getCallSignatures();
   return sigs.length > 0 && sigs.every((s) => isThenable(checker, checker.getReturnTypeOfSignature(s)));
@@ -193,6 +187,13 @@ export const asyncCallbackMisuse: Rule = {
     visit(sourceFile);
   },
 };
+
+/** `p.catch(h)` or `p.then(ok, fail)`: a promise whose rejection is handled. */
+function handledChain(call: ts.CallExpression | ts.NewExpression): boolean {
+  if (!ts.isCallExpression(call) || !ts.isPropertyAccessExpression(call.expression)) return false;
+  const m = call.expression.name.text;
+  return (m === "catch" && call.arguments.length > 0) || (m === "then" && call.arguments.length > 1);
+}
 
 /** `this.onData.bind(this)` → `this.onData`: a bound method returns what the method returns. */
 function unbound(e: ts.Expression): ts.Expression {

@@ -21,6 +21,7 @@ ruleTester(asyncCallbackMisuse, {
     { name: "callee typed to return a promise", code: save + `declare function run(cb: () => Promise<void>): void;\nfunction f() { run(async () => save("a")); }` },
     { name: "listener whose body cannot reject", code: save + `import { EventEmitter } from "events";\nfunction f(e: EventEmitter) { e.on("x", async () => { try { await save("a"); } catch (err) { console.error(err); } }); }`, files: events },
     { name: "timer callback handling its rejection", code: save + timers + `function f() { later(() => save("a").catch(console.error), 10); }` },
+    { name: "a block-bodied timer callback returning a handled chain", code: save + timers + `function f() { later(() => { return save("a").catch(console.error); }, 10); }` },
     { name: "sync predicate", code: `function f(xs: number[]) { return xs.filter((x) => x > 1); }` },
     { name: "an imported sync function by reference", code: `import { keep } from "./keep.js";\nfunction f(xs: string[]) { xs.forEach(keep); }`, files: { "keep.ts": `export function keep(x: string): void { void x; }` } },
     { name: "finally awaits its callback's promise", code: save + `function f(p: Promise<void>) { return p.finally(() => save("cleanup")); }` },
