@@ -1,6 +1,7 @@
 /**
  * unconsumed-body: an HTTP response whose body is never read, cancelled or destroyed: a fetch
- * `Response`, or the `http.IncomingMessage` handed to an `http.get` / `http.request` callback.
+ * `Response`, the `http.IncomingMessage` handed to an `http.get` / `http.request` callback, or
+ * an SDK output whose `Body` is a stream (the AWS SDK's `GetObject`).
  * Until its body is consumed the response keeps its connection checked out of the agent's pool
  * (undici and Node's http agent both say so), so a loop of status checks runs the pool dry and
  * later requests queue behind sockets nobody reads.
@@ -77,11 +78,45 @@ export const unconsumedBody: Rule = {
     const text = sourceFile.text;
     const hasFetch = text.includes("fetch(");
     const hasHttp = /\b(get|request)\s*\(/.test(text) && /["']node:https?["']|["']https?["']/.test(text);
-    if (!hasFetch && !hasHttp) return;
+    // the AWS SDK's name for a streamed payload (GetObject's output): only files that say it
+    const hasSdkBody = text.includes("Body");
+    if (!hasFetch && !hasHttp && !hasSdkBody) return;
     const visit = (n: ts.Node): void => {
       if (hasFetch && ts.isCallExpression(n) && calleeName(n) === "fetch") checkFetch(n);
       if (hasHttp && ts.isCallExpression(n)) checkHttp(n);
+      if (hasSdkBody && ts.isVariableDeclaration(n) && n.initializer && ts.isAwaitExpression(unwrap(n.initializer))) checkSdkOutput(n);
       ts.forEachChild(n, visit);
+    };
+    const checkSdkOutput = (d: ts.VariableDeclaration): void => {
+      const call = unwrap((unwrap(d.initializer!) as ts.AwaitExpression).expression);
+      if (!ts.isCallExpression(call) || calleeName(call) === "fetch") return;
+      const type = checker.getTypeAtLocation(d.name);
+      const body = type.getProperty("Body");
+      if (!body) return;
+      const bodyType = checker.getNonNullableType(checker.getTypeOfSymbolAtLocation(body, d));
+      const parts = bodyType.isUnion() ? bodyType.types : [bodyType];
+      // a stream: Node's Readable, a web ReadableStream, or the SDK's mixin over them
+      if (!parts.some((t) => t.getProperty("transformToString") || t.getProperty("pipe") || t.getProperty("getReader"))) return;
+      if (ts.isObjectBindingPattern(d.name)) {
+        const names = d.name.elements.map((e) => (e.propertyName ?? e.name).getText());
+        if (names.includes("Body") || d.name.elements.some((e) => e.dotDotDotToken)) return;
+        ctx.report({
+          node: d.name,
+          summary: `the streamed \`Body\` of \`${callText(call)}\` is left out of the destructuring, so it is never read or destroyed: it keeps the connection checked out of the SDK's pool`,
+          fix: "ask for what you need without a body (a HEAD request: `HeadObjectCommand`), or take `Body` and consume or destroy it (`await Body.transformToString()`, `Body.destroy()`)",
+        });
+        return;
+      }
+      if (!ts.isIdentifier(d.name)) return;
+      const fn = ts.findAncestor(d, ts.isFunctionLike) ?? sourceFile;
+      const refs = references(fn, d.name, checker);
+      // touching `.Body` at all counts: what is done with it is the stream's business
+      if (refs.some((r) => !(ts.isPropertyAccessExpression(r.parent) && r.parent.expression === r) || r.parent.name.text === "Body" || ts.findAncestor(r.parent, ts.isFunctionLike) !== fn)) return;
+      ctx.report({
+        node: d.name,
+        summary: `\`${d.name.text}\` (from \`${callText(call)}\`) is read for its metadata only: its streamed \`Body\` is never read or destroyed, so it keeps the connection checked out of the SDK's pool`,
+        fix: `consume or destroy \`${d.name.text}.Body\` (\`await ${d.name.text}.Body.transformToString()\`, or \`destroy()\` it), or ask without a body (\`HeadObjectCommand\`)`,
+      });
     };
     const checkFetch = (call: ts.CallExpression): void => {
       let p: ts.Node = call.parent;

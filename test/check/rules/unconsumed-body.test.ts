@@ -10,6 +10,11 @@ const http = {
 }`,
 };
 const imp = `import * as http from "node:http";\n`;
+const s3 = `interface SdkStream { transformToString(): Promise<string>; destroy(): void; }
+interface GetObjectOutput { Body?: SdkStream; ContentLength?: number; Metadata?: Record<string, string>; }
+interface HeadObjectOutput { ContentLength?: number; }
+declare const client: { send(c: "get"): Promise<GetObjectOutput>; send(c: "head"): Promise<HeadObjectOutput>; };
+`;
 
 ruleTester(unconsumedBody, {
   valid: [
@@ -25,10 +30,16 @@ ruleTester(unconsumedBody, {
     { name: "IncomingMessage piped", code: imp + `declare const out: NodeJS.WritableStream;\nfunction f(u: string) { http.request(u, {}, (res) => { res.pipe(out); }).end(); }`, files: { ...http, "typings/g.d.ts": "declare namespace NodeJS { interface WritableStream {} }" } },
     { name: "IncomingMessage handed on", code: imp + `declare function collect(r: http.IncomingMessage): void;\nfunction f(u: string) { http.get(u, (res) => collect(res)); }`, files: http },
     { name: "IncomingMessage iterated", code: imp + `function f(u: string) { http.get(u, async (res) => { for await (const c of res) console.log(c); }); }`, files: http },
+    { name: "SDK body read", code: s3 + `async function f() { const out = await client.send("get"); return out.Body?.transformToString(); }` },
+    { name: "SDK body destructured and read", code: s3 + `async function f() { const { Body, ContentLength } = await client.send("get"); return [ContentLength, await Body?.transformToString()]; }` },
+    { name: "SDK output handed on", code: s3 + `declare function keep(o: GetObjectOutput): void;\nasync function f() { const out = await client.send("get"); keep(out); }` },
+    { name: "an SDK output without a body", code: s3 + `async function f() { const { ContentLength } = await client.send("head"); return ContentLength; }` },
   ],
   invalid: [
     { name: "status only", code: `async function f(u: string) {\n  const res = await fetch(u, { method: "HEAD" });\n  return res.ok;\n}`, findings: [{ line: 2, summary: /`res` .* status or headers only/, fix: /body\?\.cancel/ }] },
     { name: "a dropped response", code: `async function f(u: string) {\n  await fetch(u, { method: "POST", body: "x" });\n}`, findings: [{ line: 2, summary: /dropped with its body unread/ }] },
+    { name: "SDK body left out of the destructuring", code: s3 + `async function f() {\n  const { ContentLength } = await client.send("get");\n  return ContentLength;\n}`, findings: [{ line: 6, summary: /streamed `Body` .* left out of the destructuring/, fix: /HeadObjectCommand/ }] },
+    { name: "SDK output read for metadata only", code: s3 + `async function f() {\n  const out = await client.send("get");\n  return out.Metadata;\n}`, findings: [{ line: 6, summary: /metadata only/ }] },
     { name: "an IncomingMessage whose status only is read", code: imp + `function f(u: string) {\n  http.get(u, (res) => {\n    console.log(res.statusCode, res.headers["content-type"]);\n  });\n}`, files: http, findings: [{ line: 3, summary: /never read, resumed or destroyed/, fix: /resume\(\)/ }] },
   ],
 });
