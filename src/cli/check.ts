@@ -115,8 +115,9 @@ export function registerCheck(program: Command, setCode: (code: number) => void)
     })
     .action((paths: string[], opts: CheckCliOptions) => {
       if (opts.listRules) {
+        const width = Math.max(...rules.map((r) => r.meta.id.length));
         for (const r of rules) {
-          process.stdout.write(`${r.meta.id.padEnd(24)} ${r.meta.defaultSeverity.padEnd(8)} ${r.meta.scope.padEnd(8)} ${r.meta.description}\n`);
+          process.stdout.write(`${r.meta.id.padEnd(width)} ${r.meta.defaultSeverity.padEnd(8)} ${r.meta.scope.padEnd(8)} ${r.meta.description}\n`);
         }
         return;
       }

@@ -124,7 +124,7 @@ function hasOwnAwait(fn: ts.Node): boolean {
 export const asyncCallbackMisuse: Rule = {
   meta: {
     id: "async-callback-misuse",
-    description: "an async function passed where the callee ignores the promise it returns (forEach, listeners, timers, executors)",
+    description: "a promise-returning callback passed where the callee ignores its result (forEach and other iteration helpers, listeners, timers, executors)",
     certainty: "proven",
     defaultSeverity: "error",
     scope: "file",

@@ -68,7 +68,7 @@ function references(scope: ts.Node, name: ts.Identifier, checker: ts.TypeChecker
 export const unconsumedBody: Rule = {
   meta: {
     id: "unconsumed-body",
-    description: "an HTTP response (fetch Response, http.IncomingMessage) whose body is never read, cancelled or destroyed: it keeps its connection checked out",
+    description: "an HTTP response (fetch Response, http.IncomingMessage, an SDK's streamed Body) whose body is never read, cancelled or destroyed: it keeps its connection checked out",
     certainty: "potential",
     defaultSeverity: "warning",
     scope: "file",
