@@ -45,14 +45,14 @@ function destroys(fn: ts.Expression | undefined): boolean {
   return found;
 }
 
-/** What is done to the request: a `setTimeout(ms)` call with no callback, and whether a listener ends it on 'timeout'. */
+/** What is done to the request: whether a listener ends it on 'timeout', and a `setTimeout(ms)` call with no callback. */
 interface Handling {
-  readonly enforced: boolean;
-  readonly bareSetTimeout: ts.CallExpression | undefined;
+  enforced: boolean;
+  bareSetTimeout: ts.CallExpression | undefined;
 }
 
 /** One call on the request (`req.on("timeout", fn)`, `req.setTimeout(ms, fn)`). */
-function readCall(call: ts.CallExpression, acc: { enforced: boolean; bareSetTimeout: ts.CallExpression | undefined }): void {
+function readCall(call: ts.CallExpression, acc: Handling): void {
   const name = calleeName(call);
   if (name !== undefined && LISTEN.has(name)) {
     const ev = call.arguments[0];
@@ -66,7 +66,7 @@ function readCall(call: ts.CallExpression, acc: { enforced: boolean; bareSetTime
 
 /** Reads the calls chained on the request and, when it is kept in a `const`, those made through it in its function. */
 function handling(call: ts.CallExpression): Handling | "escapes" {
-  const acc = { enforced: false, bareSetTimeout: undefined as ts.CallExpression | undefined };
+  const acc: Handling = { enforced: false, bareSetTimeout: undefined };
   let top: ts.Expression = call;
   for (;;) {
     const p = top.parent;

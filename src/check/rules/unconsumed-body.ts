@@ -139,7 +139,7 @@ export const unconsumedBody: Rule = {
       }
       const fn = ts.findAncestor(declared!, ts.isFunctionLike) ?? sourceFile;
       const name = declared!.name as ts.Identifier;
-      const use = uses(references(fn, name, checker), RESPONSE_CONSUMERS, ts.findAncestor(declared!, ts.isFunctionLike) ?? sourceFile);
+      const use = uses(references(fn, name, checker), RESPONSE_CONSUMERS, fn);
       if (use !== "kept") return;
       ctx.report({
         node: name,
