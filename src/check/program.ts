@@ -4,7 +4,7 @@
  * does not parse) becomes a {@link LoadProblem}; the rest is still checked.
  */
 import ts from "typescript";
-import { existsSync, readdirSync, statSync } from "node:fs";
+import { existsSync, readdirSync, realpathSync, statSync } from "node:fs";
 import { dirname, extname, join, resolve } from "node:path";
 import { InvalidArgTypeError } from "../core/validate.js";
 
@@ -58,9 +58,13 @@ function isSourceFile(file: string): boolean {
   return SOURCE_EXT.has(extname(file)) && !/\.d\.[cm]?ts$/.test(file);
 }
 
-function listSources(dir: string, out: string[]): void {
+/** Lists the sources under `dir`; `seen` holds the real paths of the directories walked, so a symlink loop is walked once. */
+function listSources(dir: string, out: string[], seen = new Set<string>()): void {
   let names: string[];
   try {
+    const real = realpathSync(dir);
+    if (seen.has(real)) return;
+    seen.add(real);
     names = readdirSync(dir);
   } catch {
     return;
@@ -74,7 +78,7 @@ function listSources(dir: string, out: string[]): void {
     } catch {
       continue;
     }
-    if (st.isDirectory()) listSources(p, out);
+    if (st.isDirectory()) listSources(p, out, seen);
     else if (isSourceFile(p)) out.push(p);
   }
 }
@@ -92,7 +96,7 @@ function problemOf(kind: LoadProblem["kind"], d: ts.Diagnostic, fallbackFile: st
 }
 
 /** Reads a tsconfig; on failure records a problem and returns undefined. */
-function readConfig(configPath: string, problems: LoadProblem[]): ts.ParsedCommandLine | undefined {
+function readConfig(configPath: string, problems: LoadProblem[], pathsGiven: boolean): ts.ParsedCommandLine | undefined {
   const errors: ts.Diagnostic[] = [];
   const host: ts.ParseConfigFileHost = {
     ...ts.sys,
@@ -105,8 +109,10 @@ function readConfig(configPath: string, problems: LoadProblem[]): ts.ParsedComma
     problems.push({ kind: "config", file: configPath, message: `cannot read the tsconfig: ${String(err)}` });
     return undefined;
   }
-  // "no inputs found" is not a problem when paths are given; the rest are
-  const real = [...errors, ...(parsed?.errors ?? [])].filter((d) => d.code !== 18003);
+  // the JSON's own syntax errors are only in the parsing diagnostics, not in `errors`;
+  // "no inputs found" (18003) is not a problem when paths are given
+  const all = [...errors, ...(parsed ? ts.getConfigFileParsingDiagnostics(parsed) : [])];
+  const real = [...new Set(all)].filter((d) => !(pathsGiven && d.code === 18003));
   for (const d of real) problems.push(problemOf("config", d, configPath));
   if (!parsed || errors.length > 0) return undefined;
   return parsed;
@@ -145,6 +151,12 @@ export function findTsconfig(dir: string): string | undefined {
   }
 }
 
+/** A program with no files, for input that cannot be checked at all. */
+function emptyProgram(problems: LoadProblem[]): LoadedProgram {
+  const program = ts.createProgram({ rootNames: [], options: { ...DEFAULT_COMPILER_OPTIONS, noLib: true } });
+  return { program, checker: program.getTypeChecker(), sourceFiles: [], problems };
+}
+
 /**
  * Loads the program to check. Never throws for bad input: every problem is in `problems`.
  *
@@ -166,16 +178,23 @@ export function loadProgram(options: LoadOptions = {}): LoadedProgram {
 
   let configFile: string | undefined;
   if (options.project !== undefined) {
-    let p = resolve(cwd, options.project);
-    if (existsSync(p) && statSync(p).isDirectory()) p = join(p, "tsconfig.json");
-    if (existsSync(p)) configFile = p;
-    else problems.push({ kind: "config", file: p, message: "the tsconfig given with --project does not exist; checking with default compiler options" });
+    // as tsc -p: a file, or a directory holding tsconfig.json; anything else checks nothing
+    // rather than falling back to options the project never asked for
+    const given = resolve(cwd, options.project);
+    const isDir = existsSync(given) && statSync(given).isDirectory();
+    const p = isDir ? join(given, "tsconfig.json") : given;
+    if (!existsSync(p)) {
+      const message = isDir ? "the directory given with --project holds no tsconfig.json; nothing was checked" : "the tsconfig given with --project does not exist; nothing was checked";
+      problems.push({ kind: "config", file: p, message });
+      return emptyProgram(problems);
+    }
+    configFile = p;
   } else {
     const start = given[0] && existsSync(given[0]) ? (statSync(given[0]).isDirectory() ? given[0] : dirname(given[0])) : cwd;
     configFile = findTsconfig(start);
   }
 
-  const parsed = configFile ? readConfig(configFile, problems) : undefined;
+  const parsed = configFile ? readConfig(configFile, problems, given.length > 0) : undefined;
   const compilerOptions: ts.CompilerOptions = parsed
     ? { ...parsed.options, noEmit: true, skipLibCheck: true, incremental: false, composite: false, declaration: false, declarationMap: false, sourceMap: false }
     : { ...DEFAULT_COMPILER_OPTIONS };
@@ -196,7 +215,19 @@ export function loadProgram(options: LoadOptions = {}): LoadedProgram {
   } else {
     listSources(cwd, roots);
   }
-  roots = [...new Set(roots)];
+  // one entry per real file: a symlinked directory or file names the same source twice
+  const real = new Set<string>();
+  roots = roots.filter((r) => {
+    let key = r;
+    try {
+      key = realpathSync(r);
+    } catch {
+      // unreadable: TypeScript will say so
+    }
+    if (real.has(key)) return false;
+    real.add(key);
+    return true;
+  });
 
   const program = ts.createProgram({ rootNames: roots, options: compilerOptions, projectReferences: parsed?.projectReferences, host: cachingHost(compilerOptions) });
   const checker = program.getTypeChecker();

@@ -12,9 +12,10 @@ import { loadConfig, parseConfig } from "./config.js";
 import type { CheckConfig } from "./config.js";
 import { loadProgram } from "./program.js";
 import type { LoadedProgram, LoadProblem } from "./program.js";
+import { optionErrors } from "./rule.js";
 import type { Finding, Rule, Severity } from "./rule.js";
 import { rules as allRules } from "./rules/index.js";
-import { findSuppressions, isSuppressed } from "./suppression.js";
+import { eslintDisabled, findSuppressions, isSuppressed } from "./suppression.js";
 import type { Suppression } from "./suppression.js";
 
 /** Ids of the findings the runner itself makes about suppression comments. */
@@ -135,6 +136,14 @@ export function runChecks(loaded: LoadedProgram, options: RunOptions = {}): Chec
   const crashed = (rule: Rule, file: string, err: unknown): void => {
     problems.push({ kind: "rule", file, message: `rule ${rule.meta.id} failed on this file and was skipped for it: ${err instanceof Error ? err.message : String(err)}` });
   };
+  // the options schema each rule declares (the one ESLint checks): a typo is a configuration problem
+  for (const rule of active) {
+    const configured = config.rules[rule.meta.id]?.options;
+    if (!rule.meta.optionsSchema || configured === undefined || Object.keys(configured).length === 0) continue;
+    for (const message of optionErrors(rule.meta.optionsSchema, configured, `rule "${rule.meta.id}": options`)) {
+      problems.push({ kind: "config", file: config.source ?? "<configuration>", message });
+    }
+  }
   const checked = new Set(sourceFiles.map((f) => f.fileName));
   for (const rule of active) {
     if (rule.meta.scope !== "program" || !rule.checkProgram) continue;
@@ -157,11 +166,13 @@ export function runChecks(loaded: LoadedProgram, options: RunOptions = {}): Chec
   });
 
   const suppressions = new Map<string, Suppression[]>();
+  const disabledByEslint = new Map<string, (id: string, line: number) => boolean>();
   const diagnoses: Diagnosis[] = [];
   const knownIds = new Set([...allRules, ...known].map((r) => r.meta.id));
   for (const sf of sourceFiles) {
     const list = findSuppressions(sf);
     suppressions.set(sf.fileName, list);
+    disabledByEslint.set(sf.fileName, eslintDisabled(sf));
     for (const s of list) {
       if (s.rules.length === 0) {
         diagnoses.push(suppressionDiagnosis(sf, s, SUPPRESSION_RULES.unknownRule, "this asyncdoctor-ignore comment names no rule, so it silences nothing", "name the rule it silences: `// asyncdoctor-ignore <rule-id> -- why`"));
@@ -181,6 +192,8 @@ export function runChecks(loaded: LoadedProgram, options: RunOptions = {}): Chec
     if (!checked.has(sf.fileName)) continue;
     const line = sf.getLineAndCharacterOfPosition(finding.node.getStart(sf)).line + 1;
     if (isSuppressed(suppressions.get(sf.fileName) ?? [], rule.meta.id, line)) continue;
+    // the same comment silences the rule in ESLint and here
+    if (disabledByEslint.get(sf.fileName)?.(rule.meta.id, line)) continue;
     diagnoses.push(toDiagnosis(rule, finding, severityFor(rule)));
   }
   diagnoses.sort((a, b) => (a.site!.file < b.site!.file ? -1 : a.site!.file > b.site!.file ? 1 : a.site!.line - b.site!.line || a.site!.column - b.site!.column));

@@ -20,17 +20,31 @@ export interface Suppression {
 
 const PATTERN = /^(?:\/\/|\/\*)\s*asyncdoctor-ignore(-file)?(?:\s+([A-Za-z0-9_,\s-]*?))?\s*(?:--\s*([\s\S]*?))?\s*(?:\*\/)?$/;
 
+/** Every comment of `sf` whose text contains `marker`, once each, in no particular order (comments only, never string contents). */
+function commentsWith(sf: ts.SourceFile, marker: string, take: (range: ts.CommentRange) => void): void {
+  const text = sf.text;
+  if (!text.includes(marker)) return;
+  const seen = new Set<number>();
+  const one = (range: ts.CommentRange): void => {
+    if (seen.has(range.pos)) return;
+    seen.add(range.pos);
+    if (text.slice(range.pos, range.end).includes(marker)) take(range);
+  };
+  const visit = (n: ts.Node): void => {
+    for (const r of ts.getLeadingCommentRanges(text, n.pos) ?? []) one(r);
+    for (const r of ts.getTrailingCommentRanges(text, n.end) ?? []) one(r);
+    ts.forEachChild(n, visit);
+  };
+  visit(sf);
+  for (const r of ts.getLeadingCommentRanges(text, sf.endOfFileToken.pos) ?? []) one(r);
+}
+
 /** Every suppression comment in `sf` (comments only, never string contents). */
 export function findSuppressions(sf: ts.SourceFile): Suppression[] {
   const text = sf.text;
-  if (!text.includes("asyncdoctor-ignore")) return [];
-  const seen = new Set<number>();
   const out: Suppression[] = [];
-  const take = (range: ts.CommentRange): void => {
-    if (seen.has(range.pos)) return;
-    seen.add(range.pos);
+  commentsWith(sf, "asyncdoctor-ignore", (range) => {
     const body = text.slice(range.pos, range.end);
-    if (!body.includes("asyncdoctor-ignore")) return;
     const m = PATTERN.exec(body.trim());
     if (!m) return;
     const { line, character } = sf.getLineAndCharacterOfPosition(range.pos);
@@ -54,18 +68,63 @@ export function findSuppressions(sf: ts.SourceFile): Suppression[] {
       }
     }
     out.push({ rules, reason: (m[3] ?? "").trim(), appliesTo, line: line + 1, column: character + 1 });
-  };
-  const visit = (n: ts.Node): void => {
-    for (const r of ts.getLeadingCommentRanges(text, n.pos) ?? []) take(r);
-    for (const r of ts.getTrailingCommentRanges(text, n.end) ?? []) take(r);
-    ts.forEachChild(n, visit);
-  };
-  visit(sf);
-  for (const r of ts.getLeadingCommentRanges(text, sf.endOfFileToken.pos) ?? []) take(r);
-  return out;
+  });
+  return out.sort((a, b) => a.line - b.line || a.column - b.column);
 }
 
 /** True when a suppression in `list` silences rule `rule` at `line`. */
 export function isSuppressed(list: readonly Suppression[], rule: string, line: number): Suppression | undefined {
   return list.find((s) => s.rules.includes(rule) && (s.appliesTo === 0 || s.appliesTo === line));
+}
+
+/** The ESLint prefix of asyncdoctor's rules in the plugin. */
+const ESLINT_PREFIX = "asyncdoctor/";
+
+const ESLINT_PATTERN = /^(?:\/\/|\/\*)\s*eslint-(disable-next-line|disable-line|disable|enable)(?:\s+([^]*?))?\s*(?:\*\/)?$/;
+
+/**
+ * The `eslint-disable` comments of a file that concern asyncdoctor's rules, as a question: is
+ * rule `id` disabled at `line`? A directive naming no rule disables every rule, as in ESLint;
+ * one naming rules disables the `asyncdoctor/…` ones among them. Reasons after `--` are
+ * ESLint's to require or not.
+ *
+ * @example
+ * ```ts
+ * const disabled = eslintDisabled(sourceFile);
+ * if (disabled("floating-promise", 12)) return;
+ * ```
+ */
+export function eslintDisabled(sf: ts.SourceFile): (id: string, line: number) => boolean {
+  const text = sf.text;
+  const lines = new Map<number, (string | undefined)[]>();
+  const blocks: { line: number; enable: boolean; rules: string[] | undefined }[] = [];
+  commentsWith(sf, "eslint-", (range) => {
+    const m = ESLINT_PATTERN.exec(text.slice(range.pos, range.end).trim());
+    if (!m) return;
+    const listed = (m[2] ?? "").split("--")[0]!.split(",").map((r) => r.trim()).filter((r) => r.length > 0);
+    const ours = listed.filter((r) => r.startsWith(ESLINT_PREFIX)).map((r) => r.slice(ESLINT_PREFIX.length));
+    if (listed.length > 0 && ours.length === 0) return;
+    const rules = listed.length === 0 ? undefined : ours;
+    const start = sf.getLineAndCharacterOfPosition(range.pos).line + 1;
+    const end = sf.getLineAndCharacterOfPosition(range.end).line + 1;
+    const add = (line: number) => {
+      const list = lines.get(line) ?? [];
+      list.push(...(rules ?? [undefined]));
+      lines.set(line, list);
+    };
+    if (m[1] === "disable-line") add(start);
+    else if (m[1] === "disable-next-line") add(end + 1);
+    else blocks.push({ line: start, enable: m[1] === "enable", rules });
+  });
+  blocks.sort((a, b) => a.line - b.line);
+  return (id, line) => {
+    const here = lines.get(line);
+    if (here && here.some((r) => r === undefined || r === id)) return true;
+    let disabled = false;
+    for (const b of blocks) {
+      if (b.line > line) break;
+      if (b.rules === undefined || b.rules.includes(id)) disabled = !b.enable;
+    }
+    return disabled;
+  };
 }

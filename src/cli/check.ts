@@ -1,11 +1,14 @@
 /**
  * `asyncdoctor check [paths…]`: the static checker. Findings go to stdout (text, JSON or
- * SARIF); problems with the input and progress go to stderr. Exit 1 when a finding is at or
- * above the configured severity, 2 when the input or configuration could not be used.
+ * SARIF); problems with the input and progress go to stderr. Exit status, first match wins:
+ * 2 for a usage error or input that could not be used (a broken tsconfig or configuration, a
+ * missing path, a file that does not parse), even when there are findings, since a partial
+ * check must not pass for a clean one; 1 when a finding is at or above `failOn` or the warnings
+ * exceed `--max-warnings` (never with `--report-only`); 0 otherwise.
  */
-import { Option } from "commander";
+import { CommanderError, InvalidArgumentError, Option } from "commander";
 import type { Command } from "commander";
-import { readFileSync } from "node:fs";
+import { readFileSync, realpathSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { ConfigError, loadConfig } from "../check/config.js";
 import type { CheckConfig } from "../check/config.js";
@@ -25,23 +28,19 @@ interface CheckCliOptions {
   config?: string;
   failOn?: "error" | "warning";
   color?: boolean;
+  maxWarnings?: number;
+  reportOnly?: boolean;
 }
 
-/** asyncdoctor's version, from the package.json above the running script (works for the ESM and CJS builds alike). */
-function version(): string {
-  let dir = dirname(process.argv[1] ?? process.cwd());
-  for (;;) {
-    try {
-      const pkg = JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as { name?: string; version?: string };
-      if (pkg.name === "asyncdoctor") return pkg.version ?? "0.0.0";
-    } catch {
-      // no package.json here
-    }
-    const up = dirname(dir);
-    if (up === dir) return "0.0.0";
-    dir = up;
-  }
+/** Exit status for a usage error (an unknown flag, a bad option value), as for a broken input. */
+export const USAGE_ERROR = 2;
+
+function nonNegativeInteger(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n)) throw new InvalidArgumentError(`expected a whole number of warnings (0 or more), got "${value}"`);
+  return n;
 }
+
 
 function progress(): ((done: number, total: number, file: string) => void) | undefined {
   if (!process.stderr.isTTY) return undefined;
@@ -64,6 +63,13 @@ function summaryLine(result: CheckResult): string {
   return `asyncdoctor check: ${n} finding${n === 1 ? "" : "s"} (${errors} error${errors === 1 ? "" : "s"}, ${warnings} warning${warnings === 1 ? "" : "s"}) in ${files}.`;
 }
 
+/** The exit status of a check: unusable input first, then findings (see the file comment). */
+export function exitCode(result: CheckResult, tooManyWarnings: boolean, reportOnly: boolean): 0 | 1 | 2 {
+  if (result.problems.length > 0) return 2;
+  if (reportOnly) return 0;
+  return result.failed || tooManyWarnings ? 1 : 0;
+}
+
 /** Registers `check` on the program. */
 export function registerCheck(program: Command, setCode: (code: number) => void): void {
   program
@@ -79,11 +85,18 @@ export function registerCheck(program: Command, setCode: (code: number) => void)
     .option("--list-rules", "list the rules and exit")
     .option("-c, --config <file>", "configuration file (default: asyncdoctor.config.json or package.json#asyncdoctor, found upwards)")
     .addOption(new Option("--fail-on <severity>", "exit 1 on findings at or above this severity (overrides the config)").choices(["error", "warning"]))
+    .option("--max-warnings <n>", "also exit 1 when there are more than n warnings", nonNegativeInteger)
+    .option("--report-only", "write the report and exit 0 whatever it finds (for SARIF uploads); unusable input still exits 2")
     .option("--no-color", "no ANSI colours in text output")
+    .exitOverride((err) => {
+      // help and --version exit 0; every usage error exits 2, as a broken input does
+      throw err.exitCode === 0 ? err : new CommanderError(USAGE_ERROR, err.code, err.message);
+    })
     .action((paths: string[], opts: CheckCliOptions) => {
       if (opts.listRules) {
+        const width = Math.max(...rules.map((r) => r.meta.id.length));
         for (const r of rules) {
-          process.stdout.write(`${r.meta.id.padEnd(24)} ${r.meta.defaultSeverity.padEnd(8)} ${r.meta.scope.padEnd(8)} ${r.meta.description}\n`);
+          process.stdout.write(`${r.meta.id.padEnd(width)} ${r.meta.defaultSeverity.padEnd(8)} ${r.meta.scope.padEnd(8)} ${r.meta.description}\n`);
         }
         return;
       }
@@ -117,12 +130,15 @@ export function registerCheck(program: Command, setCode: (code: number) => void)
       if (opts.format === "json") process.stdout.write(renderJson(result.diagnoses));
       else if (opts.format === "sarif") {
         const ran = rules.filter((r) => !opts.rule || opts.rule.includes(r.meta.id));
-        process.stdout.write(renderSarif(result.diagnoses, { rules: ran.map((r) => ({ ...r.meta, defaultSeverity: config.rules[r.meta.id]?.severity === "warning" ? "warning" : r.meta.defaultSeverity })), version: version() }));
+        process.stdout.write(renderSarif(result.diagnoses, { rules: ran.map((r) => ({ ...r.meta, defaultSeverity: config.rules[r.meta.id]?.severity === "warning" ? "warning" : r.meta.defaultSeverity })) }));
       } else {
         const color = opts.color !== false && !process.env.NO_COLOR && (process.env.FORCE_COLOR !== undefined || process.stdout.isTTY === true);
         for (const d of result.diagnoses) process.stdout.write(renderText(d, { color, codeFrame: true }) + "\n");
         process.stdout.write(summaryLine(result) + "\n");
       }
-      setCode(result.failed ? 1 : result.problems.length > 0 ? 2 : 0);
+      const warnings = result.diagnoses.filter((d) => severityOf(d) === "warning").length;
+      const tooManyWarnings = opts.maxWarnings !== undefined && warnings > opts.maxWarnings;
+      if (tooManyWarnings) process.stderr.write(`asyncdoctor check: ${warnings} warning${warnings === 1 ? "" : "s"}, more than --max-warnings ${opts.maxWarnings}\n`);
+      setCode(exitCode(result, tooManyWarnings, opts.reportOnly === true));
     });
 }

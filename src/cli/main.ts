@@ -5,6 +5,7 @@ import { Command, CommanderError } from "commander";
 import { registerDemo } from "./demo.js";
 import { registerRun } from "./run.js";
 import { installHint, missingPeer } from "./optional-peer.js";
+import { packageInfo } from "../core/package-info.js";
 
 /**
  * Registers `check`. The checker loads TypeScript, an optional peer dependency, so it is
@@ -31,7 +32,11 @@ async function registerCheckCommand(program: Command, setCode: (code: number) =>
 
 /** Runs the CLI with `argv` (without node and the script); resolves to the exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
-  const program = new Command("asyncdoctor").description("Find and prevent async bugs in Node.js").exitOverride().showHelpAfterError();
+  const program = new Command("asyncdoctor")
+    .description("Find and prevent async bugs in Node.js")
+    .version(packageInfo().version, "-V, --version", "print asyncdoctor's version")
+    .exitOverride()
+    .showHelpAfterError();
   let code = 0;
   const setCode = (c: number) => {
     code = c;
@@ -42,7 +47,8 @@ export async function main(argv: readonly string[]): Promise<number> {
   try {
     await program.parseAsync([...argv], { from: "user" });
   } catch (err) {
-    if (err instanceof CommanderError) return err.exitCode;
+    // help and --version exit 0; a usage error (an unknown flag or command) is exit 2, as `check`'s are
+    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
     // `run` on a .ts file without tsx installed
     const peer = missingPeer(err);
     if (peer !== undefined) {

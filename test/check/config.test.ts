@@ -1,9 +1,10 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { ConfigError, loadConfig, parseConfig } from "../../src/check/config.js";
+import { optionErrors } from "../../src/check/rule.js";
 import { rules } from "../../src/check/rules/index.js";
 import { check } from "../../src/check/runner.js";
-import { FLOATING, tempProject } from "./helpers.js";
+import { CLEAN, FLOATING, tempProject } from "./helpers.js";
 
 describe("checker configuration", () => {
   it("defaults every rule to its own severity", () => {
@@ -60,5 +61,39 @@ describe("checker configuration", () => {
     assert.equal(r.failed, false);
     const strict = tempProject({ "a.ts": FLOATING, "asyncdoctor.config.json": `{"rules":{"floating-promise":"warning"},"failOn":"warning"}` });
     assert.equal(check({ cwd: strict, paths: ["a.ts"] }).failed, true);
+  });
+
+  it("checks each rule's options against its schema: a typo is a configuration problem (exit 2)", () => {
+    const dir = tempProject({ "a.ts": FLOATING, "asyncdoctor.config.json": `{"rules":{"missing-timeout":{"severity":"warning","options":{"wrapers":["download"]}},"floating-promise":{"severity":"error","options":{"keptTypes":[{"name":"Job"}]}}}}` });
+    const r = check({ cwd: dir, paths: ["a.ts"] });
+    const messages = r.problems.filter((p) => p.kind === "config").map((p) => p.message);
+    assert.deepEqual(messages.sort(), [
+      'rule "floating-promise": options.keptTypes[0] is missing "package"',
+      'rule "missing-timeout": options has an unknown key "wrapers" (expected one of: wrappers, clients)',
+    ]);
+    assert.ok(r.problems.every((p) => p.file.endsWith("asyncdoctor.config.json")));
+    assert.equal(r.diagnoses.length, 1, "the rules still run");
+  });
+
+  it("accepts options that fit the schema", () => {
+    const dir = tempProject({ "a.ts": CLEAN, "asyncdoctor.config.json": `{"rules":{"missing-timeout":{"severity":"warning","options":{"wrappers":["download"]}},"unobserved-rejection":{"severity":"warning","options":{"checkVoid":false}}}}` });
+    assert.deepEqual(check({ cwd: dir, paths: ["a.ts"] }).problems, []);
+  });
+});
+
+describe("optionErrors", () => {
+  const schema = { type: "object", properties: { n: { type: "integer", minimum: 1 }, mode: { type: "string", enum: ["a", "b"] }, on: { type: "boolean" } }, additionalProperties: false } as const;
+  it("names each wrong value with its path", () => {
+    assert.deepEqual(optionErrors(schema, { n: 1.5, mode: "c", on: "yes" }, "options"), [
+      "options.n must be an integer, got 1.5",
+      'options.mode must be one of "a", "b", got "c"',
+      'options.on must be a boolean, got "yes"',
+    ]);
+    assert.deepEqual(optionErrors(schema, { n: 0 }, "options"), ["options.n must be at least 1, got 0"]);
+    assert.deepEqual(optionErrors(schema, [], "options"), ["options must be an object, got an array"]);
+  });
+  it("is silent on values that fit", () => {
+    assert.deepEqual(optionErrors(schema, { n: 2, mode: "b", on: false }, "options"), []);
+    assert.deepEqual(optionErrors(schema, {}, "options"), []);
   });
 });

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { loadProgram } from "../../src/check/program.js";
 import { check } from "../../src/check/runner.js";
@@ -44,11 +45,50 @@ describe("loadProgram", () => {
     assert.equal(result.diagnoses.length, 1);
   });
 
-  it("reports a missing --project and checks with defaults", () => {
+  it("reports a missing --project and checks nothing (no fallback to default options)", () => {
     const dir = tempProject({ "a.ts": FLOATING });
     const result = check({ cwd: dir, project: "nope/tsconfig.json", paths: ["a.ts"] });
-    assert.match(result.problems[0]!.message, /does not exist/);
-    assert.equal(result.diagnoses.length, 1);
+    assert.equal(result.problems.length, 1);
+    assert.equal(result.problems[0]!.kind, "config");
+    assert.match(result.problems[0]!.message, /does not exist; nothing was checked/);
+    assert.equal(result.filesChecked, 0);
+    assert.equal(result.diagnoses.length, 0);
+  });
+
+  it("reports a --project directory with no tsconfig.json, and loads one that has it", () => {
+    const dir = tempProject({ "a.ts": FLOATING, "empty/x.txt": "", "proj/tsconfig.json": `{"include":["*.ts"]}`, "proj/b.ts": FLOATING });
+    const none = check({ cwd: dir, project: "empty" });
+    assert.match(none.problems[0]!.message, /directory given with --project holds no tsconfig\.json/);
+    assert.equal(none.filesChecked, 0);
+    const some = check({ cwd: dir, project: "proj" });
+    assert.deepEqual(some.problems, []);
+    assert.equal(some.filesChecked, 1);
+  });
+
+  it("reports a tsconfig with a JSON syntax error (read from the config file's parsing diagnostics)", () => {
+    const dir = tempProject({ "tsconfig.json": `{"compilerOptions": {"strict": true "target": "ES2022"}, "include": ["src"]}`, "src/a.ts": CLEAN });
+    const result = check({ cwd: dir });
+    const config = result.problems.filter((p) => p.kind === "config");
+    assert.equal(config.length, 1, JSON.stringify(result.problems));
+    assert.match(config[0]!.message, /',' expected/);
+    assert.equal(config[0]!.line, 1);
+  });
+
+  it("reports a tsconfig whose include matches nothing, but not when paths are given", () => {
+    const dir = tempProject({ "tsconfig.json": `{"include": ["nothing/**/*.ts"]}`, "a.ts": CLEAN });
+    const result = check({ cwd: dir });
+    assert.match(result.problems.map((p) => p.message).join("\n"), /No inputs were found in config file/);
+    assert.equal(result.filesChecked, 0);
+    assert.deepEqual(check({ cwd: dir, paths: ["a.ts"] }).problems, []);
+  });
+
+  it("walks a symlink loop once and reports each real file once", () => {
+    const dir = tempProject({ "src/a.ts": FLOATING, "src/sub/b.ts": FLOATING });
+    symlinkSync("..", join(dir, "src/sub/up"));
+    symlinkSync("a.ts", join(dir, "src/alias.ts"));
+    const result = check({ cwd: dir, paths: ["src"] });
+    assert.equal(result.filesChecked, 2);
+    assert.deepEqual(result.diagnoses.map((d) => d.site!.line), [3, 3]);
   });
 
   it("reports a broken tsconfig and checks with defaults", () => {

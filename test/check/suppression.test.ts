@@ -43,3 +43,33 @@ describe("suppression comments", () => {
     assert.deepEqual(run(`export function f() {\n  const s = "// asyncdoctor-ignore floating-promise -- x"; void s;\n  save("a");\n}\n`), ["4 floating-promise"]);
   });
 });
+
+describe("eslint-disable comments (so one comment silences both faces)", () => {
+  it("eslint-disable-next-line naming the asyncdoctor rule silences it", () => {
+    assert.deepEqual(run(`export function f() {\n  // eslint-disable-next-line asyncdoctor/floating-promise -- warmed in the background\n  save("a");\n  save("b");\n}\n`), ["5 floating-promise"]);
+  });
+
+  it("eslint-disable-line, in a block comment too", () => {
+    assert.deepEqual(run(`export function f() {\n  save("a"); // eslint-disable-line asyncdoctor/floating-promise\n  save("b"); /* eslint-disable-line asyncdoctor/floating-promise */\n}\n`), []);
+  });
+
+  it("an eslint-disable / eslint-enable block", () => {
+    assert.deepEqual(run(`export function f() {\n  /* eslint-disable asyncdoctor/floating-promise */\n  save("a");\n  /* eslint-enable asyncdoctor/floating-promise */\n  save("b");\n}\n`), ["6 floating-promise"]);
+  });
+
+  it("a directive naming no rule disables every rule, as in ESLint", () => {
+    assert.deepEqual(run(`export function f() {\n  // eslint-disable-next-line\n  save("a");\n}\n`), []);
+  });
+
+  it("a directive naming only other plugins' rules silences nothing here", () => {
+    assert.deepEqual(run(`export function f() {\n  // eslint-disable-next-line @typescript-eslint/no-floating-promises\n  save("a");\n}\n`), ["4 floating-promise"]);
+  });
+
+  it("a directive naming another asyncdoctor rule silences only that one", () => {
+    assert.deepEqual(run(`export function f() {\n  // eslint-disable-next-line asyncdoctor/unclosed-resource, no-console\n  save("a");\n}\n`), ["4 floating-promise"]);
+  });
+
+  it("text inside a string is not a directive", () => {
+    assert.deepEqual(run(`export function f() {\n  const s = "/* eslint-disable */"; void s;\n  save("a");\n}\n`), ["4 floating-promise"]);
+  });
+});

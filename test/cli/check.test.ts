@@ -79,4 +79,62 @@ describe("asyncdoctor check (CLI)", () => {
     assert.equal(cli(w, "check", "a.ts").code, 0);
     assert.equal(cli(w, "check", "a.ts", "--fail-on", "warning").code, 1);
   });
+
+  it("keeps exit 2 for unusable input even when there are findings", () => {
+    const r = cli(dir, "check", "src/bad.ts", "src/missing.ts");
+    assert.equal(r.code, 2, r.stdout + r.stderr);
+    assert.match(r.stdout, /1 finding/);
+    const broken = tempProject({ "tsconfig.json": `{"compilerOptions": {"strict": true "x": 1}}`, "a.ts": FLOATING });
+    const b = cli(broken, "check");
+    assert.equal(b.code, 2, b.stdout + b.stderr);
+    assert.match(b.stderr, /tsconfig\.json:1:\d+: ',' expected/);
+  });
+
+  it("exits 2 for a tsconfig whose include matches nothing", () => {
+    const empty = tempProject({ "tsconfig.json": `{"include": ["nothing"]}`, "a.ts": CLEAN });
+    const r = cli(empty, "check");
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /No inputs were found/);
+  });
+
+  it("exits 2 for a -p that is missing, and checks nothing", () => {
+    const r = cli(dir, "check", "-p", "nope.json");
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /nope\.json: the tsconfig given with --project does not exist; nothing was checked/);
+    assert.match(r.stdout, /in 0 files/);
+  });
+
+  it("exits 2 on usage errors", () => {
+    const xml = cli(dir, "check", "--format", "xml");
+    assert.equal(xml.code, 2);
+    assert.match(xml.stderr, /argument 'xml' is invalid/);
+    const flag = cli(dir, "check", "--bogus");
+    assert.equal(flag.code, 2);
+    assert.match(flag.stderr, /unknown option '--bogus'/);
+    const n = cli(dir, "check", "--max-warnings", "-1");
+    assert.equal(n.code, 2);
+    assert.match(n.stderr, /expected a whole number of warnings/);
+  });
+
+  it("prints its version", () => {
+    const r = cli(dir, "--version");
+    assert.equal(r.code, 0);
+    assert.match(r.stdout, /^\d+\.\d+\.\d+/);
+  });
+
+  it("--max-warnings fails when the warnings exceed it", () => {
+    const w = tempProject({ "a.ts": `export async function f(u: string) {\n  return fetch(u);\n}\n` });
+    assert.equal(cli(w, "check", "a.ts", "--max-warnings", "1").code, 0);
+    const over = cli(w, "check", "a.ts", "--max-warnings", "0");
+    assert.equal(over.code, 1);
+    assert.match(over.stderr, /1 warning, more than --max-warnings 0/);
+  });
+
+  it("--report-only writes the report and exits 0 on findings, but 2 on unusable input", () => {
+    const r = cli(dir, "check", "--report-only", "--format", "sarif");
+    assert.equal(r.code, 0, r.stderr);
+    const sarif = JSON.parse(r.stdout) as { runs: { results: unknown[] }[] };
+    assert.equal(sarif.runs[0]!.results.length, 1);
+    assert.equal(cli(dir, "check", "--report-only", "src/missing.ts").code, 2);
+  });
 });

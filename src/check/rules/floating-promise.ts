@@ -3,9 +3,9 @@
  * rejection reaches no handler (the seed's `create_task` without a reference).
  */
 import ts from "typescript";
-import type { Rule } from "../rule.js";
-import { keptTypes, lostPromises } from "../promise-use.js";
-import { calleeSymbol, isPromiseArray, shortText, unwrap } from "../ts-util.js";
+import type { Rule, Suggestion } from "../rule.js";
+import { KEPT_TYPES_SCHEMA, keptTypes, lostPromises } from "../analysis/promise-use.js";
+import { calleeSymbol, enclosingFunction, isAsyncFunction, isPromiseArray, shortText, unwrap } from "../analysis/ts-util.js";
 
 /** node:test's suite and test functions: their promise never rejects (the runner reports failures), so not awaiting it loses nothing. */
 const NODE_TEST_CALLS = new Set(["describe", "it", "test", "suite"]);
@@ -21,6 +21,25 @@ function isNodeTestCall(checker: ts.TypeChecker, e: ts.Expression): boolean {
   return (sym?.declarations ?? []).some((d) => /\/@types\/node\/test\.d\.ts$/.test(d.getSourceFile().fileName));
 }
 
+/**
+ * typescript-eslint's two suggestions, where the promise is the whole statement: `await` it (in
+ * an async function) or mark it `void`. An arm of `c ? p() : q()` gets none: `void` on one arm
+ * would not say what the statement means.
+ */
+function suggestions(e: ts.Expression, array: boolean): Suggestion[] {
+  let top: ts.Node = e;
+  while (ts.isParenthesizedExpression(top.parent)) top = top.parent;
+  if (!ts.isExpressionStatement(top.parent)) return [];
+  const start = top.getStart();
+  const out: Suggestion[] = [];
+  const fn = enclosingFunction(e);
+  if (fn && isAsyncFunction(fn)) {
+    out.push(array ? { description: "Await them together with `await Promise.all(…)`", edits: [{ start, end: start, text: "await Promise.all(" }, { start: top.end, end: top.end, text: ")" }] } : { description: "Add `await`", edits: [{ start, end: start, text: "await " }] });
+  }
+  if (!array) out.push({ description: "Add `void` to drop it on purpose", edits: [{ start, end: start, text: "void " }] });
+  return out;
+}
+
 export const floatingPromise: Rule = {
   meta: {
     id: "floating-promise",
@@ -28,6 +47,7 @@ export const floatingPromise: Rule = {
     certainty: "proven",
     defaultSeverity: "error",
     scope: "file",
+    optionsSchema: KEPT_TYPES_SCHEMA,
   },
   checkFile(ctx) {
     const { checker, program, sourceFile } = ctx;
@@ -44,6 +64,7 @@ export const floatingPromise: Rule = {
         fix: array
           ? "await them together: `await Promise.all(…)`, or use `for … of` with `await` to run them one by one"
           : "`await` it (or return it); for background work hand it to a TaskTracker (`tracker.spawn`); write `void` only where losing its failure is intended",
+        suggestions: suggestions(e, array),
       });
     }
     for (const { decl, aggregate } of unread) {

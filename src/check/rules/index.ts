@@ -8,6 +8,11 @@ import { unawaitedAggregate } from "./unawaited-aggregate.js";
 import { asyncCallbackMisuse } from "./async-callback-misuse.js";
 import { missingTimeout } from "./missing-timeout.js";
 import { unclosedResource } from "./unclosed-resource.js";
+import { intervalInConstructor } from "./interval-in-constructor.js";
+import { unconsumedBody } from "./unconsumed-body.js";
+import { missedOnceEvent } from "./missed-once-event.js";
+import { httpTimeoutNotEnforced } from "./http-timeout-not-enforced.js";
+import { unobservedRejection } from "./unobserved-rejection.js";
 import { nestedAcquire } from "./nested-acquire.js";
 import { lockOrder } from "./lock-order.js";
 import { poolNestedAcquire } from "./pool-nested-acquire.js";
@@ -18,8 +23,13 @@ export const rules: readonly Rule[] = [
   floatingPromise,
   unawaitedAggregate,
   asyncCallbackMisuse,
+  unobservedRejection,
   missingTimeout,
   unclosedResource,
+  unconsumedBody,
+  missedOnceEvent,
+  intervalInConstructor,
+  httpTimeoutNotEnforced,
   nestedAcquire,
   lockOrder,
   poolNestedAcquire,

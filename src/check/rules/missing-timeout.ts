@@ -5,7 +5,7 @@
  */
 import ts from "typescript";
 import type { Rule } from "../rule.js";
-import { calleeName, calleeSymbol, callText, declaredIn, isPlatformSymbol, unwrap } from "../ts-util.js";
+import { calleeName, calleeSymbol, callText, declaredIn, isFromNodeModule, isPlatformSymbol, unwrap } from "../analysis/ts-util.js";
 
 /** A client library whose methods go to the network. */
 export interface ClientSpec {
@@ -32,12 +32,6 @@ interface Target {
   readonly pkg?: string;
 }
 
-function isFromNodeModule(symbol: ts.Symbol | undefined, modules: readonly string[]): boolean {
-  return (symbol?.declarations ?? []).some((d) => {
-    const f = d.getSourceFile().fileName;
-    return /\/@types\/node\//.test(f) && modules.some((m) => f.endsWith(`/${m}.d.ts`));
-  });
-}
 
 /** The packages of `clients` that the program loads at all (no client code, no client calls to find). */
 const presentCache = new WeakMap<ts.Program, Map<string, boolean>>();
@@ -177,6 +171,23 @@ export const missingTimeout: Rule = {
     certainty: "potential",
     defaultSeverity: "warning",
     scope: "file",
+    optionsSchema: {
+      type: "object",
+      properties: {
+        wrappers: { type: "array", items: { type: "string" }, description: "functions that bound what runs inside them (added to withTimeout, pTimeout, …)" },
+        clients: {
+          type: "array",
+          description: "client libraries whose methods go to the network",
+          items: {
+            type: "object",
+            properties: { package: { type: "string" }, methods: { type: "array", items: { type: "string" } }, timeoutKeys: { type: "array", items: { type: "string" } } },
+            required: ["package", "methods", "timeoutKeys"],
+            additionalProperties: false,
+          },
+        },
+      },
+      additionalProperties: false,
+    },
   },
   checkFile(ctx) {
     const { checker, program, sourceFile } = ctx;

@@ -4,7 +4,7 @@
  */
 import ts from "typescript";
 import type { Rule } from "../rule.js";
-import { keptTypes, lostPromises } from "../promise-use.js";
+import { KEPT_TYPES_SCHEMA, keptTypes, lostPromises } from "../analysis/promise-use.js";
 
 function describeCall(call: ts.CallExpression): { method: string; count: string } {
   const method = (call.expression as ts.PropertyAccessExpression).name.text;
@@ -20,6 +20,7 @@ export const unawaitedAggregate: Rule = {
     certainty: "proven",
     defaultSeverity: "error",
     scope: "file",
+    optionsSchema: KEPT_TYPES_SCHEMA,
   },
   checkFile(ctx) {
     const { checker, program, sourceFile } = ctx;

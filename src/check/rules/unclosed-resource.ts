@@ -5,7 +5,7 @@
  */
 import ts from "typescript";
 import type { Rule } from "../rule.js";
-import { callText, unwrap } from "../ts-util.js";
+import { callText, unwrap } from "../analysis/ts-util.js";
 
 const CLOSERS = ["close", "end", "destroy", "release"];
 /** Calls that also close what they are called on (a tracker's shutdown, a client's disconnect). */
@@ -95,12 +95,12 @@ function classifyUse(id: ts.Identifier, methods: readonly string[]): Use {
   return "escape";
 }
 
-/** True when `n` is inside a `finally` block (of any try between it and `stop`). */
-function inFinally(n: ts.Node, stop: ts.Node): boolean {
+/** The `try` whose `finally` block holds `n` (the innermost between it and `stop`), if any. */
+function finallyOf(n: ts.Node, stop: ts.Node): ts.TryStatement | undefined {
   for (let cur: ts.Node = n; cur !== stop && cur.parent; cur = cur.parent) {
-    if (ts.isTryStatement(cur.parent) && cur.parent.finallyBlock === cur) return true;
+    if (ts.isTryStatement(cur.parent) && cur.parent.finallyBlock === cur) return cur.parent;
   }
-  return false;
+  return undefined;
 }
 
 /** True when the statement holding `n` runs whenever the declaring block runs to it (no if, loop, catch, …). */
@@ -141,6 +141,15 @@ export const unclosedResource: Rule = {
     certainty: "potential",
     defaultSeverity: "warning",
     scope: "file",
+    optionsSchema: {
+      type: "object",
+      properties: {
+        ignoreTypes: { type: "array", items: { type: "string" }, description: "type names that are not resources to close" },
+        openers: { type: "array", items: { type: "string" }, description: "function names that open a resource (added to open…, connect…, create…, …)" },
+        disposableOnly: { type: "boolean", description: "also report types that are only disposable (Symbol.asyncDispose), with no close method" },
+      },
+      additionalProperties: false,
+    },
   },
   checkFile(ctx) {
     const { checker, sourceFile } = ctx;
@@ -203,11 +212,13 @@ export const unclosedResource: Rule = {
           });
           continue;
         }
-        if (closes.some((c) => inFinally(c, fn))) continue;
+        // a close in a finally covers what its try runs, not an await between the open and the try
+        const guardingTry = closes.map((c) => finallyOf(c, fn)).find((t) => t !== undefined);
+        if (guardingTry && !exitBetween(fn, d.end, guardingTry.getStart())) continue;
         const safe = closes.some((c) => unconditional(c, block) && !exitBetween(fn, d.end, c.getStart()));
         if (safe) continue;
         const first = closes[0]!;
-        const exit = exitBetween(fn, d.end, first.getStart());
+        const exit = exitBetween(fn, d.end, guardingTry ? guardingTry.getStart() : first.getStart());
         const why = exit
           ? `an ${ts.isAwaitExpression(exit) ? "await that can throw" : "early exit"} at line ${sourceFile.getLineAndCharacterOfPosition(exit.getStart()).line + 1} skips the \`${first.parent.getText().split("(")[0]}\` call`
           : "the close runs only on some paths";

@@ -27,6 +27,8 @@ ruleTester(floatingPromise, {
     { name: "a generic that returns a non-promise argument", code: `declare function id<T>(x: T): T;\nfunction f() { id(1); }` },
     { name: "not a promise", code: `function g(): number { return 1; }\nfunction f() { g(); }` },
     { name: "any is not known to be a promise", code: `declare const x: any;\nfunction f() { x.go(); }` },
+    { name: "splice removing promises from a kept array", code: save + `function f(ps: Promise<void>[], p: Promise<void>) { ps.splice(ps.indexOf(p), 1); }` },
+    { name: "sort / reverse of a kept array return the array itself", code: save + `function f(ps: Promise<void>[]) { ps.reverse(); ps.sort(); }` },
     { name: "exported local", code: save + `export const ready = save("a");` },
     { name: "Promise.all is the other rule's", code: save + `function f() { Promise.all([save("a")]); }` },
     {
@@ -59,6 +61,7 @@ ruleTester(floatingPromise, {
     { name: "both arms of a conditional", code: save + `function f(c: boolean) {\n  c ? save("a") : save("b");\n}`, findings: [{ line: 3 }, { line: 3 }] },
     { name: "right of &&", code: save + `function f(c: boolean) {\n  c && save("a");\n}`, findings: [{ line: 3 }] },
     { name: "async IIFE", code: `function f() {\n  (async () => { await null; })();\n}`, findings: [{ line: 2 }] },
+    { name: "an array of promises made by slice is new", code: save + `function f(ps: Promise<void>[]) {\n  ps.slice(1).concat([save("a")]);\n}`, findings: [{ line: 3, summary: /array of promises/ }] },
     { name: "array of promises from map", code: save + `function f(xs: string[]) {\n  xs.map((x) => save(x));\n}`, findings: [{ line: 3, summary: /array of promises/ }] },
     { name: "local never read (typescript-eslint misses this)", code: save + `async function f() {\n  const pending = save("a");\n  return 1;\n}`, findings: [{ line: 3, summary: /`pending` is never awaited/ }] },
     { name: "new Promise dropped", code: `function f() {\n  new Promise<void>((r) => r());\n}`, findings: [{ line: 2 }] },

@@ -3,10 +3,14 @@
  * floating-promise and unawaited-aggregate so that each dropped promise is reported once.
  */
 import ts from "typescript";
-import { declaredIn, isPlatformSymbol, isPromiseArray, isThenable, unwrap } from "./ts-util.js";
+import type { OptionsSchema } from "../rule.js";
+import { declaredIn, isAsyncFunction, isPlatformSymbol, isPromiseArray, isThenable, unwrap } from "./ts-util.js";
 
 /** The aggregate methods of `Promise`: awaiting their result is the point of calling them. */
 export const AGGREGATES: ReadonlySet<string> = new Set(["all", "allSettled", "race", "any"]);
+
+/** A local declared with a name and an initialiser: `const p = start()`. */
+export type NamedLocal = ts.VariableDeclaration & { name: ts.Identifier; initializer: ts.Expression };
 
 /** A thenable type the caller keeps by construction, so dropping the value loses nothing. */
 export interface KeptType {
@@ -15,6 +19,24 @@ export interface KeptType {
   /** The package that declares it (`asyncdoctor`). */
   readonly package: string;
 }
+
+/** The options schema of the two promise rules: `{ keptTypes: [{ name, package }] }`. */
+export const KEPT_TYPES_SCHEMA: OptionsSchema = {
+  type: "object",
+  properties: {
+    keptTypes: {
+      type: "array",
+      description: "thenable types (by name and declaring package) whose owner keeps them, so dropping the value loses nothing",
+      items: {
+        type: "object",
+        properties: { name: { type: "string" }, package: { type: "string" } },
+        required: ["name", "package"],
+        additionalProperties: false,
+      },
+    },
+  },
+  additionalProperties: false,
+};
 
 /** asyncdoctor's `Task`: spawned on a tracker or group that keeps it and reports its failure. */
 export const DEFAULT_KEPT: readonly KeptType[] = [{ name: "Task", package: "asyncdoctor" }];
@@ -80,17 +102,31 @@ export function droppedPromises(checker: ts.TypeChecker, expr: ts.Expression, ke
       }
     }
   }
+  if (ts.isCallExpression(e) && keepsArrayItems(checker, e)) return [];
   if (ts.isCallExpression(e)) {
     const quick = fromCalleeSignatures(checker, e, kept);
     if (quick !== undefined) return quick ? [e] : [];
   }
-  const type = checker.getTypeAtLocation(e);
-  if ((isThenable(checker, type) && !isKept(checker, type, kept)) || isPromiseArray(checker, type)) return [e];
-  return [];
+  return dropsPromise(checker, checker.getTypeAtLocation(e), kept) ? [e] : [];
+}
+
+/**
+ * Array methods whose result holds no promise the array did not already hold: `splice` hands
+ * back the items it removed, `sort` / `reverse` / `fill` / `copyWithin` the array itself.
+ * Dropping that result loses no promise that was not dropped (or kept) before.
+ */
+const IN_PLACE = new Set(["splice", "sort", "reverse", "fill", "copyWithin"]);
+
+function keepsArrayItems(checker: ts.TypeChecker, call: ts.CallExpression): boolean {
+  const callee = unwrap(call.expression);
+  if (!ts.isPropertyAccessExpression(callee) || !IN_PLACE.has(callee.name.text)) return false;
+  const recv = checker.getNonNullableType(checker.getTypeAtLocation(callee.expression));
+  return checker.isArrayType(recv) || checker.isTupleType(recv);
 }
 
 const GENERIC = ts.TypeFlags.TypeParameter | ts.TypeFlags.Conditional | ts.TypeFlags.IndexedAccess | ts.TypeFlags.Index | ts.TypeFlags.Substitution;
 
+/** The one test of "losing this value loses a promise": a thenable nobody keeps, or an array of promises. */
 function dropsPromise(checker: ts.TypeChecker, t: ts.Type, kept: readonly KeptType[]): boolean {
   return (isThenable(checker, t) && !isKept(checker, t, kept)) || isPromiseArray(checker, t);
 }
@@ -162,8 +198,8 @@ export function unreadPromiseLocals(
   checker: ts.TypeChecker,
   sourceFile: ts.SourceFile,
   kept: readonly KeptType[],
-): { decl: ts.VariableDeclaration & { name: ts.Identifier; initializer: ts.Expression } }[] {
-  const out: { decl: ts.VariableDeclaration & { name: ts.Identifier; initializer: ts.Expression } }[] = [];
+): NamedLocal[] {
+  const out: NamedLocal[] = [];
   const visit = (n: ts.Node): void => {
     if (ts.isVariableStatement(n)) {
       const exported = n.modifiers?.some((m) => m.kind === ts.SyntaxKind.ExportKeyword || m.kind === ts.SyntaxKind.DeclareKeyword) ?? false;
@@ -176,9 +212,8 @@ export function unreadPromiseLocals(
           if (!ts.isCallExpression(init) && !ts.isNewExpression(init)) continue;
           // the syntactic question first: most locals are read, and then no type is needed
           if (isReferenced(scopeOf(n), d.name.text, d.name)) continue;
-          const type = checker.getTypeAtLocation(d.name);
-          if (!((isThenable(checker, type) && !isKept(checker, type, kept)) || isPromiseArray(checker, type))) continue;
-          out.push({ decl: d as ts.VariableDeclaration & { name: ts.Identifier; initializer: ts.Expression } });
+          if (!dropsPromise(checker, checker.getTypeAtLocation(d.name), kept)) continue;
+          out.push(d as NamedLocal);
         }
       }
     }
@@ -202,7 +237,7 @@ export interface DroppedPromise {
 
 /** An unread promise local of a file, and the `Promise.all/…` call it holds when it is one. */
 export interface UnreadPromiseLocal {
-  readonly decl: ts.VariableDeclaration & { name: ts.Identifier; initializer: ts.Expression };
+  readonly decl: NamedLocal;
   readonly aggregate: ts.CallExpression | undefined;
 }
 
@@ -234,8 +269,53 @@ export function lostPromises(program: ts.Program, checker: ts.TypeChecker, sourc
     ts.forEachChild(n, visit);
   };
   visit(sourceFile);
-  const unread = unreadPromiseLocals(checker, sourceFile, kept).map(({ decl }) => ({ decl, aggregate: aggregateCall(program, checker, chainRoot(decl.initializer)) }));
+  const unread = unreadPromiseLocals(checker, sourceFile, kept).map((decl) => ({ decl, aggregate: aggregateCall(program, checker, chainRoot(decl.initializer)) }));
   const lost = { dropped, unread };
   byKept.set(key, { program, lost });
   return lost;
+}
+
+/** Calls that cannot throw on any input, so a statement made of them cannot reject the callback. */
+const SAFE_CALLS = /^(Date\.now|performance\.now|console\.\w+)$/;
+
+/** True when evaluating `n` cannot throw: no call (other than {@link SAFE_CALLS}), `new`, `await`, `throw` or `yield`. */
+function cannotThrow(n: ts.Node): boolean {
+  if (ts.isFunctionLike(n)) return true;
+  if (ts.isThrowStatement(n) || ts.isAwaitExpression(n) || ts.isYieldExpression(n) || ts.isNewExpression(n) || ts.isTaggedTemplateExpression(n)) return false;
+  if (ts.isCallExpression(n) && !SAFE_CALLS.test(n.expression.getText())) return false;
+  if (ts.isForOfStatement(n) || ts.isForInStatement(n)) return false;
+  let ok = true;
+  n.forEachChild((c) => {
+    if (ok && !cannotThrow(c)) ok = false;
+  });
+  return ok;
+}
+
+/** True when `block` holds no `throw` of its own (nested functions aside). */
+function noThrow(block: ts.Node): boolean {
+  let thrown = false;
+  const look = (n: ts.Node): void => {
+    if (ts.isThrowStatement(n)) thrown = true;
+    if (!thrown && !ts.isFunctionLike(n)) ts.forEachChild(n, look);
+  };
+  look(block);
+  return !thrown;
+}
+
+/** A try/catch whose catch and finally do not rethrow: what its body throws stops there. */
+function guarded(stmt: ts.Statement): boolean {
+  if (!ts.isTryStatement(stmt) || !stmt.catchClause) return false;
+  return noThrow(stmt.catchClause.block) && (!stmt.finallyBlock || noThrow(stmt.finallyBlock));
+}
+
+/**
+ * True when the callback's promise cannot reject: an async body whose every statement is a
+ * try/catch that does not rethrow, or a statement that cannot throw
+ * (`const t0 = Date.now(); try { … } catch (e) { log(e); }`).
+ */
+export function cannotReject(fn: ts.Node): boolean {
+  if (!(ts.isArrowFunction(fn) || ts.isFunctionExpression(fn) || ts.isFunctionDeclaration(fn) || ts.isMethodDeclaration(fn))) return false;
+  if (!isAsyncFunction(fn) || !fn.body || !ts.isBlock(fn.body)) return false;
+  const stmts = fn.body.statements;
+  return stmts.length > 0 && stmts.some((st) => ts.isTryStatement(st)) && stmts.every((st) => guarded(st) || cannotThrow(st));
 }

@@ -141,3 +141,11 @@ export function calleeSymbol(checker: ts.TypeChecker, call: ts.CallExpression | 
   if (s && s.flags & ts.SymbolFlags.Alias) s = checker.getAliasedSymbol(s);
   return s;
 }
+
+/** True when the symbol is declared by @types/node in one of `modules` (`http`, `https`, …). */
+export function isFromNodeModule(symbol: ts.Symbol | undefined, modules: readonly string[]): boolean {
+  return (symbol?.declarations ?? []).some((d) => {
+    const f = d.getSourceFile().fileName;
+    return /\/@types\/node\//.test(f) && modules.some((m) => f.endsWith(`/${m}.d.ts`));
+  });
+}
