@@ -320,10 +320,16 @@ class LimitedSemaphore implements SemaphoreInterface {
     if (this.limit.immediate) return this.inner.getValue() >= weight ? wait : Promise.reject(this.limit.error);
     return new Promise((resolve, reject) => {
       const t = setTimeout(() => reject(this.limit.error), this.limit.timeout);
-      wait.then(() => {
-        clearTimeout(t);
-        resolve();
-      });
+      wait.then(
+        () => {
+          clearTimeout(t);
+          resolve();
+        },
+        (err: unknown) => {
+          clearTimeout(t);
+          reject(err);
+        },
+      );
     });
   }
   isLocked(): boolean {
