@@ -29,7 +29,7 @@ const rootDir = resolve(corpusDir, "..");
 const cli = join(rootDir, "bin", "asyncdoctor.js");
 
 function parseArgs(argv) {
-  const opts = { only: [], jobs: 2, timeout: 5000, runtime: true, static: true, json: undefined, summary: false };
+  const opts = { only: [], jobs: 2, timeout: 6000, runtime: true, static: true, json: undefined, summary: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => {
