@@ -1,7 +1,8 @@
 // Keeps each case.json's expected lines in step with its main file: every expected entry names
 // the code it points at (`code`, a substring of that line); this sets `line` to the line that
-// holds it. Run it after editing a case: `node corpus/lines.mjs` (or `--check` to only report
-// drift, exit 1 if any). The corpus test does the same check.
+// holds it, and rewrites the list of cases in corpus/README.md. Run it after adding or editing a
+// case: `node corpus/lines.mjs` (or `--check` to only report drift, exit 1 if any). The corpus
+// test does the same check.
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -56,7 +57,27 @@ function main() {
       writeFileSync(jsonPath, `${JSON.stringify(spec, null, 2)}\n`);
     }
   }
+  if (!checkOnly) writeReadmeTable();
   if (checkOnly && drift > 0) process.exit(1);
+}
+
+/** The README's table of cases, between its `<!-- cases -->` and `<!-- /cases -->` markers. */
+function writeReadmeTable() {
+  const readme = fileURLToPath(new URL("./README.md", import.meta.url));
+  const text = readFileSync(readme, "utf8");
+  const start = text.indexOf("<!-- cases -->");
+  const end = text.indexOf("<!-- /cases -->");
+  if (start < 0 || end < start) return;
+  const rules = (entries) => (entries ?? []).map((e) => [].concat(e.rule).join(" or ")).join("; ") || "-";
+  const rows = readdirSync(casesDir)
+    .sort()
+    .filter((id) => mainFile(join(casesDir, id)))
+    .map((id) => {
+      const s = JSON.parse(readFileSync(join(casesDir, id, "case.json"), "utf8"));
+      return `| ${s.kind} | \`${id}\` | [${s.report.replace("https://github.com/", "")}](${s.report}) | ${s.library} | ${(s.needs ?? []).join(", ") || "-"} | ${s.ends} | ${rules(s.expected?.runtime)} | ${rules(s.expected?.static)} |`;
+    });
+  const table = ["| kind | case | report | library | needs | ends | runtime | static |", "|---|---|---|---|---|---|---|---|", ...rows].join("\n");
+  writeFileSync(readme, `${text.slice(0, start)}<!-- cases -->\n${table}\n${text.slice(end)}`);
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) main();
