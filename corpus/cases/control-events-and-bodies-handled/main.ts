@@ -1,8 +1,8 @@
 // Correct counterparts of several reports at once: the 'ready' listener is attached before the
 // event can fire (kafka-node#1349), the queue's onIdle() is used instead of waiting for a
 // future 'idle' event (p-queue#237), async work over an array is awaited with Promise.all
-// (babel#909), the request's 'timeout' destroys it (FreeShow#3551) and every response body is
-// read (sanity#12681).
+// (babel#909), the request's 'timeout' destroys it (FreeShow#3551), and every response body is
+// read (sanity#12681), each request bounded by a timeout.
 import { EventEmitter, once } from "node:events";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
@@ -41,9 +41,9 @@ async function main(base: string) {
   const lengths = await Promise.all([1, 2, 3].map(async (n) => (await get(`${base}/item/${n}`)).length));
 
   const dispatcher = new Agent({ connections: 1 });
-  const ping = await request(`${base}/ping`, { dispatcher });
+  const ping = await request(`${base}/ping`, { dispatcher, headersTimeout: 1000, bodyTimeout: 1000 });
   await ping.body.dump();
-  const data = await request(`${base}/data`, { dispatcher });
+  const data = await request(`${base}/data`, { dispatcher, headersTimeout: 1000, bodyTimeout: 1000 });
   console.log(lengths, ping.headers["x-shard"], (await data.body.text()).length);
   await dispatcher.close();
 }
