@@ -17,7 +17,19 @@ function handedOver() {
 }
 
 export default tseslint.config(
-  { ignores: ["dist/**", "node_modules/**", "test/**/fixtures/**", "coverage/**", ".bench/**", "test-artifacts/**", ...handedOver()] },
+  {
+    ignores: [
+      "dist/**",
+      "node_modules/**",
+      "test/**/fixtures/**",
+      "coverage/**",
+      ".bench/**",
+      "test-artifacts/**",
+      "corpus/cases/**",
+      "corpus/node_modules/**",
+      ...handedOver(),
+    ],
+  },
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {

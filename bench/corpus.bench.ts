@@ -11,7 +11,11 @@ import { figure } from "./harness.js";
 
 const root = resolve(import.meta.dirname, "..");
 const only = process.env.CORPUS_BENCH_ONLY ? ["--only", process.env.CORPUS_BENCH_ONLY] : [];
-const r = spawnSync(process.execPath, [join(root, "corpus", "score.mjs"), "--summary", ...only], { cwd: root, encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] });
+const r = spawnSync(process.execPath, [join(root, "corpus", "score.mjs"), "--summary", ...only], {
+  cwd: root,
+  encoding: "utf8",
+  stdio: ["ignore", "pipe", "inherit"],
+});
 if (r.status !== 0) {
   process.stderr.write(r.stdout);
   process.exit(1);

@@ -57,7 +57,9 @@ function positive(name, v) {
 }
 
 function usage(msg) {
-  process.stderr.write(`corpus/score.mjs: ${msg}\nusage: node corpus/score.mjs [--only <substring>] [--jobs N] [--timeout MS] [--no-runtime] [--no-static] [--json <file>] [--summary]\n`);
+  process.stderr.write(
+    `corpus/score.mjs: ${msg}\nusage: node corpus/score.mjs [--only <substring>] [--jobs N] [--timeout MS] [--no-runtime] [--no-static] [--json <file>] [--summary]\n`,
+  );
   process.exit(2);
 }
 
@@ -241,12 +243,14 @@ async function main() {
   // program takes under the doctor right now
   const baseline = opts.runtime ? await calibrate() : 0;
   const limit = opts.timeout + baseline;
-  if (opts.runtime && !opts.summary) process.stderr.write(`an empty program takes ${baseline} ms under asyncdoctor run here; each case gets ${limit} ms before SIGTERM\n`);
+  if (opts.runtime && !opts.summary)
+    process.stderr.write(`an empty program takes ${baseline} ms under asyncdoctor run here; each case gets ${limit} ms before SIGTERM\n`);
   const t0 = Date.now();
   const results = opts.runtime
     ? await pool(cases, opts.jobs, async (c) => {
         const lacking = (c.spec.needs ?? []).filter((k) => servers.missing[k] !== undefined || !SERVER_KINDS.includes(k));
-        if (lacking.length > 0) return { skipped: `needs ${lacking.join(", ")}: ${lacking.map((k) => servers.missing[k] ?? "unknown server kind").join("; ")}` };
+        if (lacking.length > 0)
+          return { skipped: `needs ${lacking.join(", ")}: ${lacking.map((k) => servers.missing[k] ?? "unknown server kind").join("; ")}` };
         const r = await runCase(c, servers.env, limit);
         if (!opts.summary) process.stderr.write(`  ran ${c.id} (${r.ms} ms, ${r.stage === "exited" ? `exit ${r.code ?? r.signal}` : r.stage})\n`);
         return r;
@@ -306,15 +310,25 @@ async function main() {
     const w = Math.max(...rows.map((r) => r.id.length));
     console.log(`${"case".padEnd(w)}  kind     runtime  static   ended                     runtime found | static found`);
     for (const r of rows) {
-      console.log(`${r.id.padEnd(w)}  ${r.kind.padEnd(7)}  ${r.runtime.padEnd(7)}  ${r.static.padEnd(7)}  ${r.ended.padEnd(24)}  ${r.runtimeFound || "-"} | ${r.staticFound || "-"}`);
+      console.log(
+        `${r.id.padEnd(w)}  ${r.kind.padEnd(7)}  ${r.runtime.padEnd(7)}  ${r.static.padEnd(7)}  ${r.ended.padEnd(24)}  ${r.runtimeFound || "-"} | ${r.staticFound || "-"}`,
+      );
     }
     console.log("");
   }
   const bugs = cases.filter((c) => c.spec.kind !== "control").length;
   console.log(`corpus: ${bugs} bug cases, ${tally.controls.of} controls${tally.skipped ? `, ${tally.skipped} skipped (server missing)` : ""}`);
-  if (opts.runtime) console.log(`runtime doctor: ${tally.runtime.hit}/${tally.runtime.of} bug cases diagnosed at the right class and line (${pct(tally.runtime.hit, tally.runtime.of)}) in ${(runtimeMs / 1000).toFixed(0)} s`);
-  if (opts.static) console.log(`static checker: ${tally.static.hit}/${tally.static.of} bug cases found at the right class and line (${pct(tally.static.hit, tally.static.of)}) in ${(staticMs / 1000).toFixed(0)} s${check.error ? ` (check failed: ${check.error})` : ""}`);
-  console.log(`controls with a finding: ${tally.controls.any}/${tally.controls.of} (runtime ${tally.controls.runtime}, static ${tally.controls.static}; goal 0)`);
+  if (opts.runtime)
+    console.log(
+      `runtime doctor: ${tally.runtime.hit}/${tally.runtime.of} bug cases diagnosed at the right class and line (${pct(tally.runtime.hit, tally.runtime.of)}) in ${(runtimeMs / 1000).toFixed(0)} s`,
+    );
+  if (opts.static)
+    console.log(
+      `static checker: ${tally.static.hit}/${tally.static.of} bug cases found at the right class and line (${pct(tally.static.hit, tally.static.of)}) in ${(staticMs / 1000).toFixed(0)} s${check.error ? ` (check failed: ${check.error})` : ""}`,
+    );
+  console.log(
+    `controls with a finding: ${tally.controls.any}/${tally.controls.of} (runtime ${tally.controls.runtime}, static ${tally.controls.static}; goal 0)`,
+  );
   if (opts.json) writeFileSync(opts.json, `${JSON.stringify({ tally, rows }, null, 2)}\n`);
   if (!opts.summary) console.log(`(cases run from ${relative(process.cwd(), casesDir) || "."})`);
 }

@@ -72,8 +72,18 @@ async function startPostgres() {
   const data = join(dir, "data");
   run("initdb", ["-D", data, "-U", "corpus", "-A", "trust", "-E", "UTF8", "--no-sync", "--no-instructions"]);
   const port = await freePort();
-  run("pg_ctl", ["start", "-D", data, "-l", join(dir, "log"), "-w", "-t", "60", "-o",
-    `-p ${port} -c listen_addresses=127.0.0.1 -k ${dir} -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c deadlock_timeout=200ms`]);
+  run("pg_ctl", [
+    "start",
+    "-D",
+    data,
+    "-l",
+    join(dir, "log"),
+    "-w",
+    "-t",
+    "60",
+    "-o",
+    `-p ${port} -c listen_addresses=127.0.0.1 -k ${dir} -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c deadlock_timeout=200ms`,
+  ]);
   return {
     env: { CORPUS_PG_URL: `postgresql://corpus@127.0.0.1:${port}/postgres` },
     stop() {
@@ -106,9 +116,26 @@ async function startMariadb() {
   if (!existsSync("/usr/sbin/mariadbd")) throw new Error("no /usr/sbin/mariadbd (Debian package `mariadb-server`)");
   const dir = mkdtempSync(join(tmpdir(), "corpus-mariadb-"));
   const data = join(dir, "data");
-  execFileSync("mariadb-install-db", ["--no-defaults", `--datadir=${data}`, "--user=root", "--auth-root-authentication-method=normal", "--skip-test-db"], { stdio: ["ignore", "pipe", "pipe"], timeout: 120_000 });
+  execFileSync("mariadb-install-db", ["--no-defaults", `--datadir=${data}`, "--user=root", "--auth-root-authentication-method=normal", "--skip-test-db"], {
+    stdio: ["ignore", "pipe", "pipe"],
+    timeout: 120_000,
+  });
   const port = await freePort();
-  const child = spawn("/usr/sbin/mariadbd", ["--no-defaults", `--datadir=${data}`, `--socket=${join(dir, "sock")}`, `--port=${port}`, "--bind-address=127.0.0.1", "--user=root", "--skip-log-bin", "--innodb-lock-wait-timeout=5", `--pid-file=${join(dir, "pid")}`], { stdio: "ignore" });
+  const child = spawn(
+    "/usr/sbin/mariadbd",
+    [
+      "--no-defaults",
+      `--datadir=${data}`,
+      `--socket=${join(dir, "sock")}`,
+      `--port=${port}`,
+      "--bind-address=127.0.0.1",
+      "--user=root",
+      "--skip-log-bin",
+      "--innodb-lock-wait-timeout=5",
+      `--pid-file=${join(dir, "pid")}`,
+    ],
+    { stdio: "ignore" },
+  );
   await waitForPort(port, 30_000, "mariadbd");
   return {
     env: { CORPUS_MYSQL_URL: `mysql://root@127.0.0.1:${port}/mysql` },
@@ -138,7 +165,9 @@ export async function startServers(kinds) {
       running.push(s);
       Object.assign(env, s.env);
     } catch (err) {
-      missing[kind] = String(err?.stderr || err?.message || err).trim().slice(0, 300);
+      missing[kind] = String(err?.stderr || err?.message || err)
+        .trim()
+        .slice(0, 300);
     }
   }
   const stop = () => {

@@ -117,7 +117,10 @@ describe("corpus: size and layout", () => {
 
   it("reproduces each report once", () => {
     const bugs = cases.filter((c) => c.spec?.kind === "bug").map((c) => c.spec?.report);
-    assert.deepEqual(bugs.filter((r, i) => bugs.indexOf(r) !== i), []);
+    assert.deepEqual(
+      bugs.filter((r, i) => bugs.indexOf(r) !== i),
+      [],
+    );
   });
 });
 
@@ -139,7 +142,10 @@ for (const c of cases) {
       assert.ok(typeof spec.version === "string" && spec.version.length > 0, "version");
       assert.ok(spec.kind === "bug" || spec.kind === "control", `kind ${spec.kind}`);
       assert.ok(["hangs", "exits", "crashes"].includes(spec.ends), `ends ${spec.ends}`);
-      assert.ok(Array.isArray(spec.needs) && spec.needs.every((n) => SERVERS.includes(n)), `needs ${JSON.stringify(spec.needs)}`);
+      assert.ok(
+        Array.isArray(spec.needs) && (spec.needs as unknown[]).every((n) => typeof n === "string" && SERVERS.includes(n)),
+        `needs ${JSON.stringify(spec.needs)}`,
+      );
     });
 
     it("imports only Node's modules and the corpus's own dependencies", () => {
@@ -204,7 +210,13 @@ describe("corpus scorer: matching findings to expectations", async () => {
     assert.ok(scorer.matches({ rule: "deadlock-cycle", line: 9 }, [{ rule: "deadlock-cycle", site: at(4), subjects: [{ name: "a", site: at(9) }] }], main));
   });
   it("matches when the finding mentions every expected name", () => {
-    assert.ok(scorer.matches({ rule: "pool-exhaustion", line: 7, names: ["knex"] }, [{ rule: "pool-exhaustion", site: at(7), subjects: [{ name: "knex pool" }] }], main));
+    assert.ok(
+      scorer.matches(
+        { rule: "pool-exhaustion", line: 7, names: ["knex"] },
+        [{ rule: "pool-exhaustion", site: at(7), subjects: [{ name: "knex pool" }] }],
+        main,
+      ),
+    );
   });
   it("does not match another rule at the line", () => {
     assert.ok(!scorer.matches({ rule: "pool-exhaustion", line: 7 }, [{ rule: "loop-blocked", site: at(7) }], main));
