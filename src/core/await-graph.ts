@@ -73,6 +73,8 @@ const nodes = {
 
 interface GraphState {
   on: boolean;
+  /** The activation whose code runs now (debug mode), or undefined. */
+  current: Activation | undefined;
   lastInit: Promise<unknown> | undefined;
   stopHook: (() => void) | undefined;
   /** Called when an await makes an activation wait on a queued waiter (sync/ decides). */
@@ -82,6 +84,7 @@ interface GraphState {
 
 const state = processWide<GraphState>("awaitGraph", () => ({
   on: false,
+  current: undefined,
   lastInit: undefined,
   stopHook: undefined,
   onBlocked: undefined,
@@ -98,6 +101,8 @@ export class Activation implements AwaitNode {
   awaiting: unknown = undefined;
   /** Index of that await in meta.awaits. */
   at = -1;
+  /** The activation that called this one, until this one first suspends (then it is its caller's turn). */
+  caller: Activation | undefined;
 
   constructor(promise: Promise<unknown> | undefined, meta: FileMeta | undefined, fn: number) {
     this.promise = promise;
@@ -109,6 +114,9 @@ export class Activation implements AwaitNode {
   a<T>(x: T, k: number): T {
     this.awaiting = x;
     this.at = k;
+    // it suspends now: the code that runs next is its caller's (first time) or the event loop's
+    state.current = this.caller;
+    this.caller = undefined;
     if (typeof x === "object" && x !== null && state.onBlocked !== undefined && nodes.has(x)) {
       const leaves = new Set<object>();
       if (nodes.get(x)!.blockedOn(leaves, 0) && leaves.size > 0) state.onBlocked(leaves);
@@ -118,6 +126,28 @@ export class Activation implements AwaitNode {
 
   blockedOn(leaves: Set<object>, depth: number): boolean {
     return blockedOn(this.awaiting, leaves, depth + 1);
+  }
+
+  /** "transfer() at bank.ts:12" (the line where it awaits now, else where it starts), for reports. */
+  get name(): string {
+    const l = this.link();
+    const file = l.file ? ` at ${l.file.split(/[\\/]/).pop()}:${l.line}` : "";
+    return `${l.name === "the module" ? "the main module" : l.name === "<anonymous>" ? "an async callback" : `${l.name}()`}${file}`;
+  }
+
+  /**
+   * It resumes (the transform wraps each await as `$ad$.r(await $ad$.a(x, k))`, and starts each
+   * catch and finally block with `$ad$.r()`, so a rejection resumes it too); returns `v`.
+   */
+  r<T>(v: T): T {
+    state.current = this;
+    return v;
+  }
+
+  /** The call ends (the transform's finally): its caller's code runs on. */
+  x(): void {
+    if (state.current === this) state.current = this.caller;
+    this.caller = undefined;
   }
 
   /** This activation as a chain link. */
@@ -139,6 +169,10 @@ export class Activation implements AwaitNode {
 const OFF = new (class extends Activation {
   override a<T>(x: T): T {
     return x;
+  }
+  override x(): void {}
+  override r<T>(v: T): T {
+    return v;
   }
 })(undefined, undefined, -1);
 
@@ -259,6 +293,19 @@ function onInit(promise: Promise<unknown>): void {
 }
 
 /**
+ * The async function activation whose code runs now, while the graph records (debug mode with
+ * the transform); undefined outside compiled code.
+ *
+ * @example
+ * ```ts
+ * const here = currentActivation()?.link(); // { name: "transfer", file: "/app/bank.ts", line: 12, … }
+ * ```
+ */
+export function currentActivation(): Activation | undefined {
+  return state.on ? state.current : undefined;
+}
+
+/**
  * The transform's entry point, `globalThis.__asyncdoctor$`: `file()` registers a compiled
  * file's static facts, `enter()` starts an activation (its promise is the one V8 created just
  * before the body ran), `module()` is the activation of a module's top-level awaits.
@@ -273,11 +320,17 @@ export const transformRuntime = {
     state.lastInit = undefined;
     const act = new Activation(p, meta, fn);
     if (p !== undefined && !nodes.has(p)) nodes.set(p, act);
+    act.caller = state.current;
+    state.current = act;
     return act;
   },
   module(meta: FileMeta | undefined): Activation {
     if (!state.on || meta === undefined) return OFF;
-    return new Activation(undefined, meta, -1);
+    const act = new Activation(undefined, meta, -1);
+    // the module's own code runs now; its top-level awaits suspend it like a function's
+    act.caller = state.current;
+    state.current = act;
+    return act;
   },
 };
 
@@ -350,4 +403,5 @@ export function stopAwaitGraph(): void {
   state.restore?.();
   state.restore = undefined;
   state.lastInit = undefined;
+  state.current = undefined;
 }

@@ -76,6 +76,7 @@ export function transformAwaits(input: TransformInput): string | undefined {
   // [offset, text, closes]: a closer ends something opened at an earlier offset
   const edits: [number, string, boolean?][] = [];
   let topLevelAwait = false;
+  const moduleResumes: number[] = [];
 
   const visit = (node: AnyNode, fn: FnInfo | undefined, nameHint: string): void => {
     const type = node.type;
@@ -98,13 +99,21 @@ export function transformAwaits(input: TransformInput): string | undefined {
         if (ok) {
           const enter = `var ${ACT}=__asyncdoctor$.enter(${META},${index});`;
           if (own.body.type === "BlockStatement") {
-            edits.push([afterDirectives(own.body), enter]);
+            // try/finally: the activation knows when its call ends, even by a throw, so the
+            // current activation is its caller's again (names and Shared's reads rely on it)
+            const at = afterDirectives(own.body);
+            if (at === own.body.end - 1)
+              edits.push([at, `${enter}${ACT}.x();`]); // an empty body
+            else {
+              edits.push([at, `${enter}try{`]);
+              edits.push([own.body.end - 1, `}finally{${ACT}.x()}`, true]);
+            }
           } else {
             // the body's value is what the call's promise adopts: recorded like an await
             const k = awaits.length;
             awaits.push(position(own.body));
-            edits.push([own.body.start, `{${enter}return ${ACT}.a((`]);
-            edits.push([own.body.end, `),${k});}`, true]);
+            edits.push([own.body.start, `{${enter}try{return ${ACT}.a((`]);
+            edits.push([own.body.end, `),${k});}finally{${ACT}.x()}}`, true]);
           }
         }
       } else {
@@ -114,6 +123,14 @@ export function transformAwaits(input: TransformInput): string | undefined {
       for (const p of own.params) visit(p, inner, "");
       visit(own.body, inner, "");
       return;
+    }
+    if ((type === "CatchClause" || type === "TryStatement") && (fn === undefined ? format === "module" : fn.instrumented)) {
+      // a rejected await resumes the function here: it is the current activation again
+      const block = (type === "CatchClause" ? node.body : node.finalizer) as AnyNode | null;
+      if (block) {
+        if (fn !== undefined) edits.push([block.start + 1, `${ACT}.r();`]);
+        else moduleResumes.push(block.start + 1); // only if the module awaits at its top level
+      }
     }
     if (type === "ReturnStatement" && fn !== undefined && fn.instrumented && node.argument) {
       // `return p` in an async function: its promise adopts p, so it waits for p as an await would
@@ -132,7 +149,10 @@ export function transformAwaits(input: TransformInput): string | undefined {
       if (target !== undefined) {
         const k = awaits.length;
         awaits.push(position(node));
+        // r() when it resumes with a value; a rejection resumes it in a catch or finally block
+        edits.push([node.start, `${target}.r(`]);
         edits.push([arg.start, ` ${target}.a(`]);
+        edits.push([node.end, `)`, true]);
         edits.push([arg.end, `,${k})`, true]);
       }
       visit(arg, fn, "");
@@ -150,6 +170,11 @@ export function transformAwaits(input: TransformInput): string | undefined {
   visit(program, undefined, "");
   if (fns.length === 0 && awaits.length === 0) return undefined;
 
+  if (topLevelAwait) {
+    for (const at of moduleResumes) edits.push([at, `${MOD}.r();`]);
+    // the module's code ends here: nothing after it runs as the module
+    edits.push([withoutInlineMap(source).trimEnd().length, `;${MOD}.x();`, true]);
+  }
   const header =
     `var ${META}=__asyncdoctor$.file(${JSON.stringify(file)},${JSON.stringify(fns)},${JSON.stringify(awaits)});` +
     (topLevelAwait ? `var ${MOD}=__asyncdoctor$.module(${META});` : "");

@@ -48,17 +48,17 @@ export function drainDiagnosis(w: Waiter): Diagnosis {
   if (knot !== undefined) return provenDiagnosis(w, knot);
   const p = w.prim;
   const suspicion = suspectKnot(w);
-  const holders = p._holds.map((h) => `"${taskLabel(h.task)}" (${Math.round(performance.now() - h.since)} ms${holderWaiting(h.task)})`).join(", ");
+  const holders = p._holds.map((h) => `"${taskLabel(h.task, h)}" (${Math.round(performance.now() - h.since)} ms${holderWaiting(h.task)})`).join(", ");
   const waited = Math.round(performance.now() - w.since);
   return createDiagnosis({
     rule: suspicion?.rule ?? "deadlock-cycle",
     certainty: "proven",
     summary:
-      `task "${taskLabel(w.task)}" waits for ${p.kind} "${p.name}" for ever: the event loop is empty, so nothing can release it` +
+      `task "${taskLabel(w.task, w)}" waits for ${p.kind} "${p.name}" for ever: the event loop is empty, so nothing can release it` +
       (holders ? `; it is held by ${holders}` : "") +
       (suspicion ? `; ${suspicion.summary}` : ""),
     subjects: [
-      { kind: "task", name: taskLabel(w.task), role: `waits for ${p.kind} "${p.name}" here`, site: w.site, detail: `for ${waited} ms` },
+      { kind: "task", name: taskLabel(w.task, w), role: `waits for ${p.kind} "${p.name}" here`, site: w.site, detail: `for ${waited} ms` },
       { kind: "lock", name: p.name, role: p.kind, site: p.site },
       ...holderSubjects(p),
     ],

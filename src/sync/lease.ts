@@ -2,6 +2,7 @@
  * A lease: what an acquire returns. It names its holder, releases exactly once, and is
  * `Disposable`, so `using lease = await lock.acquire()` releases at the end of the block.
  */
+import type { Activation } from "../core/await-graph.js";
 import type { HeldEntry, HolderInfo, TaskRecord } from "../core/task.js";
 import type { Site } from "../core/site.js";
 import { LazySite } from "../core/site.js";
@@ -49,6 +50,8 @@ export class Lease<R = undefined> implements Disposable, HeldEntry, HolderInfo {
    * while the await graph is on). The deadlock proof follows it to what the body awaits.
    */
   body: unknown;
+  /** @internal The async call that acquired, for a bare holder outside every task (debug mode). */
+  activation: Activation | undefined;
   /** The pooled resource (pools only). */
   resource: R;
   #site: Site | LazySite | undefined;

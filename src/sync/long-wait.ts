@@ -70,21 +70,21 @@ function longWait(w: Waiter, now: number) {
   const waited = Math.round(now - w.since);
   const knot = suspectKnot(w);
   const subjects: Subject[] = [
-    { kind: "task", name: taskLabel(w.task), role: "waiter", site: w.site, detail: `waiting ${waited} ms` },
+    { kind: "task", name: taskLabel(w.task, w), role: "waiter", site: w.site, detail: `waiting ${waited} ms` },
     { kind: "lock", name: p.name, role: p.kind, site: p.site },
   ];
   const holders = p._holds.map((h) => {
     const onto = h.task?.waitingOn;
     subjects.push({
       kind: "task",
-      name: taskLabel(h.task),
+      name: taskLabel(h.task, h),
       role: `holds ${p.kind} "${p.name}", acquired here`,
       site: h.site,
       detail: `since ${Math.round(now - h.since)} ms ago${holderWaiting(h.task)}`,
     });
-    return `"${taskLabel(h.task)}" (for ${Math.round(now - h.since)} ms${onto ? `, itself waiting on ${onto.target.kind} "${onto.target.name}"` : ""})`;
+    return `"${taskLabel(h.task, h)}" (for ${Math.round(now - h.since)} ms${onto ? `, itself waiting on ${onto.target.kind} "${onto.target.name}"` : ""})`;
   });
-  const base = `task "${taskLabel(w.task)}" has waited ${waited} ms for ${p.kind} "${p.name}"${holders.length ? `, held by ${holders.join(", ")}` : ""}`;
+  const base = `task "${taskLabel(w.task, w)}" has waited ${waited} ms for ${p.kind} "${p.name}"${holders.length ? `, held by ${holders.join(", ")}` : ""}`;
   if (knot !== undefined) {
     // labelled for what it is: a suspicion from the contexts, not a proof (nothing is thrown)
     return createDiagnosis({
@@ -116,8 +116,8 @@ function retraction(w: Waiter) {
   return createDiagnosis({
     rule: w.longWaitRule ?? "long-wait",
     certainty: suspected ? "potential" : "observed",
-    summary: `the wait of "${taskLabel(w.task)}" for ${p.kind} "${p.name}" ended after ${waited} ms${suspected ? ": the suspected deadlock resolved, it was not one" : ""}`,
-    subjects: [{ kind: "task", name: taskLabel(w.task), role: "waiter", site: w.site }],
+    summary: `the wait of "${taskLabel(w.task, w)}" for ${p.kind} "${p.name}" ended after ${waited} ms${suspected ? ": the suspected deadlock resolved, it was not one" : ""}`,
+    subjects: [{ kind: "task", name: taskLabel(w.task, w), role: "waiter", site: w.site }],
     site: w.site,
     retracts: w.longWaitId,
     fix: "nothing to do if this was expected; a repeated long wait points at work done while holding the lock",

@@ -10,8 +10,8 @@
  */
 import { executionAsyncResource } from "node:async_hooks";
 import { performance } from "node:perf_hooks";
-import { awaitGraphOn, OpNode, setNode } from "../core/await-graph.js";
-import type { AwaitNode } from "../core/await-graph.js";
+import { awaitGraphOn, currentActivation, OpNode, setNode } from "../core/await-graph.js";
+import type { Activation, AwaitNode } from "../core/await-graph.js";
 import { channels } from "../core/channels.js";
 import { isDebug } from "../core/config.js";
 import { AbortError, TimeoutError } from "../core/errors.js";
@@ -92,6 +92,8 @@ export class Waiter implements WaitInfo, AwaitNode {
   readonly req: AcquireRequest;
   readonly since: number;
   readonly promise: Promise<Lease<unknown>>;
+  /** The async call that asked (debug mode): names a waiter outside every task. */
+  readonly activation: Activation | undefined;
   #site: LazySite | undefined;
   resolve!: (lease: Lease<unknown>) => void;
   reject!: (err: unknown) => void;
@@ -109,6 +111,7 @@ export class Waiter implements WaitInfo, AwaitNode {
     this.req = req;
     this.since = performance.now();
     this.#site = site;
+    this.activation = task === undefined ? currentActivation() : undefined;
     this.promise = new Promise<Lease<unknown>>((resolve, reject) => {
       this.resolve = resolve as (lease: Lease<unknown>) => void;
       this.reject = reject;
@@ -274,6 +277,8 @@ export abstract class Primitive implements WaitTarget {
       since = performance.now();
     }
     const lease = new Lease<unknown>(this, holder, since, req.need, req.mode, req.holder !== HolderKind.Bare && holder !== undefined, site);
+    // a bare holder outside every task is named by the async call that holds it (debug mode)
+    if (holder === undefined) lease.activation = currentActivation();
     if (req.holder !== HolderKind.Bare) lease.startResource = executionAsyncResource();
     this._free -= req.need;
     this._holds.push(lease);
@@ -517,7 +522,7 @@ export abstract class Primitive implements WaitTarget {
   #timeoutError(w: Waiter, timeout: number): TimeoutError {
     const now = performance.now();
     const holders = this._holds;
-    const names = holders.map((h) => `"${taskLabel(h.task)}"`).join(", ");
+    const names = holders.map((h) => `"${taskLabel(h.task, h)}"`).join(", ");
     const elapsed = Math.round(now - w.since);
     const op = `acquire ${this.kind} "${this.name}"`;
     const knot = suspectKnot(w);
@@ -528,11 +533,11 @@ export abstract class Primitive implements WaitTarget {
         `${op} did not succeed within ${timeout} ms${names ? `: it is held by ${names}` : ""}${this._queue.length > 1 ? ` (${this._queue.length - 1} other waiter(s) queued)` : ""}` +
         (knot ? `; ${knot.summary}` : ""),
       subjects: [
-        { kind: "task", name: taskLabel(w.task), role: "waiter", site: w.site, detail: `waited ${elapsed} ms` },
+        { kind: "task", name: taskLabel(w.task, w), role: "waiter", site: w.site, detail: `waited ${elapsed} ms` },
         { kind: "lock", name: this.name, role: this.kind, site: this.site },
         ...holders.map((h) => ({
           kind: "task" as const,
-          name: taskLabel(h.task),
+          name: taskLabel(h.task, h),
           role: "holder",
           site: h.site,
           detail: `held for ${Math.round(now - h.since)} ms${holderWaiting(h.task)}`,

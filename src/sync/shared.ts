@@ -10,8 +10,17 @@ import { createDiagnosis, report } from "../core/diagnosis.js";
 import type { Subject } from "../core/diagnosis.js";
 import { captureSite, formatSite, LazySite } from "../core/site.js";
 import type { Site } from "../core/site.js";
+import { currentActivation } from "../core/await-graph.js";
 import { currentTask } from "../core/task.js";
-import type { TaskRecord } from "../core/task.js";
+
+/**
+ * Who reads and writes: the async call that runs now (debug mode, where the await graph gives
+ * every async call an identity, so plain Promise.all siblings are told apart), else the task.
+ */
+interface Actor {
+  readonly name: string;
+}
+const currentActor = (): Actor | undefined => currentActivation() ?? currentTask();
 import { InvalidArgTypeError, isThenable, validateFunction, validateObject, validateOptionalString } from "../core/validate.js";
 
 /** Options of a {@link Shared} value. */
@@ -32,7 +41,7 @@ interface ReadMark {
 }
 
 interface WriteMark {
-  readonly task: TaskRecord | undefined;
+  readonly task: Actor | undefined;
   readonly site: LazySite | undefined;
 }
 
@@ -62,7 +71,7 @@ export class Shared<T> {
   #version = 0;
   #lastWrite: WriteMark | undefined;
   // Per task: the version and value it last read (a WeakMap, so finished tasks cost nothing).
-  readonly #reads = new WeakMap<TaskRecord, ReadMark>();
+  readonly #reads = new WeakMap<Actor, ReadMark>();
   readonly #captureSites: boolean | undefined;
   readonly #site: LazySite;
   #queue: Promise<unknown> | undefined;
@@ -95,7 +104,7 @@ export class Shared<T> {
 
   /** Reads the value; inside a task, remembers the read so a stale write can be detected. */
   get(): T {
-    const task = currentTask();
+    const task = currentActor();
     if (task) {
       const mark = this.#reads.get(task);
       const site = this.#sites() ? new LazySite(this.get) : undefined;
@@ -116,7 +125,7 @@ export class Shared<T> {
    * still happens).
    */
   set(value: T): void {
-    const task = currentTask();
+    const task = currentActor();
     if (task) this.#checkStale(task, this.set);
     this.#commit(value, task, this.#sites() ? new LazySite(this.set) : undefined);
   }
@@ -128,7 +137,7 @@ export class Shared<T> {
    */
   update(fn: (current: T) => T | PromiseLike<T>): Promise<T> {
     validateFunction(fn, "fn");
-    const task = currentTask();
+    const task = currentActor();
     const site = this.#sites() ? new LazySite(this.update) : undefined;
     if (this.#busy === 0) {
       const applied = this.#apply(fn, task, site);
@@ -146,7 +155,7 @@ export class Shared<T> {
     return next;
   }
 
-  #apply(fn: (current: T) => T | PromiseLike<T>, task: TaskRecord | undefined, site: LazySite | undefined): Promise<T> {
+  #apply(fn: (current: T) => T | PromiseLike<T>, task: Actor | undefined, site: LazySite | undefined): Promise<T> {
     const readVersion = this.#version;
     const readValue = this.#value;
     let result: T | PromiseLike<T>;
@@ -184,7 +193,7 @@ export class Shared<T> {
    * past longWaitMs it is reported as a long wait is (and retracted if it settles after all).
    * Returns the function to call when it settles.
    */
-  #watchUpdater(task: TaskRecord | undefined, site: LazySite | undefined): () => void {
+  #watchUpdater(task: Actor | undefined, site: LazySite | undefined): () => void {
     const ms = getConfig().longWaitMs;
     if (ms === 0) return noop;
     const since = performance.now();
@@ -228,7 +237,7 @@ export class Shared<T> {
     return this.#captureSites ?? isDebug();
   }
 
-  #checkStale(task: TaskRecord, above: Function): void {
+  #checkStale(task: Actor, above: Function): void {
     const mark = this.#reads.get(task);
     const last = this.#lastWrite;
     if (!mark || mark.version === this.#version || !last || last.task === task) return;
@@ -237,7 +246,7 @@ export class Shared<T> {
     this.#reportLost(task, mark, last, "set", () => captureSite(above));
   }
 
-  #commit(value: T, task: TaskRecord | undefined, site: LazySite | undefined): void {
+  #commit(value: T, task: Actor | undefined, site: LazySite | undefined): void {
     this.#value = value;
     this.#version++;
     this.#lastWrite = { task, site };
@@ -251,7 +260,7 @@ export class Shared<T> {
     }
   }
 
-  #reportLost(task: TaskRecord | undefined, read: ReadMark | undefined, other: WriteMark | undefined, how: string, here: () => Site | undefined): void {
+  #reportLost(task: Actor | undefined, read: ReadMark | undefined, other: WriteMark | undefined, how: string, here: () => Site | undefined): void {
     const writeSite = here();
     // once per place: a racing loop would otherwise report on every iteration
     const key = `${how}@${formatSite(writeSite)}`;

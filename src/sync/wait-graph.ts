@@ -166,7 +166,7 @@ const reportedBreakable = new WeakSet<Waiter>();
 function breakableDiagnosis(w: Waiter, knot: Knot) {
   const d = provenDiagnosis(w, knot);
   const limited = [...knot.stuck].filter((v) => v.limited);
-  const names = [...new Set(limited.map((v) => `"${taskLabel(v.task)}" (waiting for ${label(v.prim)})`))].join(", ");
+  const names = [...new Set(limited.map((v) => `"${taskLabel(v.task, v)}" (waiting for ${label(v.prim)})`))].join(", ");
   return createDiagnosis({
     rule: d.rule,
     certainty: "observed",
@@ -286,7 +286,7 @@ function cycleThrough(w: Waiter, knot: Knot): { via: "hold" | "queue"; from: Wai
 /** The Diagnosis of a proven knot, seen from the waiter `w` that is rejected. */
 export function provenDiagnosis(w: Waiter, knot: Knot): Diagnosis {
   const p = w.prim;
-  const me = taskLabel(w.task);
+  const me = taskLabel(w.task, w);
   const path = cycleThrough(w, knot);
   const selfHolds = p._holds.filter((h) => knot.holdLeaves.get(h)?.has(w));
   const behind = p._queue.slice(0, Math.max(0, p._queue.indexOf(w))).filter((a) => knot.stuck.has(a));
@@ -306,7 +306,7 @@ export function provenDiagnosis(w: Waiter, knot: Knot): Diagnosis {
     steps.push(...bodySteps(h));
     const writer = behind.find((a) => a.mode === "write" || a.need > 1);
     steps.push({
-      text: `inside it, ${label(p)} is acquired again${w.mode ? ` for ${w.mode}` : ""} and awaited${writer ? `, behind the queued ${writer.mode === "write" ? "writer" : `request for ${writer.need} permits`} "${taskLabel(writer.task)}" that waits for the first hold` : ""}: it waits for itself`,
+      text: `inside it, ${label(p)} is acquired again${w.mode ? ` for ${w.mode}` : ""} and awaited${writer ? `, behind the queued ${writer.mode === "write" ? "writer" : `request for ${writer.need} permits`} "${taskLabel(writer.task, writer)}" that waits for the first hold` : ""}: it waits for itself`,
       site: w.site,
     });
     const held = p.kind === "mutex" || p.kind === "rwlock" ? "while it holds it" : `while it holds ${own} of its ${p._capacity} permits`;
@@ -351,7 +351,7 @@ export function provenDiagnosis(w: Waiter, knot: Knot): Diagnosis {
   if (path !== undefined) {
     for (const hop of path) {
       if (hop.via === "queue") {
-        steps.push({ text: `${label(hop.from.prim)} serves its queue in order: "${taskLabel(hop.to.task)}" is ahead`, site: hop.to.site });
+        steps.push({ text: `${label(hop.from.prim)} serves its queue in order: "${taskLabel(hop.to.task, hop.to)}" is ahead`, site: hop.to.site });
         continue;
       }
       const h = hop.hold!;
@@ -418,9 +418,9 @@ export function suspectKnot(w: Waiter): Suspicion | undefined {
     const h = p._holds.find((x) => x.scoped && x.task !== undefined && inChain(w.task, x.task))!;
     return {
       rule: "deadlock-reentrant",
-      summary: `it looks like a re-entrant acquire: the wait was requested inside the section of "${taskLabel(h.task)}", which holds ${label(p)} (acquired ${h.site ? "at the site below" : "earlier"}); if that section awaits it, it waits for itself`,
+      summary: `it looks like a re-entrant acquire: the wait was requested inside the section of "${taskLabel(h.task, h)}", which holds ${label(p)} (acquired ${h.site ? "at the site below" : "earlier"}); if that section awaits it, it waits for itself`,
       steps: [
-        { text: `task "${taskLabel(h.task)}" acquired ${label(p)}`, site: h.site },
+        { text: `task "${taskLabel(h.task, h)}" acquired ${label(p)}`, site: h.site },
         { text: `inside its section, ${label(p)} was requested again`, site: w.site },
       ],
       fix: `if the section awaits this acquire, do not acquire ${label(p)} again inside it: pass what it protects down; if it does not await it (a follow-up job), this is only a long wait`,
@@ -437,7 +437,7 @@ export function suspectKnot(w: Waiter): Suspicion | undefined {
         if (!h.scoped || h.task === undefined) return undefined;
         const inside = waitsInside(h.task, all);
         if (inside.length === 0) return undefined;
-        steps.push({ text: `${label(q)} is held by "${taskLabel(h.task)}", inside whose section ${inside.map((x) => label(x.prim)).join(", ")} is requested`, site: inside[0]!.site ?? h.site });
+        steps.push({ text: `${label(q)} is held by "${taskLabel(h.task, h)}", inside whose section ${inside.map((x) => label(x.prim)).join(", ")} is requested`, site: inside[0]!.site ?? h.site });
         for (const x of inside) {
           if (!seen.has(x.prim)) {
             seen.add(x.prim);
