@@ -12,7 +12,8 @@
  */
 import ts from "typescript";
 import type { CustomTypes, LockUse } from "./lock-apis.js";
-import { classifyCall, handleRegion, holdsInFlow, NO_CUSTOM_TYPES, packageOfFile } from "./lock-apis.js";
+import { handleRegion, holdsInFlow, NO_CUSTOM_TYPES } from "./lock-apis.js";
+import { classifyCall } from "./classify-call.js";
 import type { Frame, LockRef } from "./lock-identity.js";
 import { LockResolver } from "./lock-identity.js";
 import type { FunctionNode } from "./own-flow.js";
@@ -65,36 +66,16 @@ const MAX_DEPTH = 12;
 // set of custom types) and replayed
 const cache = new WeakMap<ts.TypeChecker, Map<string, { files: readonly ts.SourceFile[]; events: readonly AcquireEvent[] }>>();
 
-/** The packages whose types classifyCall recognises as locks, limiters and pools. */
-const LOCK_PACKAGES = new Set(["asyncdoctor", "async-mutex", "generic-pool", "knex", "mysql2", "p-limit", "p-queue", "pg"]);
-
 /**
- * True when a program can contain a lock use at all: one of its files (its own or a
- * declaration) comes from a lock package, or declares a lock or pool type the configuration
- * names. A type can only come from a package whose declarations are in the program, so when
- * none is, no call can be classified and the walk can be skipped: exact, not a guess.
- */
-function mayUseLocks(program: ts.Program, custom: CustomTypes): boolean {
-  // a type the configuration names must be declared, so its name is in some file's text
-  const names = [...custom.locks, ...custom.pools];
-  return program.getSourceFiles().some((f) => {
-    const pkg = packageOfFile(f.fileName);
-    return (pkg !== undefined && LOCK_PACKAGES.has(pkg)) || names.some((n) => f.text.includes(n));
-  });
-}
-
-/**
- * Walks every function of `sourceFiles`, calling `onAcquire` for each waited acquire. Given the
- * program, a program that cannot use any lock is not walked.
+ * Walks every function of `sourceFiles`, calling `onAcquire` for each waited acquire. Every
+ * program is walked: a hand-written lock, recognised by shape, can be anywhere.
  */
 export function walkHeld(
   sourceFiles: readonly ts.SourceFile[],
   checker: ts.TypeChecker,
   onAcquire: (e: AcquireEvent) => void,
   custom: CustomTypes = NO_CUSTOM_TYPES,
-  program?: ts.Program,
 ): void {
-  if (program !== undefined && !mayUseLocks(program, custom)) return;
   let byCustom = cache.get(checker);
   if (!byCustom) cache.set(checker, (byCustom = new Map()));
   const key = JSON.stringify([custom.locks, custom.pools]);
@@ -210,7 +191,8 @@ class Walker {
     flowRoot: ts.Node,
   ): void {
     const waited = isWaited(use.call, this.checker);
-    const refs = use.targets.map((t) => this.resolver.resolve(t, frame));
+    // a lock known only by shape whose identity depends on its arguments is never the same as another
+    const refs = use.opaque ? [this.resolver.unknown(use.targets[0]?.getText() ?? use.method)] : use.targets.map((t) => this.resolver.resolve(t, frame));
     if (waited) for (const ref of refs) this.onAcquire({ use, ref, held: now, chain });
     if (use.mode === "scoped" && use.callback) {
       const cb = skipOuter(use.callback);
@@ -219,7 +201,7 @@ class Walker {
       const inner = [...(waited ? now : []), ...refs.map((ref) => ({ ref, use, depth: chain.length, client }))];
       if (fn && fn === cb) this.flow(fn, frame, inner, chain); // inline: the caller's locals are in scope
       else if (fn) this.enter(use.call, fn, this.resolver.newFrame({ fn }), inner, chain);
-    } else if (use.mode === "handle" && waited && holdsInFlow(use)) {
+    } else if (use.mode === "handle" && (waited || use.immediate) && holdsInFlow(use)) {
       const region = handleRegion(use, flowRoot);
       for (const ref of refs) openRegion({ ref, use, depth: chain.length, client: region.names[0] }, region.end);
     }

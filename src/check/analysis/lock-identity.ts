@@ -61,6 +61,11 @@ export class LockResolver {
     return sym;
   }
 
+  /** A lock of unknown identity, equal to no other. */
+  unknown(name: string): LockRef {
+    return this.opaque(name);
+  }
+
   private opaque(name: string): LockRef {
     const k = `?${this.nextOpaque++}`;
     return { key: k, classKey: k, name, known: false };

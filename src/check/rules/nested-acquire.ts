@@ -78,6 +78,6 @@ export const nestedAcquire: Rule = {
         steps: stepsFrom(held, event, `\`${event.ref.name}\` acquired again (${event.use.method}): waits for a release that comes only after it`),
         data: { lock: event.ref.name, kind: event.use.kind, library: event.use.library, singleHolder: single },
       });
-    }, custom, ctx.program);
+    }, custom);
   },
 };

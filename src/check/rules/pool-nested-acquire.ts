@@ -72,6 +72,6 @@ export const poolNestedAcquire: Rule = {
         steps: stepsFrom(held, event, `pool \`${event.ref.name}\` asked for another connection (${event.use.method})`),
         data: { pool: event.ref.name, client: clientName(held), library: event.use.library },
       });
-    }, custom, ctx.program);
+    }, custom);
   },
 };
