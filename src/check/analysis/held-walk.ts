@@ -168,6 +168,16 @@ class Walker {
     const flowRoot: ts.Node = ts.isSourceFile(root) ? root : root.body!;
     const visit = (node: ts.Node): void => {
       if (isFunctionNode(node)) return;
+      // `if (!calledFromInit) { … }` entered with `true` for it: that branch does not run on this path
+      if (ts.isIfStatement(node) && frame.constants) {
+        const value = this.constantOf(node.expression, frame);
+        if (value !== undefined) {
+          visit(node.expression);
+          const live = value ? node.thenStatement : node.elseStatement;
+          if (live) visit(live);
+          return;
+        }
+      }
       if (ts.isCallExpression(node)) {
         ts.forEachChild(node, visit);
         const now = heldAt(node.getStart());
@@ -180,6 +190,18 @@ class Walker {
     };
     if (ts.isSourceFile(root)) ts.forEachChild(root, visit);
     else visit(root.body!);
+  }
+
+  /** The value of a condition on a literal-bound parameter (`p`, `!p`), if known on this path. */
+  private constantOf(cond: ts.Expression, frame: Frame): boolean | undefined {
+    const e = skipOuter(cond);
+    if (ts.isPrefixUnaryExpression(e) && e.operator === ts.SyntaxKind.ExclamationToken) {
+      const v = this.constantOf(e.operand, frame);
+      return v === undefined ? undefined : !v;
+    }
+    if (!ts.isIdentifier(e)) return undefined;
+    const sym = this.resolver.symbolOf(e);
+    return sym ? frame.constants?.get(sym) : undefined;
   }
 
   private onUse(
@@ -227,18 +249,20 @@ class Walker {
     if (carried.length === 0 && !this.takesLock(target)) return;
     const bindings = new Map<ts.Symbol, LockRef>();
     const fnBindings = new Map<ts.Symbol, { fn: FunctionNode; frame: Frame }>();
+    const constants = new Map<ts.Symbol, boolean>();
     target.parameters.forEach((p, i) => {
       const arg = call.arguments[i];
       if (!arg || !ts.isIdentifier(p.name)) return;
       const sym = this.checker.getSymbolAtLocation(p.name);
       if (!sym) return;
       const a = skipOuter(arg);
+      if (a.kind === ts.SyntaxKind.TrueKeyword || a.kind === ts.SyntaxKind.FalseKeyword) constants.set(sym, a.kind === ts.SyntaxKind.TrueKeyword);
       if (isFunctionNode(a)) fnBindings.set(sym, { fn: a, frame });
       else if (ts.isIdentifier(a) && frame.fnBindings.has(this.resolver.symbolOf(a)!)) fnBindings.set(sym, frame.fnBindings.get(this.resolver.symbolOf(a)!)!);
       else bindings.set(sym, this.resolver.resolve(a, frame));
     });
     const thisRef = ts.isPropertyAccessExpression(callee) ? this.resolver.resolve(callee.expression, frame) : undefined;
-    this.enter(call, target, this.resolver.newFrame({ bindings, fnBindings, thisRef, fn: target }), carried, chain);
+    this.enter(call, target, this.resolver.newFrame({ bindings, fnBindings, thisRef, fn: target, constants: constants.size > 0 ? constants : undefined }), carried, chain);
   }
 
   /**
@@ -290,6 +314,7 @@ class Walker {
       [...frame.bindings].map(([s, r]) => `${this.resolver.idOf(s)}=${r.key}`).join(","),
       [...frame.fnBindings].map(([s, b]) => `${this.resolver.idOf(s)}=${this.resolver.idOf(b.fn)}`).join(","),
       frame.thisRef?.key ?? "",
+      [...(frame.constants ?? [])].map(([s, v]) => `${this.resolver.idOf(s)}=${v}`).join(","),
     ].join("|");
     if (this.seen.has(key)) return;
     this.seen.add(key);

@@ -30,8 +30,8 @@ import { isWaited } from "./waited.js";
 interface Runner {
   readonly index: number;
   readonly kind: LockKind;
-  /** Its lock depends on its other arguments (a key): the caller's name for it is not an identity. */
-  readonly opaque: boolean;
+  /** The parameter its lock is keyed by (`mutex(key, fn)`, `lock(name, timeout, fn)`), if any. */
+  readonly keyIndex?: number | undefined;
 }
 
 interface State {
@@ -118,19 +118,25 @@ function fieldValues(sym: ts.Symbol, checker: ts.TypeChecker, st: State): readon
   return out;
 }
 
+/** A function a callee may run; `made` when a factory call returned it (a limiter's shape). */
+interface Candidate {
+  readonly fn: FunctionNode;
+  readonly made: boolean;
+}
+
 /** The program functions a callee may run. */
-function candidates(callee: ts.Expression, checker: ts.TypeChecker, st: State): readonly FunctionNode[] {
+function candidates(callee: ts.Expression, checker: ts.TypeChecker, st: State): readonly Candidate[] {
   const direct = functionOfValue(callee, checker);
-  if (direct) return [direct];
+  if (direct) return [{ fn: direct, made: false }];
   const sym = symbolOf(ts.isPropertyAccessExpression(callee) ? callee.name : callee, checker);
   const decl = sym?.valueDeclaration;
   if (!sym || !decl) return [];
   // `const limit = makeLimiter(2)`, `const withLock = makeLock()`: what the factory returns
   if (ts.isVariableDeclaration(decl) && decl.initializer && ts.isCallExpression(skipOuter(decl.initializer))) {
     const factory = functionOfValue(skipOuter((skipOuter(decl.initializer) as ts.CallExpression).expression), checker);
-    return factory ? returnedFunctions(factory, checker) : [];
+    return factory ? returnedFunctions(factory, checker).map((fn) => ({ fn, made: true })) : [];
   }
-  if (ts.isPropertyDeclaration(decl)) return fieldValues(sym, checker, st);
+  if (ts.isPropertyDeclaration(decl)) return fieldValues(sym, checker, st).map((fn) => ({ fn, made: false }));
   return [];
 }
 
@@ -141,19 +147,19 @@ function rootIdentifier(expr: ts.Expression): ts.Identifier | undefined {
   return ts.isIdentifier(e) ? e : undefined;
 }
 
-/** True when `expr` depends on a parameter of `fn` other than `callback`, directly or through `fn`'s locals. */
-function dependsOnParams(expr: ts.Node | undefined, fn: FunctionNode, callback: ts.Symbol, checker: ts.TypeChecker, depth = 0): boolean {
-  if (!expr || depth > 3) return false;
-  let found = false;
+/** The index of a parameter of `fn` other than `callback` that `expr` depends on, directly or through `fn`'s locals. */
+function paramDependedOn(expr: ts.Node | undefined, fn: FunctionNode, callback: ts.Symbol, checker: ts.TypeChecker, depth = 0): number | undefined {
+  if (!expr || depth > 3) return undefined;
+  let found: number | undefined;
   const visit = (n: ts.Node): void => {
-    if (found) return;
+    if (found !== undefined) return;
     if (ts.isIdentifier(n)) {
       const sym = symbolOf(n, checker);
       const decl = sym?.valueDeclaration;
       if (sym && sym !== callback && decl) {
-        if (ts.isParameter(decl) && decl.parent === fn) found = true;
+        if (ts.isParameter(decl) && decl.parent === fn) found = fn.parameters.indexOf(decl);
         else if (ts.isVariableDeclaration(decl) && decl.initializer && enclosingFunction(decl) === fn && decl.initializer !== expr) {
-          found = dependsOnParams(decl.initializer, fn, callback, checker, depth + 1);
+          found = paramDependedOn(decl.initializer, fn, callback, checker, depth + 1);
         }
       }
       return;
@@ -162,6 +168,11 @@ function dependsOnParams(expr: ts.Node | undefined, fn: FunctionNode, callback: 
   };
   visit(expr);
   return found;
+}
+
+/** The parameter a hold's lock is keyed by: its key, its target, or for a hold keyed itself, the argument given as its key. */
+function keyParamOf(use: LockUse, fn: FunctionNode, callback: ts.Symbol, checker: ts.TypeChecker): number | undefined {
+  return paramDependedOn(use.key, fn, callback, checker) ?? use.targets.map((t) => paramDependedOn(t, fn, callback, checker)).find((i) => i !== undefined);
 }
 
 /**
@@ -178,7 +189,10 @@ function visibleToWalk(use: LockUse, fn: FunctionNode, checker: ts.TypeChecker):
     const decl = symbolOf(root, checker)?.valueDeclaration;
     if (!decl) return false;
     const owner = enclosingFunction(decl);
-    return owner === undefined || owner === fn || (ts.isParameter(decl) && decl.parent === fn);
+    if (ts.isParameter(decl)) return decl.parent === fn;
+    // a lock made here, per call, is its own; one looked up into a local (`map.get(key)`) is not
+    if (owner === fn) return ts.isVariableDeclaration(decl) && !!decl.initializer && ts.isNewExpression(skipOuter(decl.initializer));
+    return owner === undefined;
   });
 }
 
@@ -189,8 +203,8 @@ function rootIsThis(expr: ts.Expression): boolean {
 }
 
 /** A promise-chain lock in `fn`: a promise kept outside the call is read and replaced (`tail = tail.then(…)`), and `callback` runs. */
-function chainLock(fn: FunctionNode, callback: ts.Symbol, checker: ts.TypeChecker): { opaque: boolean } | undefined {
-  let hit: { opaque: boolean } | undefined;
+function chainLock(fn: FunctionNode, callback: ts.Symbol, checker: ts.TypeChecker): { keyIndex: number | undefined } | undefined {
+  let hit: { keyIndex: number | undefined } | undefined;
   const visit = (n: ts.Node): void => {
     if (hit) return;
     if (ts.isBinaryExpression(n) && n.operatorToken.kind === ts.SyntaxKind.EqualsToken) {
@@ -200,7 +214,7 @@ function chainLock(fn: FunctionNode, callback: ts.Symbol, checker: ts.TypeChecke
       const outside = root ? !!decl && !isWithin(decl, fn) : rootIsThis(left);
       if (outside && (ts.isIdentifier(left) || ts.isPropertyAccessExpression(left) || ts.isElementAccessExpression(left)) && isPromiseLike(checker.getTypeAtLocation(left))) {
         const text = left.getText();
-        if (readsBefore(fn, text, n)) hit = { opaque: ts.isElementAccessExpression(left) && dependsOnParams(left.argumentExpression, fn, callback, checker) };
+        if (readsBefore(fn, text, n)) hit = { keyIndex: ts.isElementAccessExpression(left) ? paramDependedOn(left.argumentExpression, fn, callback, checker) : undefined };
       }
     }
     ts.forEachChild(n, visit);
@@ -249,6 +263,11 @@ function classifyAny(call: ts.CallExpression, checker: ts.TypeChecker, custom: C
   return classifyKnown(call, checker, custom) ?? classifyByShape(call, checker, custom);
 }
 
+/** An exclusive Web Lock held by a wrapper is its mutex. */
+function runnerKind(kind: LockKind): LockKind {
+  return kind === "rwlock" ? "mutex" : kind;
+}
+
 /** How `fn` runs a callback under a hold the walk cannot see by itself, if it does. */
 function runnerOf(fn: FunctionNode, checker: ts.TypeChecker, custom: CustomTypes, st: State): Runner | undefined {
   const known = st.runners.get(fn);
@@ -265,8 +284,7 @@ function runnerOf(fn: FunctionNode, checker: ts.TypeChecker, custom: CustomTypes
         if (ts.isCallExpression(n) && n.arguments.some((a) => mentions(a, sym, checker))) {
           const use = classifyAny(n, checker, custom);
           if (use?.mode === "scoped" && use.callback && mentions(use.callback, sym, checker) && !visibleToWalk(use, fn, checker)) {
-            const opaque = dependsOnParams(use.key, fn, sym, checker) || use.targets.some((t) => dependsOnParams(t, fn, sym, checker)) || (use.opaque === true && n.arguments.some((a) => a !== use.callback && dependsOnParams(a, fn, sym, checker)));
-            found = { index, kind: use.kind, opaque };
+            found = { index, kind: runnerKind(use.kind), keyIndex: keyParamOf(use, fn, sym, checker) };
             return;
           }
         }
@@ -284,12 +302,12 @@ function runnerOf(fn: FunctionNode, checker: ts.TypeChecker, custom: CustomTypes
         forEachOwnNode(fn, (m) => {
           if (!called && ts.isCallExpression(m) && m.pos >= n.end && m.end <= end && ts.isIdentifier(skipOuter(m.expression)) && symbolOf(skipOuter(m.expression), checker) === sym) called = true;
         });
-        if (called) found = { index, kind: use.kind, opaque: use.targets.some((t) => dependsOnParams(t, fn, sym, checker)) || dependsOnParams(use.key, fn, sym, checker) };
+        if (called) found = { index, kind: runnerKind(use.kind), keyIndex: keyParamOf(use, fn, sym, checker) };
       });
       if (found) break;
       const chain = mentions(fn.body!, sym, checker) ? chainLock(fn, sym, checker) : undefined;
       if (chain) {
-        found = { index, kind: "mutex", opaque: chain.opaque };
+        found = { index, kind: "mutex", keyIndex: chain.keyIndex };
         break;
       }
     }
@@ -306,6 +324,8 @@ function limiterOf(fn: FunctionNode, checker: ts.TypeChecker): Runner | undefine
   if (!factory) return undefined;
   const cb = callbackParams(fn, checker)[0];
   if (!cb || !mentions(fn.body!, cb.sym, checker)) return undefined;
+  const sig = checker.getSignatureFromDeclaration(fn);
+  if (!sig || !isPromiseLike(checker.getReturnTypeOfSignature(sig))) return undefined;
   let counts = false;
   const captured = (e: ts.Expression): boolean => {
     const root = rootIdentifier(e);
@@ -323,7 +343,7 @@ function limiterOf(fn: FunctionNode, checker: ts.TypeChecker): Runner | undefine
     ts.forEachChild(n, visit);
   };
   visit(fn.body!);
-  return counts ? { index: cb.index, kind: "limiter", opaque: false } : undefined;
+  return counts ? { index: cb.index, kind: "limiter" } : undefined;
 }
 
 const OBJECT_LOCKS: readonly (readonly [string, string])[] = [["acquire", "release"], ["lock", "unlock"]];
@@ -381,11 +401,12 @@ export function classifyByShape(call: ts.CallExpression, checker: ts.TypeChecker
   }
   if (!call.arguments.some((a) => isFunctionNode(skipOuter(a)) || ts.isIdentifier(skipOuter(a)) || ts.isPropertyAccessExpression(skipOuter(a)))) return undefined;
   const st = stateOf(checker);
-  for (const fn of candidates(callee, checker, st)) {
-    const r = runnerOf(fn, checker, custom, st) ?? limiterOf(fn, checker);
+  for (const { fn, made } of candidates(callee, checker, st)) {
+    const r = runnerOf(fn, checker, custom, st) ?? (made ? limiterOf(fn, checker) : undefined);
     const cb = r && call.arguments[r.index];
     if (r && cb && isCallable(cb, checker)) {
-      return { call, kind: r.kind, library: "shape", mode: "scoped", method: ts.isPropertyAccessExpression(callee) ? callee.name.text : callee.text, targets: [callee], callback: cb, opaque: r.opaque || undefined };
+      const key = r.keyIndex !== undefined ? call.arguments[r.keyIndex] : undefined;
+      return { call, kind: r.kind, library: "shape", mode: "scoped", method: ts.isPropertyAccessExpression(callee) ? callee.name.text : callee.text, targets: [callee], callback: cb, key, opaque: r.keyIndex !== undefined && !key ? true : undefined };
     }
   }
   return undefined;
