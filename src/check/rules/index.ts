@@ -12,6 +12,7 @@ import { nestedAcquire } from "./nested-acquire.js";
 import { lockOrder } from "./lock-order.js";
 import { poolNestedAcquire } from "./pool-nested-acquire.js";
 import { readAwaitWrite } from "./read-await-write.js";
+import { transactionClientMisuse } from "./transaction-client-misuse.js";
 
 /** All rules, file-scoped and program-scoped. */
 export const rules: readonly Rule[] = [
@@ -24,6 +25,7 @@ export const rules: readonly Rule[] = [
   lockOrder,
   poolNestedAcquire,
   readAwaitWrite,
+  transactionClientMisuse,
 ];
 
 /** The rule with id `id`, if any. */
