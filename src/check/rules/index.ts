@@ -13,6 +13,7 @@ import { lockOrder } from "./lock-order.js";
 import { poolNestedAcquire } from "./pool-nested-acquire.js";
 import { readAwaitWrite } from "./read-await-write.js";
 import { transactionClientMisuse } from "./transaction-client-misuse.js";
+import { checkThenAct } from "./check-then-act.js";
 
 /** All rules, file-scoped and program-scoped. */
 export const rules: readonly Rule[] = [
@@ -26,6 +27,7 @@ export const rules: readonly Rule[] = [
   poolNestedAcquire,
   readAwaitWrite,
   transactionClientMisuse,
+  checkThenAct,
 ];
 
 /** The rule with id `id`, if any. */
