@@ -14,6 +14,7 @@ import { poolNestedAcquire } from "./pool-nested-acquire.js";
 import { readAwaitWrite } from "./read-await-write.js";
 import { transactionClientMisuse } from "./transaction-client-misuse.js";
 import { checkThenAct } from "./check-then-act.js";
+import { loadModifySave } from "./load-modify-save.js";
 
 /** All rules, file-scoped and program-scoped. */
 export const rules: readonly Rule[] = [
@@ -28,6 +29,7 @@ export const rules: readonly Rule[] = [
   readAwaitWrite,
   transactionClientMisuse,
   checkThenAct,
+  loadModifySave,
 ];
 
 /** The rule with id `id`, if any. */
