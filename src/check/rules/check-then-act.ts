@@ -100,8 +100,11 @@ function actOf(check: Check, fn: FunctionNode, checker: ts.TypeChecker, ids: Ids
   // claimed before the first wait (`this.starting = true; await …`): later callers see the claim
   if (writes.some((w) => w.end <= firstAwait.getStart())) return undefined;
   for (const w of writes) {
-    // the await that completes before this write: in its value, or before it
-    const wait = awaits.find((a) => a.end <= w.end && (a.getStart() >= w.right.getStart() || a.end <= w.getStart()));
+    // a reset after the work (`pending = null`, `this.socket = undefined`) claims nothing: it undoes
+    if (isReset(w.right)) continue;
+    // the await that completes before this write on its path: in its value, or before it and not
+    // in a statement that leaves first (`return new X(await f())`)
+    const wait = awaits.find((a) => a.end <= w.end && (a.getStart() >= w.right.getStart() || (a.end <= w.getStart() && !leavesBefore(a, w))));
     if (!wait) continue;
     // tested again after that await (double-checked): the write is made on fresh knowledge
     if (retests.some((r) => r.getStart() >= wait.end && r.end <= w.getStart())) continue;
@@ -109,6 +112,19 @@ function actOf(check: Check, fn: FunctionNode, checker: ts.TypeChecker, ids: Ids
     return { write: w, wait };
   }
   return undefined;
+}
+
+function isReset(value: ts.Expression): boolean {
+  const v = skipOuter(value);
+  return v.kind === ts.SyntaxKind.NullKeyword || v.kind === ts.SyntaxKind.FalseKeyword || (ts.isIdentifier(v) && v.text === "undefined") || ts.isVoidExpression(v);
+}
+
+/** The await is inside a `return`/`throw` that does not also contain `w`: that path leaves before the write. */
+function leavesBefore(a: ts.Node, w: ts.Node): boolean {
+  for (let p: ts.Node | undefined = a.parent; p && !isFunctionNode(p); p = p.parent) {
+    if ((ts.isReturnStatement(p) || ts.isThrowStatement(p)) && !(w.pos >= p.pos && w.end <= p.end)) return true;
+  }
+  return false;
 }
 
 function fixOf(check: Check, act: Act): string {

@@ -88,6 +88,28 @@ export function get() {
   return client;
 }`,
     },
+    {
+      name: "a reset after the work it guarded undoes, it claims nothing",
+      code: `${decls}let pending: (() => void) | null = null;
+export async function flush() {
+  if (pending) {
+    await start();
+    pending = null;
+  }
+}`,
+    },
+    {
+      name: "the await is on a path that returns before the write",
+      code: `${decls}export class Source {
+  private consumed = false;
+  async read(load?: () => Promise<string>) {
+    if (this.consumed) throw new Error("used");
+    if (load) return (await load()).length;
+    this.consumed = true;
+    return 0;
+  }
+}`,
+    },
   ],
   invalid: [
     {
