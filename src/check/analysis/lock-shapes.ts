@@ -35,6 +35,7 @@ interface Runner {
 }
 
 interface State {
+  readonly calls: Map<ts.CallExpression, LockUse | null>;
   readonly runners: Map<FunctionNode, Runner | null>;
   readonly busy: Set<FunctionNode>;
   readonly fieldValues: Map<ts.Symbol, readonly FunctionNode[]>;
@@ -44,7 +45,7 @@ const states = new WeakMap<ts.TypeChecker, State>();
 
 function stateOf(checker: ts.TypeChecker): State {
   let s = states.get(checker);
-  if (!s) states.set(checker, (s = { runners: new Map(), busy: new Set(), fieldValues: new Map() }));
+  if (!s) states.set(checker, (s = { calls: new Map(), runners: new Map(), busy: new Set(), fieldValues: new Map() }));
   return s;
 }
 
@@ -391,8 +392,15 @@ function classifyObject(call: ts.CallExpression, callee: ts.PropertyAccessExpres
   return { ...base, kind: takesCount ? "semaphore" : "mutex", mode: "handle", key: call.arguments[0] };
 }
 
-/** Classifies a call of a hand-written lock, limiter or pool, recognised by shape. */
+/** Classifies a call of a hand-written lock, limiter or pool, recognised by shape (once per call and checker). */
 export function classifyByShape(call: ts.CallExpression, checker: ts.TypeChecker, custom: CustomTypes): LockUse | undefined {
+  const st = stateOf(checker);
+  let u = st.calls.get(call);
+  if (u === undefined) st.calls.set(call, (u = shapeOf(call, checker, custom, st) ?? null));
+  return u ?? undefined;
+}
+
+function shapeOf(call: ts.CallExpression, checker: ts.TypeChecker, custom: CustomTypes, st: State): LockUse | undefined {
   const callee = skipOuter(call.expression);
   if (!ts.isIdentifier(callee) && !ts.isPropertyAccessExpression(callee)) return undefined;
   if (ts.isPropertyAccessExpression(callee)) {
@@ -400,7 +408,6 @@ export function classifyByShape(call: ts.CallExpression, checker: ts.TypeChecker
     if (obj) return obj;
   }
   if (!call.arguments.some((a) => isFunctionNode(skipOuter(a)) || ts.isIdentifier(skipOuter(a)) || ts.isPropertyAccessExpression(skipOuter(a)))) return undefined;
-  const st = stateOf(checker);
   for (const { fn, made } of candidates(callee, checker, st)) {
     const r = runnerOf(fn, checker, custom, st) ?? (made ? limiterOf(fn, checker) : undefined);
     const cb = r && call.arguments[r.index];

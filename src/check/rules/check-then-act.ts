@@ -46,19 +46,37 @@ function exits(stmt: ts.Statement): boolean {
   return false;
 }
 
+/** What a scope writes (the assigned expressions' texts) and whether it awaits: a cheap syntactic look before any type query. */
+function scopeFacts(scope: readonly ts.Node[]): { written: Set<string>; awaits: boolean } {
+  const written = new Set<string>();
+  let awaits = false;
+  for (const root of scope) {
+    const visit = (n: ts.Node): void => {
+      if (isFunctionNode(n)) return;
+      if (ts.isAwaitExpression(n) || (ts.isForOfStatement(n) && n.awaitModifier)) awaits = true;
+      if (ts.isBinaryExpression(n) && n.operatorToken.kind >= ts.SyntaxKind.FirstAssignment && n.operatorToken.kind <= ts.SyntaxKind.LastAssignment) written.add(skipOuter(n.left).getText());
+      ts.forEachChild(n, visit);
+    };
+    visit(root);
+  }
+  return { written, awaits };
+}
+
 /** The checks of a function: `if (test) { … }`, and `if (test) return …;` guarding the rest of its block. */
 function checksOf(fn: FunctionNode, checker: ts.TypeChecker, ids: Ids): Check[] {
   const out: Check[] = [];
   forEachOwnNode(fn, (n) => {
     if (!ts.isIfStatement(n)) return;
-    const reads = readTargets(n.expression, fn, checker, ids);
-    if (reads.length === 0) return;
     let scope: ts.Node[] = [n.thenStatement];
     if (!n.elseStatement && exits(n.thenStatement) && ts.isBlock(n.parent)) {
       // `if (this.client) return this.client;` … the rest of the block runs when the test failed
-      const rest = n.parent.statements.slice(n.parent.statements.indexOf(n) + 1);
-      scope = rest;
+      scope = n.parent.statements.slice(n.parent.statements.indexOf(n) + 1);
     }
+    const facts = scopeFacts(scope);
+    if (!facts.awaits || facts.written.size === 0) return;
+    const text = n.expression.getText();
+    if (![...facts.written].some((w) => text.includes(w))) return;
+    const reads = readTargets(n.expression, fn, checker, ids).filter((r) => facts.written.has(r.node.getText()));
     const seen = new Set<string>();
     for (const r of reads) {
       if (seen.has(r.target.key)) continue;
