@@ -137,10 +137,11 @@ function isReset(value: ts.Expression): boolean {
   return v.kind === ts.SyntaxKind.NullKeyword || v.kind === ts.SyntaxKind.FalseKeyword || (ts.isIdentifier(v) && v.text === "undefined") || ts.isVoidExpression(v);
 }
 
-/** The await is inside a `return`/`throw` that does not also contain `w`: that path leaves before the write. */
+/** The await is inside a `return`/`throw`, or a block that ends in one, that does not also contain `w`: that path leaves before the write. */
 function leavesBefore(a: ts.Node, w: ts.Node): boolean {
   for (let p: ts.Node | undefined = a.parent; p && !isFunctionNode(p); p = p.parent) {
-    if ((ts.isReturnStatement(p) || ts.isThrowStatement(p)) && !(w.pos >= p.pos && w.end <= p.end)) return true;
+    if (w.pos >= p.pos && w.end <= p.end) return false;
+    if (ts.isReturnStatement(p) || ts.isThrowStatement(p) || (ts.isBlock(p) && exits(p))) return true;
   }
   return false;
 }

@@ -105,6 +105,10 @@ export async function flush() {
   async read(load?: () => Promise<string>) {
     if (this.consumed) throw new Error("used");
     if (load) return (await load()).length;
+    if (typeof load === "string") {
+      const n = await start();
+      return n;
+    }
     this.consumed = true;
     return 0;
   }
