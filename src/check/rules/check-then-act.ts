@@ -46,6 +46,12 @@ function exits(stmt: ts.Statement): boolean {
   return false;
 }
 
+function returns(stmt: ts.Statement): boolean {
+  if (ts.isReturnStatement(stmt)) return true;
+  if (ts.isBlock(stmt)) return stmt.statements.length > 0 && returns(stmt.statements[stmt.statements.length - 1]!);
+  return false;
+}
+
 /** What a scope writes (the assigned expressions' texts) and whether it awaits: a cheap syntactic look before any type query. */
 function scopeFacts(scope: readonly ts.Node[]): { written: Set<string>; awaits: boolean } {
   const written = new Set<string>();
@@ -68,8 +74,9 @@ function checksOf(fn: FunctionNode, checker: ts.TypeChecker, ids: Ids): Check[] 
   forEachOwnNode(fn, (n) => {
     if (!ts.isIfStatement(n)) return;
     let scope: ts.Node[] = [n.thenStatement];
-    if (!n.elseStatement && exits(n.thenStatement) && ts.isBlock(n.parent)) {
+    if (!n.elseStatement && returns(n.thenStatement) && ts.isBlock(n.parent)) {
       // `if (this.client) return this.client;` … the rest of the block runs when the test failed
+      // (a guard that throws asserts an invariant; it does not ask whether the work was done)
       scope = n.parent.statements.slice(n.parent.statements.indexOf(n) + 1);
     }
     const facts = scopeFacts(scope);

@@ -114,6 +114,21 @@ export async function flush() {
   }
 }`,
     },
+    {
+      name: "a guard that throws asserts an invariant; the state it tests is not the work's claim",
+      code: `${decls}export class Conn {
+  private socket?: Client;
+  private reconnecting = false;
+  async reconnect() {
+    if (!this.socket) throw new Error("not initialised");
+    if (this.reconnecting) return;
+    this.reconnecting = true;
+    await start();
+    this.socket = await connect();
+    this.reconnecting = false;
+  }
+}`,
+    },
   ],
   invalid: [
     {
