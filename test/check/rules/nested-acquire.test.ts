@@ -437,6 +437,16 @@ export async function nested() {
       findings: [{ line: 4 }],
     },
     {
+      name: "a configured function type: lock(name, timeout, fn) taken again inside its callback",
+      options: { locks: ["LockFunc"] },
+      code: `export type LockFunc = <R>(name: string, timeout: number, fn: () => Promise<R>) => Promise<R>;
+declare const lock: LockFunc;
+export async function refresh() {
+  await lock("session", -1, async () => { await lock("session", -1, async () => 1); });
+}`,
+      findings: [{ line: 4 }],
+    },
+    {
       name: "a promise-chain lock taken again inside its own callback",
       code: `let tail: Promise<unknown> = Promise.resolve();
 function withLock<T>(fn: () => Promise<T>): Promise<T> {
