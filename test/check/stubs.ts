@@ -273,6 +273,226 @@ export declare function knex(config: Knex.Config): Knex;
 export default knex;
 `,
   },
+  "async-lock": {
+    "node_modules/async-lock/package.json": pkg("async-lock"),
+    "node_modules/async-lock/index.d.ts": `
+declare class AsyncLock {
+  constructor(options?: { timeout?: number; maxPending?: number; domainReentrant?: boolean });
+  acquire<T>(key: string | string[], fn: () => T | PromiseLike<T>, opts?: { timeout?: number }): Promise<T>;
+  acquire<T>(key: string | string[], fn: (done: (err?: Error, ret?: T) => void) => void, cb: (err: Error, ret: T) => void, opts?: { timeout?: number }): void;
+  isBusy(key?: string): boolean;
+}
+export = AsyncLock;
+`,
+  },
+  redlock: {
+    "node_modules/redlock/package.json": pkg("redlock"),
+    "node_modules/redlock/index.d.ts": `
+export interface Settings { retryCount: number; retryDelay: number }
+export declare class Lock {
+  readonly resources: string[];
+  release(): Promise<unknown>;
+  extend(duration: number): Promise<Lock>;
+}
+export type RedlockAbortSignal = AbortSignal & { error?: Error };
+export default class Redlock {
+  constructor(clients: Iterable<unknown>, settings?: Partial<Settings>);
+  acquire(resources: string[], duration: number, settings?: Partial<Settings>): Promise<Lock>;
+  release(lock: Lock): Promise<unknown>;
+  using<T>(resources: string[], duration: number, settings: Partial<Settings>, routine?: (signal: RedlockAbortSignal) => Promise<T>): Promise<T>;
+  using<T>(resources: string[], duration: number, routine: (signal: RedlockAbortSignal) => Promise<T>): Promise<T>;
+}
+`,
+  },
+  sequelize: {
+    "node_modules/sequelize/package.json": pkg("sequelize", "types/index.d.ts"),
+    "node_modules/sequelize/types/index.d.ts": `
+export interface Transaction { commit(): Promise<void>; rollback(): Promise<void> }
+export interface Transactionable { transaction?: Transaction | null }
+export interface FindOptions extends Transactionable { where?: Record<string, unknown>; lock?: boolean }
+export interface SaveOptions extends Transactionable { fields?: string[] }
+export declare class Model<A = any> {
+  static init(attributes: Record<string, unknown>, options: { sequelize: Sequelize }): void;
+  static findOne<M extends Model>(this: { new (): M }, options?: FindOptions): Promise<M | null>;
+  static findAll<M extends Model>(this: { new (): M }, options?: FindOptions): Promise<M[]>;
+  static findByPk<M extends Model>(this: { new (): M }, id: unknown, options?: FindOptions): Promise<M | null>;
+  static create<M extends Model>(this: { new (): M }, values: Record<string, unknown>, options?: SaveOptions): Promise<M>;
+  static update(values: Record<string, unknown>, options: FindOptions): Promise<[number]>;
+  static increment(fields: string | Record<string, number>, options: FindOptions & { by?: number }): Promise<unknown>;
+  save(options?: SaveOptions): Promise<this>;
+  increment(field: string, options?: SaveOptions & { by?: number }): Promise<this>;
+  reload(options?: FindOptions): Promise<this>;
+  destroy(options?: Transactionable): Promise<void>;
+}
+export declare class Sequelize {
+  constructor(uri: string, options?: { pool?: { max?: number } });
+  transaction<T>(autoCallback: (t: Transaction) => PromiseLike<T>): Promise<T>;
+  transaction<T>(options: { isolationLevel?: string }, autoCallback: (t: Transaction) => PromiseLike<T>): Promise<T>;
+  transaction(options?: { isolationLevel?: string }): Promise<Transaction>;
+  query(sql: string, options?: Transactionable & { type?: string }): Promise<unknown>;
+}
+`,
+  },
+  typeorm: {
+    "node_modules/typeorm/package.json": pkg("typeorm"),
+    "node_modules/typeorm/index.d.ts": `
+export type EntityTarget<E> = { new (): E } | string;
+export declare class Repository<E> {
+  find(options?: unknown): Promise<E[]>;
+  findOneBy(where: Partial<E>): Promise<E | null>;
+  save<T extends Partial<E>>(entity: T): Promise<T>;
+  update(criteria: unknown, partial: Partial<E>): Promise<unknown>;
+  increment(criteria: unknown, column: string, by: number): Promise<unknown>;
+  delete(criteria: unknown): Promise<unknown>;
+}
+export declare class EntityManager {
+  getRepository<E>(target: EntityTarget<E>): Repository<E>;
+  find<E>(target: EntityTarget<E>, options?: unknown): Promise<E[]>;
+  findOneBy<E>(target: EntityTarget<E>, where: Partial<E>): Promise<E | null>;
+  save<E>(entity: E): Promise<E>;
+  query(sql: string, params?: unknown[]): Promise<unknown>;
+  transaction<T>(run: (em: EntityManager) => Promise<T>): Promise<T>;
+  transaction<T>(isolation: string, run: (em: EntityManager) => Promise<T>): Promise<T>;
+}
+export declare class DataSource {
+  constructor(options: { type: string; poolSize?: number });
+  readonly manager: EntityManager;
+  getRepository<E>(target: EntityTarget<E>): Repository<E>;
+  query(sql: string, params?: unknown[]): Promise<unknown>;
+  transaction<T>(run: (em: EntityManager) => Promise<T>): Promise<T>;
+  transaction<T>(isolation: string, run: (em: EntityManager) => Promise<T>): Promise<T>;
+}
+`,
+  },
+  prisma: {
+    "node_modules/@prisma/client/package.json": pkg("@prisma/client"),
+    "node_modules/@prisma/client/index.d.ts": `export * from ".prisma/client";`,
+    "node_modules/.prisma/client/package.json": pkg(".prisma/client"),
+    "node_modules/.prisma/client/index.d.ts": `
+export type User = { id: number; email: string; balance: number; version: number };
+export interface UserDelegate {
+  findUnique(args: { where: Partial<User> }): Promise<User | null>;
+  findMany(args?: { where?: Partial<User> }): Promise<User[]>;
+  create(args: { data: Partial<User> }): Promise<User>;
+  update(args: { where: Partial<User>; data: Record<string, unknown> }): Promise<User>;
+  updateMany(args: { where: Partial<User>; data: Record<string, unknown> }): Promise<{ count: number }>;
+}
+export declare class PrismaClient {
+  constructor(options?: unknown);
+  readonly user: UserDelegate;
+  $transaction<R>(fn: (prisma: Omit<PrismaClient, "$transaction" | "$connect" | "$disconnect">) => Promise<R>, options?: { timeout?: number }): Promise<R>;
+  $transaction<P extends Promise<unknown>[]>(arg: [...P]): Promise<unknown[]>;
+  $queryRaw<T = unknown>(query: TemplateStringsArray, ...values: unknown[]): Promise<T>;
+  $disconnect(): Promise<void>;
+}
+`,
+  },
+  "mikro-orm": {
+    "node_modules/@mikro-orm/core/package.json": pkg("@mikro-orm/core"),
+    "node_modules/@mikro-orm/core/index.d.ts": `
+export declare class EntityRepository<E> {
+  findOne(where: Partial<E>): Promise<E | null>;
+  find(where: Partial<E>): Promise<E[]>;
+}
+export declare class EntityManager {
+  fork(): EntityManager;
+  getRepository<E>(entity: { new (): E }): EntityRepository<E>;
+  findOne<E>(entity: { new (): E }, where: Partial<E>): Promise<E | null>;
+  find<E>(entity: { new (): E }, where: Partial<E>): Promise<E[]>;
+  persist(entity: object): this;
+  flush(): Promise<void>;
+  persistAndFlush(entity: object): Promise<void>;
+  transactional<T>(cb: (em: EntityManager) => Promise<T>): Promise<T>;
+}
+`,
+  },
+  kysely: {
+    "node_modules/kysely/package.json": pkg("kysely"),
+    "node_modules/kysely/index.d.ts": `
+export interface QueryBuilder<R> {
+  where(col: string, op: string, value: unknown): QueryBuilder<R>;
+  selectAll(): QueryBuilder<R>;
+  set(values: Record<string, unknown>): QueryBuilder<R>;
+  values(values: Record<string, unknown>): QueryBuilder<R>;
+  execute(): Promise<R[]>;
+  executeTakeFirst(): Promise<R | undefined>;
+}
+export declare class Kysely<DB> {
+  constructor(config: unknown);
+  selectFrom(table: string): QueryBuilder<any>;
+  insertInto(table: string): QueryBuilder<any>;
+  updateTable(table: string): QueryBuilder<any>;
+  deleteFrom(table: string): QueryBuilder<any>;
+  transaction(): TransactionBuilder<DB>;
+  startTransaction(): ControlledTransactionBuilder<DB>;
+  connection(): ConnectionBuilder<DB>;
+}
+export declare class Transaction<DB> extends Kysely<DB> {}
+export declare class ControlledTransaction<DB> extends Transaction<DB> {
+  commit(): { execute(): Promise<void> };
+  rollback(): { execute(): Promise<void> };
+}
+export declare class TransactionBuilder<DB> {
+  setIsolationLevel(level: string): TransactionBuilder<DB>;
+  execute<T>(callback: (trx: Transaction<DB>) => Promise<T>): Promise<T>;
+}
+export declare class ControlledTransactionBuilder<DB> {
+  execute(): Promise<ControlledTransaction<DB>>;
+}
+export declare class ConnectionBuilder<DB> {
+  execute<T>(callback: (db: Kysely<DB>) => Promise<T>): Promise<T>;
+}
+`,
+  },
+  drizzle: {
+    "node_modules/drizzle-orm/package.json": pkg("drizzle-orm"),
+    "node_modules/drizzle-orm/index.d.ts": `
+export interface Table { readonly _name: string }
+export interface Query<R> extends PromiseLike<R> { where(cond: unknown): Query<R>; from(t: Table): Query<R>; set(v: Record<string, unknown>): Query<R>; values(v: Record<string, unknown>): Query<R> }
+export declare class RelationalQueryBuilder<R> { findMany(cfg?: unknown): Promise<R[]>; findFirst(cfg?: unknown): Promise<R | undefined> }
+export declare class PgDatabase {
+  readonly query: { users: RelationalQueryBuilder<{ id: number; balance: number }> };
+  select(fields?: Record<string, unknown>): Query<any[]>;
+  insert(t: Table): Query<unknown>;
+  update(t: Table): Query<unknown>;
+  delete(t: Table): Query<unknown>;
+  execute(sql: unknown): Promise<unknown>;
+  transaction<T>(fn: (tx: PgTransaction) => Promise<T>): Promise<T>;
+}
+export declare class PgTransaction extends PgDatabase { rollback(): never }
+export declare class NodePgDatabase extends PgDatabase {}
+export declare class BaseSQLiteDatabase {
+  select(fields?: Record<string, unknown>): Query<any[]>;
+  transaction<T>(fn: (tx: BaseSQLiteDatabase) => Promise<T>): Promise<T>;
+}
+export declare function drizzle(client: unknown): NodePgDatabase;
+export declare function drizzleSqlite(client: unknown): BaseSQLiteDatabase;
+export declare function eq(a: unknown, b: unknown): unknown;
+export declare const users: Table & { id: unknown; balance: unknown };
+`,
+  },
+  ioredis: {
+    "node_modules/ioredis/package.json": pkg("ioredis"),
+    "node_modules/ioredis/index.d.ts": `
+export interface ChainableCommander {
+  get(key: string): ChainableCommander;
+  set(key: string, value: string | number): ChainableCommander;
+  incr(key: string): ChainableCommander;
+  exec(): Promise<[Error | null, unknown][] | null>;
+  discard(): Promise<"OK">;
+}
+export default class Redis {
+  constructor(url?: string);
+  get(key: string): Promise<string | null>;
+  set(key: string, value: string | number): Promise<"OK">;
+  incr(key: string): Promise<number>;
+  incrby(key: string, by: number): Promise<number>;
+  watch(...keys: string[]): Promise<"OK">;
+  multi(): ChainableCommander;
+  quit(): Promise<"OK">;
+}
+`,
+  },
 };
 
 /** The files of the named stub packages, merged, for a rule test case's `files`. */

@@ -38,9 +38,13 @@ export interface FunctionReference {
   readonly call?: ts.CallExpression | undefined;
 }
 
-/** Every reference to each program function, indexed once on first use. */
+/**
+ * Every reference to each program function. Identifiers are indexed by name in one syntactic
+ * pass; only those named like the function asked about are resolved through the type checker.
+ */
 export class ReferenceIndex {
-  private index: Map<FunctionNode, FunctionReference[]> | undefined;
+  private byName: Map<string, ts.Node[]> | undefined;
+  private readonly resolved = new Map<FunctionNode, FunctionReference[]>();
 
   constructor(
     private readonly sourceFiles: readonly ts.SourceFile[],
@@ -49,31 +53,45 @@ export class ReferenceIndex {
 
   /** The references to `fn` in the checked files (its name used as a callee or as a value). */
   referencesOf(fn: FunctionNode): readonly FunctionReference[] {
-    if (!this.index) this.index = this.build();
-    return this.index.get(fn) ?? [];
+    const known = this.resolved.get(fn);
+    if (known) return known;
+    const out: FunctionReference[] = [];
+    for (const name of namesOf(fn)) {
+      for (const n of this.names().get(name) ?? []) {
+        const target = ts.isPropertyAccessExpression(n.parent) && n.parent.name === n ? n.parent : ts.isIdentifier(n) ? n : undefined;
+        if (!target || functionOfValue(target, this.checker) !== fn) continue;
+        const p = target.parent;
+        const call = p && ts.isCallExpression(p) && skipOuter(p.expression) === target ? p : undefined;
+        out.push({ node: target, call });
+      }
+    }
+    this.resolved.set(fn, out);
+    return out;
   }
 
-  private build(): Map<FunctionNode, FunctionReference[]> {
-    const out = new Map<FunctionNode, FunctionReference[]>();
+  private names(): Map<string, ts.Node[]> {
+    if (this.byName) return this.byName;
+    const map = new Map<string, ts.Node[]>();
     const visit = (n: ts.Node): void => {
       if ((ts.isIdentifier(n) || ts.isPrivateIdentifier(n)) && !isDeclarationName(n)) {
-        const target = ts.isPropertyAccessExpression(n.parent) && n.parent.name === n ? n.parent : ts.isIdentifier(n) ? n : undefined;
-        if (target) {
-          const fn = functionOfValue(target, this.checker);
-          if (fn) {
-            const p = target.parent;
-            const call = p && ts.isCallExpression(p) && skipOuter(p.expression) === target ? p : undefined;
-            let list = out.get(fn);
-            if (!list) out.set(fn, (list = []));
-            list.push({ node: target, call });
-          }
-        }
+        let list = map.get(n.text);
+        if (!list) map.set(n.text, (list = []));
+        list.push(n);
       }
       ts.forEachChild(n, visit);
     };
     for (const sf of this.sourceFiles) visit(sf);
-    return out;
+    return (this.byName = map);
   }
+}
+
+/** The names a function can be referred to by: its own, or the variable or property it initialises. */
+function namesOf(fn: FunctionNode): string[] {
+  const out: string[] = [];
+  if (fn.name && (ts.isIdentifier(fn.name) || ts.isPrivateIdentifier(fn.name))) out.push(fn.name.text);
+  const p = fn.parent;
+  if (p && (ts.isVariableDeclaration(p) || ts.isPropertyDeclaration(p) || ts.isPropertyAssignment(p)) && (ts.isIdentifier(p.name) || ts.isPrivateIdentifier(p.name))) out.push(p.name.text);
+  return out;
 }
 
 function isDeclarationName(n: ts.Node): boolean {

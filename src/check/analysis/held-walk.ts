@@ -12,7 +12,8 @@
  */
 import ts from "typescript";
 import type { CustomTypes, LockUse } from "./lock-apis.js";
-import { classifyCall, handleRegion, holdsInFlow, NO_CUSTOM_TYPES, packageOfFile } from "./lock-apis.js";
+import { handleRegion, holdsInFlow, NO_CUSTOM_TYPES } from "./lock-apis.js";
+import { classifyCall } from "./classify-call.js";
 import type { Frame, LockRef } from "./lock-identity.js";
 import { LockResolver } from "./lock-identity.js";
 import type { FunctionNode } from "./own-flow.js";
@@ -65,36 +66,16 @@ const MAX_DEPTH = 12;
 // set of custom types) and replayed
 const cache = new WeakMap<ts.TypeChecker, Map<string, { files: readonly ts.SourceFile[]; events: readonly AcquireEvent[] }>>();
 
-/** The packages whose types classifyCall recognises as locks, limiters and pools. */
-const LOCK_PACKAGES = new Set(["asyncdoctor", "async-mutex", "generic-pool", "knex", "mysql2", "p-limit", "p-queue", "pg"]);
-
 /**
- * True when a program can contain a lock use at all: one of its files (its own or a
- * declaration) comes from a lock package, or declares a lock or pool type the configuration
- * names. A type can only come from a package whose declarations are in the program, so when
- * none is, no call can be classified and the walk can be skipped: exact, not a guess.
- */
-function mayUseLocks(program: ts.Program, custom: CustomTypes): boolean {
-  // a type the configuration names must be declared, so its name is in some file's text
-  const names = [...custom.locks, ...custom.pools];
-  return program.getSourceFiles().some((f) => {
-    const pkg = packageOfFile(f.fileName);
-    return (pkg !== undefined && LOCK_PACKAGES.has(pkg)) || names.some((n) => f.text.includes(n));
-  });
-}
-
-/**
- * Walks every function of `sourceFiles`, calling `onAcquire` for each waited acquire. Given the
- * program, a program that cannot use any lock is not walked.
+ * Walks every function of `sourceFiles`, calling `onAcquire` for each waited acquire. Every
+ * program is walked: a hand-written lock, recognised by shape, can be anywhere.
  */
 export function walkHeld(
   sourceFiles: readonly ts.SourceFile[],
   checker: ts.TypeChecker,
   onAcquire: (e: AcquireEvent) => void,
   custom: CustomTypes = NO_CUSTOM_TYPES,
-  program?: ts.Program,
 ): void {
-  if (program !== undefined && !mayUseLocks(program, custom)) return;
   let byCustom = cache.get(checker);
   if (!byCustom) cache.set(checker, (byCustom = new Map()));
   const key = JSON.stringify([custom.locks, custom.pools]);
@@ -187,6 +168,16 @@ class Walker {
     const flowRoot: ts.Node = ts.isSourceFile(root) ? root : root.body!;
     const visit = (node: ts.Node): void => {
       if (isFunctionNode(node)) return;
+      // `if (!calledFromInit) { … }` entered with `true` for it: that branch does not run on this path
+      if (ts.isIfStatement(node) && frame.constants) {
+        const value = this.constantOf(node.expression, frame);
+        if (value !== undefined) {
+          visit(node.expression);
+          const live = value ? node.thenStatement : node.elseStatement;
+          if (live) visit(live);
+          return;
+        }
+      }
       if (ts.isCallExpression(node)) {
         ts.forEachChild(node, visit);
         const now = heldAt(node.getStart());
@@ -201,6 +192,18 @@ class Walker {
     else visit(root.body!);
   }
 
+  /** The value of a condition on a literal-bound parameter (`p`, `!p`), if known on this path. */
+  private constantOf(cond: ts.Expression, frame: Frame): boolean | undefined {
+    const e = skipOuter(cond);
+    if (ts.isPrefixUnaryExpression(e) && e.operator === ts.SyntaxKind.ExclamationToken) {
+      const v = this.constantOf(e.operand, frame);
+      return v === undefined ? undefined : !v;
+    }
+    if (!ts.isIdentifier(e)) return undefined;
+    const sym = this.resolver.symbolOf(e);
+    return sym ? frame.constants?.get(sym) : undefined;
+  }
+
   private onUse(
     use: LockUse,
     frame: Frame,
@@ -210,7 +213,8 @@ class Walker {
     flowRoot: ts.Node,
   ): void {
     const waited = isWaited(use.call, this.checker);
-    const refs = use.targets.map((t) => this.resolver.resolve(t, frame));
+    // a lock known only by shape whose identity depends on its arguments is never the same as another
+    const refs = use.opaque ? [this.resolver.unknown(use.targets[0]?.getText() ?? use.method)] : use.targets.map((t) => this.resolver.resolve(t, frame));
     if (waited) for (const ref of refs) this.onAcquire({ use, ref, held: now, chain });
     if (use.mode === "scoped" && use.callback) {
       const cb = skipOuter(use.callback);
@@ -219,7 +223,7 @@ class Walker {
       const inner = [...(waited ? now : []), ...refs.map((ref) => ({ ref, use, depth: chain.length, client }))];
       if (fn && fn === cb) this.flow(fn, frame, inner, chain); // inline: the caller's locals are in scope
       else if (fn) this.enter(use.call, fn, this.resolver.newFrame({ fn }), inner, chain);
-    } else if (use.mode === "handle" && waited && holdsInFlow(use)) {
+    } else if (use.mode === "handle" && (waited || use.immediate) && holdsInFlow(use)) {
       const region = handleRegion(use, flowRoot);
       for (const ref of refs) openRegion({ ref, use, depth: chain.length, client: region.names[0] }, region.end);
     }
@@ -245,18 +249,20 @@ class Walker {
     if (carried.length === 0 && !this.takesLock(target)) return;
     const bindings = new Map<ts.Symbol, LockRef>();
     const fnBindings = new Map<ts.Symbol, { fn: FunctionNode; frame: Frame }>();
+    const constants = new Map<ts.Symbol, boolean>();
     target.parameters.forEach((p, i) => {
       const arg = call.arguments[i];
       if (!arg || !ts.isIdentifier(p.name)) return;
       const sym = this.checker.getSymbolAtLocation(p.name);
       if (!sym) return;
       const a = skipOuter(arg);
+      if (a.kind === ts.SyntaxKind.TrueKeyword || a.kind === ts.SyntaxKind.FalseKeyword) constants.set(sym, a.kind === ts.SyntaxKind.TrueKeyword);
       if (isFunctionNode(a)) fnBindings.set(sym, { fn: a, frame });
       else if (ts.isIdentifier(a) && frame.fnBindings.has(this.resolver.symbolOf(a)!)) fnBindings.set(sym, frame.fnBindings.get(this.resolver.symbolOf(a)!)!);
       else bindings.set(sym, this.resolver.resolve(a, frame));
     });
     const thisRef = ts.isPropertyAccessExpression(callee) ? this.resolver.resolve(callee.expression, frame) : undefined;
-    this.enter(call, target, this.resolver.newFrame({ bindings, fnBindings, thisRef, fn: target }), carried, chain);
+    this.enter(call, target, this.resolver.newFrame({ bindings, fnBindings, thisRef, fn: target, constants: constants.size > 0 ? constants : undefined }), carried, chain);
   }
 
   /**
@@ -308,6 +314,7 @@ class Walker {
       [...frame.bindings].map(([s, r]) => `${this.resolver.idOf(s)}=${r.key}`).join(","),
       [...frame.fnBindings].map(([s, b]) => `${this.resolver.idOf(s)}=${this.resolver.idOf(b.fn)}`).join(","),
       frame.thisRef?.key ?? "",
+      [...(frame.constants ?? [])].map(([s, v]) => `${this.resolver.idOf(s)}=${v}`).join(","),
     ].join("|");
     if (this.seen.has(key)) return;
     this.seen.add(key);

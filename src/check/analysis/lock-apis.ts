@@ -1,28 +1,24 @@
 /**
- * Recognises the acquire, hold and release APIs of the lock, limiter and pool libraries:
- * asyncdoctor's own primitives, async-mutex, p-limit, p-queue, generic-pool, pg, mysql2 and
- * knex. Recognition goes through the type checker (the package that declares the receiver's
- * type), never through variable names, so a `lock` that is not a lock is never mistaken for one.
+ * Recognises acquires of locks, limiters, pools and transactions: through the type checker for
+ * the packages in `../knowledge/` (the package that declares the receiver's type, never a
+ * variable's name), through the configuration's `locks`/`pools` for the program's own types,
+ * (`classifyKnown`); `./classify-call.ts` adds the hand-written ones recognised by shape.
  */
 import ts from "typescript";
 import { InvalidArgTypeError } from "../../core/validate.js";
-import { isFunctionNode, skipOuter } from "./own-flow.js";
+import { skipOuter } from "./own-flow.js";
+import type { LockKind, LockMode } from "../knowledge/package-knowledge.js";
+import { callbackArg, isCallable, numberLiteral, optionValue, packageOfFile, packageOfTypeNode } from "../knowledge/package-knowledge.js";
+import { knowledgeOf, knownMethods } from "../knowledge/index.js";
 
-/** What kind of thing is acquired. */
-export type LockKind = "mutex" | "semaphore" | "rwlock" | "limiter" | "queue" | "pool";
-
-/**
- * How it is held: `scoped` for the duration of a callback (`runExclusive(fn)`, `use(fn)`,
- * `limit(fn)`); `handle` from the acquire until a release (`acquire()` … `release()`);
- * `query` for one statement run by a pool on a connection of its own (`pool.query`).
- */
-export type LockMode = "scoped" | "handle" | "query";
+export type { LockKind, LockMode } from "../knowledge/package-knowledge.js";
+export { packageOfFile } from "../knowledge/package-knowledge.js";
 
 /** One recognised acquire. */
 export interface LockUse {
   readonly call: ts.CallExpression;
   readonly kind: LockKind;
-  /** The package: `asyncdoctor`, `async-mutex`, `p-limit`, `p-queue`, `generic-pool`, `pg`, `mysql2`, `knex`. */
+  /** The package (`async-mutex`, `pg`, `knex`, …), a configured type's name, or `shape` for one recognised by shape. */
   readonly library: string;
   readonly mode: LockMode;
   /** The method as written: `runExclusive`, `acquire`, `connect`, `query`, or the limiter's own name. */
@@ -33,25 +29,21 @@ export interface LockUse {
   readonly callback?: ts.Expression | undefined;
   /** A read (shared) hold of a read-write lock. */
   readonly shared?: boolean | undefined;
+  /** The hold is a database transaction. */
+  readonly transaction?: boolean | undefined;
+  /** The key of a keyed lock: holds of other keys do not conflict. */
+  readonly key?: ts.Expression | undefined;
+  /** A query through the package's default connection: it conflicts with any transaction of that package. */
+  readonly anyInstance?: boolean | undefined;
+  /** Holds from the call on without being awaited. */
+  readonly immediate?: boolean | undefined;
+  /** A lock known only by shape whose identity cannot be told (one made per call, a keyed map): never the same as another. */
+  readonly opaque?: boolean | undefined;
 }
 
 /** The package that declares a type (`@types/pg` counts as `pg`); asyncdoctor's own sources count as `asyncdoctor`. */
 export function packageOfType(type: ts.Type): string | undefined {
-  const sym = type.aliasSymbol ?? type.getSymbol();
-  for (const decl of sym?.declarations ?? []) {
-    const p = packageOfFile(decl.getSourceFile().fileName);
-    if (p) return p;
-  }
-  return undefined;
-}
-
-/** The package a file belongs to, from its path. */
-export function packageOfFile(file: string): string | undefined {
-  const m = /\/node_modules\/(?:@types\/)?((?:@[^/]+\/)?[^/]+)\//.exec(file);
-  if (m) return m[1];
-  // asyncdoctor checking its own demos and sources: the primitives live in src/sync and src/compat
-  if (/\/src\/(?:sync|compat)\/[^/]+$/.test(file)) return "asyncdoctor";
-  return undefined;
+  return packageOfTypeNode(type);
 }
 
 interface LockType {
@@ -61,7 +53,8 @@ interface LockType {
 
 /**
  * The program's own lock and pool abstractions, named in the rules' options (`locks`, `pools`):
- * a type named in `locks` holds a lock through `runExclusive(fn)` / `acquire()`; one named in
+ * a type named in `locks` holds a lock through `runExclusive(fn)` / `acquire()` (or, for a
+ * function type, for the callback it is called with: `lock(name, timeout, fn)`); one named in
  * `pools` holds a connection through `use(fn)`, `acquire()`, `connect()`, `getConnection()`,
  * `transaction(fn)`, and takes one for a statement with `query()` / `execute()`.
  */
@@ -81,6 +74,38 @@ export function typeNamesOption(options: Readonly<Record<string, unknown>>, name
   return v as string[];
 }
 
+/** A symbol's declared name: `export default class PQueue` is `PQueue`, not `default`. */
+function declaredName(sym: ts.Symbol): string {
+  const decl = sym.declarations?.[0] as { name?: ts.Node } | undefined;
+  return decl?.name && ts.isIdentifier(decl.name) ? decl.name.text : sym.getName();
+}
+
+/** A class derived from a known package's class, seen through its constructor (`User` for `class User extends Model`): `static Model`. */
+function staticBase(type: ts.Type, checker: ts.TypeChecker): LockType | undefined {
+  const ctor = type.getConstructSignatures()[0];
+  if (!ctor) return undefined;
+  let inst: ts.Type | undefined = checker.getReturnTypeOfSignature(ctor);
+  for (let i = 0; inst && i < 6; i++) {
+    const pkg = packageOfType(inst);
+    const sym = inst.getSymbol();
+    if (pkg && sym && knowledgeOf(pkg)) return { pkg, name: `static ${declaredName(sym)}` };
+    inst = inst.isClassOrInterface() ? checker.getBaseTypes(inst)[0] : undefined;
+  }
+  return undefined;
+}
+
+/** A program class derived from a known package's class (`class Account extends Model`): the base. */
+function knownBase(type: ts.Type, checker: ts.TypeChecker): LockType | undefined {
+  let t: ts.Type | undefined = type.isClassOrInterface() ? checker.getBaseTypes(type)[0] : undefined;
+  for (let i = 0; t && i < 6; i++) {
+    const pkg = packageOfType(t);
+    const sym = t.getSymbol();
+    if (pkg && sym && knowledgeOf(pkg)) return { pkg, name: declaredName(sym) };
+    t = t.isClassOrInterface() ? checker.getBaseTypes(t)[0] : undefined;
+  }
+  return undefined;
+}
+
 function lockTypeOf(expr: ts.Expression, checker: ts.TypeChecker, custom: CustomTypes = NO_CUSTOM_TYPES): LockType | undefined {
   const type = checker.getNonNullableType(checker.getTypeAtLocation(expr));
   // a union (`Mutex | undefined`) or an intersection (asyncdoctor's `GuardedPool<pg.Pool>` is
@@ -89,12 +114,12 @@ function lockTypeOf(expr: ts.Expression, checker: ts.TypeChecker, custom: Custom
   for (const t of parts) {
     const pkg = packageOfType(t);
     const sym = t.aliasSymbol ?? t.getSymbol();
-    if (pkg && sym && pkg !== "asyncdoctor") return { pkg, name: declaredName(sym) };
+    if (pkg && sym && pkg !== "asyncdoctor" && knowledgeOf(pkg)) return { pkg, name: declaredName(sym) };
   }
   for (const t of parts) {
     const pkg = packageOfType(t);
     const sym = t.aliasSymbol ?? t.getSymbol();
-    if (pkg && sym) return { pkg, name: declaredName(sym) };
+    if (pkg && sym && knowledgeOf(pkg)) return { pkg, name: declaredName(sym) };
   }
   if (custom.locks.length + custom.pools.length > 0) {
     for (const t of parts) {
@@ -104,183 +129,65 @@ function lockTypeOf(expr: ts.Expression, checker: ts.TypeChecker, custom: Custom
       if (name && custom.locks.includes(name)) return { pkg: "custom-lock", name };
     }
   }
+  for (const t of parts) {
+    const found = staticBase(t, checker) ?? knownBase(t, checker);
+    if (found) return found;
+  }
   return undefined;
-}
-
-/** A symbol's declared name: `export default class PQueue` is `PQueue`, not `default`. */
-function declaredName(sym: ts.Symbol): string {
-  const decl = sym.declarations?.[0] as { name?: ts.Node } | undefined;
-  return decl?.name && ts.isIdentifier(decl.name) ? decl.name.text : sym.getName();
-}
-
-// asyncdoctor's primitives: the method names of its RWLock and Pool, and their likely aliases; a
-// call is scoped when it is given the function to run, a handle acquire otherwise
-const OWN_READ = ["runRead", "read", "runShared", "acquireRead", "readLock"];
-const OWN_WRITE = ["runWrite", "write", "runExclusive", "acquireWrite", "writeLock", "acquire", "use"];
-const OWN_KIND: Readonly<Record<string, LockKind>> = { Mutex: "mutex", Semaphore: "semaphore", RWLock: "rwlock", Pool: "pool" };
-
-function isCallable(arg: ts.Expression | undefined, checker: ts.TypeChecker): boolean {
-  if (!arg) return false;
-  const e = skipOuter(arg);
-  return isFunctionNode(e) || checker.getTypeAtLocation(e).getCallSignatures().length > 0;
-}
-
-function classifyOwn(typeName: string, method: string, call: ts.CallExpression, checker: ts.TypeChecker): Pick<LockUse, "kind" | "mode" | "callback" | "shared"> | undefined {
-  const kind = OWN_KIND[typeName];
-  if (!kind) return undefined;
-  const shared = OWN_READ.includes(method);
-  if (!shared && !OWN_WRITE.includes(method)) return undefined;
-  if (shared && kind !== "rwlock") return undefined;
-  const cb = call.arguments[0];
-  return isCallable(cb, checker) ? { kind, mode: "scoped", callback: cb, shared: kind === "rwlock" ? shared : undefined } : { kind, mode: "handle", shared: kind === "rwlock" ? shared : undefined };
 }
 
 function classifyCustom(
   lt: LockType,
-  method: string,
+  method: string | undefined,
   call: ts.CallExpression,
   base: Pick<LockUse, "call" | "method" | "library" | "targets">,
   checker: ts.TypeChecker,
 ): LockUse | undefined {
   const library = lt.name;
+  if (method === undefined) {
+    // a configured function type: `lock(name, timeout, fn)` holds for the callback it is given
+    const cb = lt.pkg === "custom-lock" ? callbackArg(call, checker) : undefined;
+    return cb ? { ...base, library, kind: "mutex", mode: "scoped", callback: cb } : undefined;
+  }
   const scopedCb = isCallable(call.arguments[0], checker) ? call.arguments[0] : undefined;
   if (lt.pkg === "custom-lock") {
     if (method === "runExclusive" && scopedCb) return { ...base, library, kind: "mutex", mode: "scoped", callback: scopedCb };
     if (method === "acquire" && !scopedCb) return { ...base, library, kind: "mutex", mode: "handle" };
     return undefined;
   }
-  if ((method === "use" || method === "transaction") && scopedCb) return { ...base, library, kind: "pool", mode: "scoped", callback: scopedCb };
+  if ((method === "use" || method === "transaction") && scopedCb) return { ...base, library, kind: "pool", mode: "scoped", callback: scopedCb, transaction: method === "transaction" || undefined };
   if ((method === "acquire" || method === "connect" || method === "getConnection") && call.arguments.length === 0) return { ...base, library, kind: "pool", mode: "handle" };
   if (method === "query" || method === "execute") return { ...base, library, kind: "pool", mode: "query" };
   return undefined;
 }
 
-const KNEX_QUERY_METHODS = new Set([
-  "select", "insert", "update", "delete", "del", "raw", "from", "table", "into", "with", "where", "first",
-  "pluck", "count", "max", "min", "sum", "avg", "join", "increment", "decrement", "truncate", "upsert", "queryBuilder",
-]);
+const CUSTOM_METHODS = new Set(["runExclusive", "acquire", "use", "transaction", "connect", "getConnection", "query", "execute"]);
 
-/** `db("t").where(…).transacting(trx)`: the chain runs on the transaction's connection. */
-function chainUsesTransaction(call: ts.CallExpression): boolean {
-  let cur: ts.Node = call;
-  for (;;) {
-    const p = cur.parent;
-    if (p && ts.isPropertyAccessExpression(p) && p.expression === cur && p.parent && ts.isCallExpression(p.parent) && p.parent.expression === p) {
-      if (p.name.text === "transacting") return true;
-      cur = p.parent;
-      continue;
-    }
-    return false;
-  }
-}
-
-function fnArg(call: ts.CallExpression, i: number): ts.Expression | undefined {
-  return call.arguments[i];
-}
-
-/** Classifies a call as an acquire of a recognised lock, limiter or pool, or undefined. */
-export function classifyCall(call: ts.CallExpression, checker: ts.TypeChecker, custom: CustomTypes = NO_CUSTOM_TYPES): LockUse | undefined {
+/** Classification through the packages' knowledge and the configured types only (no shapes). */
+export function classifyKnown(call: ts.CallExpression, checker: ts.TypeChecker, custom: CustomTypes = NO_CUSTOM_TYPES): LockUse | undefined {
   const callee = skipOuter(call.expression);
+  const hasCustom = custom.locks.length + custom.pools.length > 0;
+  let receiver: ts.Expression;
+  let method: string | undefined;
   if (ts.isPropertyAccessExpression(callee)) {
-    const method = callee.name.text;
-    if (!METHODS.has(method)) return undefined;
-    const recv = callee.expression;
-    const lt = lockTypeOf(recv, checker, custom);
-    if (!lt) return undefined;
-    const base = { call, method, library: lt.pkg, targets: [recv] };
-    if (lt.pkg === "custom-lock" || lt.pkg === "custom-pool") return classifyCustom(lt, method, call, base, checker);
-    if (lt.pkg === "asyncdoctor") {
-      const own = classifyOwn(lt.name, method, call, checker);
-      if (own) return { ...base, ...own };
-    }
-    const scoped = (kind: LockKind, cbIndex = 0, shared?: boolean): LockUse => ({ ...base, kind, mode: "scoped", callback: fnArg(call, cbIndex), shared });
-    const handle = (kind: LockKind, shared?: boolean): LockUse => ({ ...base, kind, mode: "handle", shared });
-    switch (`${lt.pkg}:${lt.name}:${method}`) {
-      case "asyncdoctor:Mutex:runExclusive":
-      case "async-mutex:Mutex:runExclusive":
-      case "async-mutex:MutexInterface:runExclusive":
-        return scoped("mutex");
-      case "asyncdoctor:Mutex:acquire":
-      case "async-mutex:Mutex:acquire":
-      case "async-mutex:MutexInterface:acquire":
-        return handle("mutex");
-      case "asyncdoctor:Semaphore:runExclusive":
-      case "async-mutex:Semaphore:runExclusive":
-      case "async-mutex:SemaphoreInterface:runExclusive":
-        return scoped("semaphore");
-      case "asyncdoctor:Semaphore:acquire":
-      case "async-mutex:Semaphore:acquire":
-      case "async-mutex:SemaphoreInterface:acquire":
-        return handle("semaphore");
-      case "asyncdoctor:RWLock:runWrite":
-      case "asyncdoctor:RWLock:runExclusive":
-        return scoped("rwlock", 0, false);
-      case "asyncdoctor:RWLock:runRead":
-        return scoped("rwlock", 0, true);
-      case "asyncdoctor:RWLock:acquireWrite":
-      case "asyncdoctor:RWLock:acquire":
-        return handle("rwlock", false);
-      case "asyncdoctor:RWLock:acquireRead":
-        return handle("rwlock", true);
-      case "asyncdoctor:Pool:use":
-      case "generic-pool:Pool:use":
-        return scoped("pool");
-      case "asyncdoctor:Pool:acquire":
-      case "generic-pool:Pool:acquire":
-        return handle("pool");
-      case "p-limit:LimitFunction:map":
-        return scoped("limiter", 1);
-      case "p-queue:PQueue:add":
-        return scoped("queue");
-      case "pg:Pool:use": // asyncdoctor's guardPool(pool) adds use(fn) to a pg Pool
-        return call.arguments.length > 0 ? scoped("pool") : undefined;
-      case "pg:Pool:connect":
-        return call.arguments.length === 0 ? handle("pool") : undefined;
-      case "pg:Pool:query":
-      case "mysql2:Pool:query":
-      case "mysql2:Pool:execute":
-        return { ...base, kind: "pool", mode: "query" };
-      case "mysql2:Pool:getConnection":
-        return call.arguments.length === 0 ? handle("pool") : undefined;
-      case "knex:Knex:transaction": {
-        const cb = fnArg(call, 0);
-        return cb && isFunctionNode(skipOuter(cb)) ? scoped("pool") : cb ? undefined : handle("pool");
-      }
-      default:
-        if (lt.pkg === "knex" && lt.name === "Knex" && KNEX_QUERY_METHODS.has(method) && !chainUsesTransaction(call)) {
-          return { ...base, kind: "pool", mode: "query" };
-        }
-        return undefined;
-    }
+    method = callee.name.text;
+    if (!knownMethods.has(method) && !(hasCustom && CUSTOM_METHODS.has(method))) return undefined;
+    receiver = callee.expression;
+  } else if (ts.isIdentifier(callee) || ts.isElementAccessExpression(callee)) {
+    receiver = callee;
+  } else {
+    return undefined;
   }
-  const lt = lockTypeOf(callee, checker);
-  if ((lt?.pkg === "p-limit" || lt?.pkg === "asyncdoctor") && lt.name === "LimitFunction") {
-    return { call, kind: "limiter", library: lt.pkg, mode: "scoped", method: callee.getText(), targets: [callee], callback: fnArg(call, 0) };
-  }
-  if (lt?.pkg === "knex" && lt.name === "Knex" && !chainUsesTransaction(call)) {
-    return { call, kind: "pool", library: "knex", mode: "query", method: callee.getText(), targets: [callee] };
-  }
-  if (ts.isIdentifier(callee) && isLockAll(callee, checker)) {
-    const list = call.arguments[0] && skipOuter(call.arguments[0]);
-    if (!list || !ts.isArrayLiteralExpression(list)) return undefined;
-    const targets = list.elements.filter((e): e is ts.Expression => !ts.isSpreadElement(e) && !ts.isOmittedExpression(e));
-    const cb = fnArg(call, 1);
-    const scopedCb = cb && (isFunctionNode(skipOuter(cb)) || ts.isIdentifier(skipOuter(cb))) ? cb : undefined;
-    return { call, kind: "mutex", library: "asyncdoctor", mode: scopedCb ? "scoped" : "handle", method: "lockAll", targets, callback: scopedCb };
-  }
-  return undefined;
-}
-
-const METHODS = new Set([
-  ...OWN_READ, ...OWN_WRITE,
-  "runExclusive", "acquire", "runRead", "runWrite", "acquireRead", "acquireWrite", "use", "map", "add", "connect",
-  "query", "execute", "getConnection", "transaction", ...KNEX_QUERY_METHODS,
-]);
-
-function isLockAll(id: ts.Identifier, checker: ts.TypeChecker): boolean {
-  let sym = checker.getSymbolAtLocation(id);
-  if (sym && sym.flags & ts.SymbolFlags.Alias) sym = checker.getAliasedSymbol(sym);
-  return sym?.getName() === "lockAll" && (sym.declarations ?? []).some((d) => packageOfFile(d.getSourceFile().fileName) === "asyncdoctor");
+  const lt = lockTypeOf(receiver, checker, custom);
+  if (!lt) return undefined;
+  const base = { call, method: method ?? callee.getText(), library: lt.pkg, targets: [receiver] };
+  if (lt.pkg === "custom-lock" || lt.pkg === "custom-pool") return classifyCustom(lt, method, call, base, checker);
+  const k = knowledgeOf(lt.pkg);
+  if (!k || (method === undefined && !k.callsValues)) return undefined;
+  const r = k.recognise({ call, checker, receiver, method, typeName: lt.name });
+  if (!r) return undefined;
+  const { targets, ...rest } = r;
+  return { ...base, ...rest, targets: targets ?? base.targets };
 }
 
 /**
@@ -301,20 +208,6 @@ export function unwrapLockExpression(expr: ts.Expression, checker: ts.TypeChecke
   return e;
 }
 
-function numberLiteral(e: ts.Expression | undefined): number | undefined {
-  if (!e) return undefined;
-  const x = skipOuter(e);
-  if (ts.isNumericLiteral(x)) return Number(x.text);
-  if (ts.isIdentifier(x) && x.text === "Infinity") return Infinity;
-  return undefined;
-}
-
-function optionValue(e: ts.Expression | undefined, name: string): ts.Expression | undefined {
-  const x = e && skipOuter(e);
-  if (!x || !ts.isObjectLiteralExpression(x)) return undefined;
-  for (const p of x.properties) if (ts.isPropertyAssignment(p) && p.name.getText() === name) return p.initializer;
-  return undefined;
-}
 
 function optionNumber(e: ts.Expression | undefined, name: string): number | undefined {
   if (!e) return undefined;
@@ -349,8 +242,8 @@ export function capacityOf(kind: LockKind, init: ts.Expression | undefined): num
   }
 }
 
-const RELEASE_METHODS = new Set(["release", "dispose", "unlock", "commit", "rollback"]);
-const LOCK_RELEASE_METHODS = new Set(["release", "releaseConnection", "destroy"]);
+const RELEASE_METHODS = new Set(["release", "dispose", "unlock", "commit", "rollback", "exec", "discard"]);
+const LOCK_RELEASE_METHODS = new Set(["release", "releaseConnection", "destroy", "unlock"]);
 
 /** The names a handle acquire binds: `release`, `[, release]`, `client`. */
 function boundNames(name: ts.BindingName): string[] {

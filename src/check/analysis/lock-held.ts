@@ -5,7 +5,8 @@
  */
 import ts from "typescript";
 import type { LockUse } from "./lock-apis.js";
-import { capacityOf, classifyCall, handleRegion, holdsInFlow } from "./lock-apis.js";
+import { capacityOf, handleRegion, holdsInFlow } from "./lock-apis.js";
+import { classifyCall } from "./classify-call.js";
 import type { FunctionNode } from "./own-flow.js";
 import { enclosingFunction, forEachOwnNode, skipOuter } from "./own-flow.js";
 import type { ReferenceIndex } from "./call-graph.js";

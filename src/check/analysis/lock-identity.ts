@@ -32,6 +32,8 @@ export interface Frame {
   readonly thisRef?: LockRef | undefined;
   /** The function this frame is a call of (undefined for module code). */
   readonly fn?: FunctionNode | undefined;
+  /** Parameters the caller passed `true` or `false` literally: a branch on one is dead on this path. */
+  readonly constants?: ReadonlyMap<ts.Symbol, boolean> | undefined;
 }
 
 /** Resolves lock expressions to {@link LockRef}s; one per checked program. */
@@ -51,7 +53,7 @@ export class LockResolver {
   }
 
   newFrame(init: Partial<Omit<Frame, "id">> = {}): Frame {
-    return { id: this.nextFrame++, bindings: init.bindings ?? new Map(), fnBindings: init.fnBindings ?? new Map(), thisRef: init.thisRef, fn: init.fn };
+    return { id: this.nextFrame++, bindings: init.bindings ?? new Map(), fnBindings: init.fnBindings ?? new Map(), thisRef: init.thisRef, fn: init.fn, constants: init.constants };
   }
 
   /** The symbol an identifier refers to, through imports. */
@@ -59,6 +61,11 @@ export class LockResolver {
     let sym = this.checker.getSymbolAtLocation(node);
     if (sym && sym.flags & ts.SymbolFlags.Alias) sym = this.checker.getAliasedSymbol(sym);
     return sym;
+  }
+
+  /** A lock of unknown identity, equal to no other. */
+  unknown(name: string): LockRef {
+    return this.opaque(name);
   }
 
   private opaque(name: string): LockRef {
@@ -136,4 +143,32 @@ function ownedBy(decl: ts.Node, frame: Frame): boolean {
   if (!frame.fn) return true;
   for (let f = enclosingFunction(decl); f; f = enclosingFunction(f)) if (f === frame.fn) return true;
   return false;
+}
+
+/**
+ * True when two holds of one keyed lock (`asyncLock.acquire(key, …)`, `navigator.locks.request(name, …)`)
+ * take the same key for sure: equal literals, or the same expression of module bindings and
+ * `this` fields. Keys that may differ (a parameter, a local) are given the benefit of the doubt.
+ * Two unkeyed holds match.
+ */
+export function sameKey(a: ts.Expression | undefined, b: ts.Expression | undefined, checker: ts.TypeChecker): boolean {
+  if (!a || !b) return !a && !b;
+  const x = skipOuter(a);
+  const y = skipOuter(b);
+  if (x.getText() !== y.getText()) return false;
+  if (ts.isStringLiteralLike(x) || ts.isNumericLiteral(x)) return true;
+  let stable = true;
+  const visit = (n: ts.Node): void => {
+    if (!stable) return;
+    if (ts.isIdentifier(n) && !(ts.isPropertyAccessExpression(n.parent) && n.parent.name === n)) {
+      let sym = checker.getSymbolAtLocation(n);
+      if (sym && sym.flags & ts.SymbolFlags.Alias) sym = checker.getAliasedSymbol(sym);
+      const decl = sym?.valueDeclaration;
+      if (!decl || enclosingFunction(decl) !== undefined || ts.isParameter(decl)) stable = false;
+      return;
+    }
+    ts.forEachChild(n, visit);
+  };
+  visit(x);
+  return stable;
 }

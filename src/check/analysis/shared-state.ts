@@ -66,15 +66,44 @@ export function sharedTarget(expr: ts.Expression, fn: FunctionNode, checker: ts.
   const decl = sym?.valueDeclaration;
   if (!sym || !decl) return undefined;
   const key = `${ids.of(sym)}${chain.path.map((p) => `.${p}`).join("")}`;
-  if (ts.isParameter(decl)) {
-    // a parameter is shared only when captured by a closure that outlives the call that bound it
-    return isInside(decl, fn) ? undefined : { key, name };
-  }
-  if (ts.isVariableDeclaration(decl) || ts.isBindingElement(decl)) {
-    // a const binding is never reassigned, but what it holds (an object, a Shared) can be read and written
-    return isInside(decl, fn) ? undefined : { key, name };
+  if (ts.isParameter(decl) || ts.isVariableDeclaration(decl) || ts.isBindingElement(decl)) {
+    // a parameter or local is shared only when captured by a closure that can run more than once
+    // for the call that bound it (a const binding is never reassigned, but what it holds can be
+    // read and written)
+    return isInside(decl, fn) || runsOncePerCall(fn, decl) ? undefined : { key, name };
   }
   return undefined;
+}
+
+const ONCE_CALLBACKS = new Set(["then", "catch", "finally"]);
+
+/**
+ * True when every function from `fn` up to the one declaring `decl` runs at most once per call
+ * of that one: a `.then`/`.catch`/`.finally` callback, an immediately invoked function, a
+ * `new Promise` executor. A binding of the call is then private to it (`message = await
+ * reupload(message)` in a `.catch` of the function that took `message`).
+ */
+function runsOncePerCall(fn: FunctionNode, decl: ts.Node): boolean {
+  const owner = enclosingFunction(decl);
+  if (!owner) return false;
+  for (let f: FunctionNode | undefined = fn; f && f !== owner; f = enclosingFunction(f)) {
+    if (!runsOnce(f)) return false;
+  }
+  return true;
+}
+
+function runsOnce(f: FunctionNode): boolean {
+  let cur: ts.Node = f;
+  while (cur.parent && ts.isParenthesizedExpression(cur.parent)) cur = cur.parent;
+  const p = cur.parent;
+  if (!p) return false;
+  if (ts.isCallExpression(p) && p.expression === cur) return true;
+  if (ts.isCallExpression(p) && p.arguments.includes(cur as ts.Expression)) {
+    const callee = skipOuter(p.expression);
+    return ts.isPropertyAccessExpression(callee) && ONCE_CALLBACKS.has(callee.name.text);
+  }
+  if (ts.isNewExpression(p) && p.arguments?.includes(cur as ts.Expression)) return ts.isIdentifier(p.expression) && p.expression.text === "Promise";
+  return false;
 }
 
 /** True when `decl` belongs to `fn`'s own scope (or a function nested in it). */

@@ -17,6 +17,9 @@ import { nestedAcquire } from "./nested-acquire.js";
 import { lockOrder } from "./lock-order.js";
 import { poolNestedAcquire } from "./pool-nested-acquire.js";
 import { readAwaitWrite } from "./read-await-write.js";
+import { transactionClientMisuse } from "./transaction-client-misuse.js";
+import { checkThenAct } from "./check-then-act.js";
+import { loadModifySave } from "./load-modify-save.js";
 
 /** All rules, file-scoped and program-scoped. */
 export const rules: readonly Rule[] = [
@@ -34,6 +37,9 @@ export const rules: readonly Rule[] = [
   lockOrder,
   poolNestedAcquire,
   readAwaitWrite,
+  transactionClientMisuse,
+  checkThenAct,
+  loadModifySave,
 ];
 
 /** The rule with id `id`, if any. */

@@ -82,7 +82,7 @@ export const lockOrder: Rule = {
         const gates = new Set(event.held.slice(0, event.held.indexOf(from)).map((h) => h.ref.classKey));
         list.push({ from, event, anchor, gates, order: position(anchor, ctx.sourceFiles) });
       }
-    }, custom, ctx.program);
+    }, custom);
     const reported = new Set<string>();
     for (const [pair, forward] of edges) {
       const [a, b] = pair.split(">") as [string, string];

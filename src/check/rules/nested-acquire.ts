@@ -3,15 +3,19 @@
  * it and waits for the second acquire, directly or through calls within the program (the
  * seed's 2.1: a semaphore acquired again by its holder hangs forever).
  */
+import type ts from "typescript";
 import type { Rule } from "../rule.js";
+import { sameKey } from "../analysis/lock-identity.js";
 import type { AcquireEvent, Held } from "../analysis/held-walk.js";
 import { anchorOf, walkHeld } from "../analysis/held-walk.js";
 import { capacityOf, typeNamesOption } from "../analysis/lock-apis.js";
 import { describeLock, lockSubject, stepsFrom, viaText } from "../analysis/lock-describe.js";
 import { shortSite, siteOf } from "../analysis/node-site.js";
 
-function conflicts(held: Held, event: AcquireEvent): boolean {
+function conflicts(held: Held, event: AcquireEvent, checker: ts.TypeChecker): boolean {
   if (held.ref.key !== event.ref.key || !event.ref.known) return false;
+  // a keyed lock: other keys are other locks
+  if (!sameKey(held.use.key, event.use.key, checker)) return false;
   if (held.use.kind === "pool" || event.use.kind === "pool") return false; // pool-nested-acquire's
   // readers share a read-write lock
   if (held.use.kind === "rwlock" && held.use.shared && event.use.shared) return false;
@@ -60,7 +64,7 @@ export const nestedAcquire: Rule = {
     const done = new Set<string>();
     const custom = { locks: typeNamesOption(ctx.options, "locks", "nested-acquire"), pools: [] };
     walkHeld(ctx.sourceFiles, ctx.checker, (event) => {
-      const held = event.held.find((h) => conflicts(h, event));
+      const held = event.held.find((h) => conflicts(h, event, ctx.checker));
       if (!held) return;
       const anchor = anchorOf(event, held);
       const key = `${anchor.getSourceFile().fileName}:${anchor.getStart()}:${event.ref.classKey}`;
@@ -78,6 +82,6 @@ export const nestedAcquire: Rule = {
         steps: stepsFrom(held, event, `\`${event.ref.name}\` acquired again (${event.use.method}): waits for a release that comes only after it`),
         data: { lock: event.ref.name, kind: event.use.kind, library: event.use.library, singleHolder: single },
       });
-    }, custom, ctx.program);
+    }, custom);
   },
 };

@@ -12,6 +12,7 @@ import { anchorOf, chainFrom, walkHeld } from "../analysis/held-walk.js";
 import { capacityOf, typeNamesOption } from "../analysis/lock-apis.js";
 import { lockSubject, stepsFrom, viaText } from "../analysis/lock-describe.js";
 import { shortSite, siteOf } from "../analysis/node-site.js";
+import { bypassedTransaction } from "./transaction-client-misuse.js";
 
 function clientName(h: Held): string {
   return h.client ?? (h.use.library === "knex" ? "trx" : "client");
@@ -57,6 +58,8 @@ export const poolNestedAcquire: Rule = {
       if (event.use.kind !== "pool" || !event.ref.known) return;
       const held = event.held.find((h) => h.use.kind === "pool" && h.ref.key === event.ref.key);
       if (!held) return;
+      // a query past a held transaction is transaction-client-misuse's finding
+      if (bypassedTransaction(event)) return;
       const anchor = anchorOf(event, held);
       const key = `${anchor.getSourceFile().fileName}:${anchor.getStart()}:${event.ref.classKey}`;
       if (done.has(key)) return;
@@ -72,6 +75,6 @@ export const poolNestedAcquire: Rule = {
         steps: stepsFrom(held, event, `pool \`${event.ref.name}\` asked for another connection (${event.use.method})`),
         data: { pool: event.ref.name, client: clientName(held), library: event.use.library },
       });
-    }, custom, ctx.program);
+    }, custom);
   },
 };

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import ts from "typescript";
-import { capacityOf, classifyCall, handleRegion, packageOfFile } from "../../../src/check/analysis/lock-apis.js";
+import { capacityOf, handleRegion, packageOfFile } from "../../../src/check/analysis/lock-apis.js";
+import { classifyCall } from "../../../src/check/analysis/classify-call.js";
 import { stubs } from "../stubs.js";
 import { callsStarting, load } from "./helpers.js";
 

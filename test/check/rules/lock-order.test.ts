@@ -4,6 +4,12 @@ import { stubs } from "../stubs.js";
 
 const ad = stubs("asyncdoctor");
 const am = stubs("async-mutex");
+const makeMutex = `import { Mutex } from "async-mutex";
+const makeMutex = () => {
+  const mutex = new Mutex();
+  return { mutex<T>(code: () => Promise<T> | T): Promise<T> { return mutex.runExclusive(code); } };
+};
+`;
 
 ruleTester(lockOrder, {
   valid: [
@@ -131,6 +137,14 @@ export class Invoices {
   readonly b = new Mutex();
   async run() { await this.b.runExclusive(() => this.a.runExclusive(() => 2)); }
 }`,
+    },
+    {
+      name: "two factory-made mutexes always taken in one order",
+      files: am,
+      code: `${makeMutex}const devices = makeMutex();
+const messages = makeMutex();
+export async function a() { await devices.mutex(async () => { await messages.mutex(async () => 1); }); }
+export async function b() { await devices.mutex(async () => { await messages.mutex(async () => 2); }); }`,
     },
   ],
   invalid: [
@@ -260,6 +274,15 @@ const cache = new Mutex();
 export async function load() { await conns.runExclusive(() => cache.runExclusive(() => 1)); }
 export async function evict() { await cache.runExclusive(() => conns.runExclusive(() => 2)); }`,
       findings: [{ line: 5 }],
+    },
+    {
+      name: "two factory-made mutexes taken in opposite orders (Baileys' makeMutex)",
+      files: am,
+      code: `${makeMutex}const devices = makeMutex();
+const messages = makeMutex();
+export async function a() { await devices.mutex(async () => { await messages.mutex(async () => 1); }); }
+export async function b() { await messages.mutex(async () => { await devices.mutex(async () => 2); }); }`,
+      findings: [{ line: 9, summary: /`messages.mutex` and `devices.mutex` are taken in opposite orders/ }],
     },
   ],
 });

@@ -4,6 +4,13 @@ import { stubs } from "../stubs.js";
 
 const ad = stubs("asyncdoctor");
 const am = stubs("async-mutex");
+const makeMutex = `import { Mutex } from "async-mutex";
+const makeMutex = () => {
+  const mutex = new Mutex();
+  return { mutex<T>(code: () => Promise<T> | T): Promise<T> { return mutex.runExclusive(code); } };
+};
+`;
+const al = stubs("async-lock");
 
 ruleTester(nestedAcquire, {
   valid: [
@@ -147,6 +154,45 @@ const m = new Mutex();
 export async function step(log: string[]) {
   await m.acquire().then((release) => { try { log.push("a"); } finally { release(); } });
   await m.runExclusive(() => log.push("b"));
+}`,
+    },
+    {
+      name: "two mutexes made by one factory are two locks (Baileys' makeMutex)",
+      files: am,
+      code: `${makeMutex}const messages = makeMutex();
+const receipts = makeMutex();
+export async function handle() {
+  await messages.mutex(async () => { await receipts.mutex(async () => 1); });
+}`,
+    },
+    {
+      name: "a keyed lock taken again with another key",
+      files: al,
+      code: `import AsyncLock from "async-lock";
+const lock = new AsyncLock();
+export async function move() {
+  await lock.acquire("from", async () => { await lock.acquire("to", async () => 1); });
+}`,
+    },
+    {
+      name: "a keyed lock taken again with keys that may differ (parameters)",
+      files: al,
+      code: `import AsyncLock from "async-lock";
+const lock = new AsyncLock();
+export async function move(a: string, b: string) {
+  await lock.acquire(a, async () => { await lock.acquire(b, async () => 1); });
+}`,
+    },
+    {
+      name: "a wrapper's lock taken again only on a branch the caller's literal argument rules out",
+      files: am,
+      code: `import { Mutex } from "async-mutex";
+const m = new Mutex();
+async function refresh(fromInit: boolean) {
+  if (!fromInit) await m.runExclusive(async () => 1);
+}
+export async function init() {
+  await m.runExclusive(async () => { await refresh(true); });
 }`,
     },
   ],
@@ -369,6 +415,49 @@ export async function save() {
   });
 }`,
       findings: [{ line: 6 }],
+    },
+    {
+      name: "a factory-made mutex taken again by its holder (Baileys' makeMutex)",
+      files: am,
+      code: `${makeMutex}const messages = makeMutex();
+async function upsert() { await messages.mutex(async () => 2); }
+export async function handle() {
+  await messages.mutex(async () => { await upsert(); });
+}`,
+      findings: [{ line: 9, summary: /`messages.mutex` is acquired again while its holder still holds it .* via upsert\(\)/ }],
+    },
+    {
+      name: "a keyed lock taken again with the same key",
+      files: al,
+      code: `import AsyncLock from "async-lock";
+const lock = new AsyncLock();
+export async function nested() {
+  await lock.acquire("acct", async () => { await lock.acquire("acct", async () => 1); });
+}`,
+      findings: [{ line: 4 }],
+    },
+    {
+      name: "a configured function type: lock(name, timeout, fn) taken again inside its callback",
+      options: { locks: ["LockFunc"] },
+      code: `export type LockFunc = <R>(name: string, timeout: number, fn: () => Promise<R>) => Promise<R>;
+declare const lock: LockFunc;
+export async function refresh() {
+  await lock("session", -1, async () => { await lock("session", -1, async () => 1); });
+}`,
+      findings: [{ line: 4 }],
+    },
+    {
+      name: "a promise-chain lock taken again inside its own callback",
+      code: `let tail: Promise<unknown> = Promise.resolve();
+function withLock<T>(fn: () => Promise<T>): Promise<T> {
+  const run = tail.then(fn);
+  tail = run.catch(() => undefined);
+  return run;
+}
+export async function outer() {
+  await withLock(async () => { await withLock(async () => 1); });
+}`,
+      findings: [{ line: 8 }],
     },
   ],
 });

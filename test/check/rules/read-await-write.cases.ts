@@ -217,8 +217,45 @@ export async function serve() {
   return before;
 }`,
     },
+    {
+      name: "a parameter rewritten in the .catch callback of its own call: private to that call",
+      code: `${sleep}type Msg = { id: string };
+declare function download(m: Msg): Promise<Uint8Array>;
+declare function reupload(m: Msg): Promise<Msg>;
+export async function fetchMedia(message: Msg) {
+  return await download(message).catch(async () => {
+    message = await reupload(message);
+    return download(message);
+  });
+}`,
+    },
+    {
+      name: "a local rewritten in an immediately invoked async function of its own call",
+      code: `${sleep}declare function step(n: number): Promise<number>;
+export async function run(start: number) {
+  let value = start;
+  await (async () => {
+    value = await step(value);
+  })();
+  return value;
+}`,
+    },
   ],
   invalid: [
+    {
+      name: "a local of the outer call written by callbacks that run concurrently (map under Promise.all)",
+      code: `${sleep}declare function price(x: string): Promise<number>;
+export async function total(items: string[]) {
+  let sum = 0;
+  await Promise.all(items.map(async (x) => {
+    const before = sum;
+    const p = await price(x);
+    sum = before + p;
+  }));
+  return sum;
+}`,
+      findings: [{ line: 8, summary: /`sum` is written from its value read before an `await`/ }],
+    },
     {
       name: "the seed's counter race, module-level",
       code: `${sleep}let counter = 0;
