@@ -36,6 +36,9 @@ export default tseslint.config(
       parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
     },
     rules: {
+      // methods are passed as stack-trace markers (Error.captureStackTrace's constructorOpt: "the
+      // site is this method's caller"), never called detached
+      "@typescript-eslint/unbound-method": "off",
       // node:test's describe/it return promises the runner itself awaits
       "@typescript-eslint/no-floating-promises": [
         "error",

@@ -18,11 +18,25 @@ const root = resolve(import.meta.dirname, "..");
 const dir = join(root, ".bench", "codebases");
 const rounds = Number(process.env.CHECK_CODEBASES_ROUNDS ?? 3);
 /** Packages whose npm tarballs carry their TypeScript sources under src/ (pinned, so runs compare). */
-const PACKAGES = (process.env.CHECK_CODEBASES ?? "@supabase/auth-js@2.109.0,@supabase/realtime-js@2.109.0,@supabase/storage-js@2.109.0,@supabase/postgrest-js@2.109.0,openai@6.49.0").split(",");
-const OWN_RULES = new Set(["nested-acquire", "lock-order", "pool-nested-acquire", "read-await-write", "transaction-client-misuse", "check-then-act", "load-modify-save"]);
+const PACKAGES = (
+  process.env.CHECK_CODEBASES ??
+  "@supabase/auth-js@2.109.0,@supabase/realtime-js@2.109.0,@supabase/storage-js@2.109.0,@supabase/postgrest-js@2.109.0,openai@6.49.0"
+).split(",");
+const OWN_RULES = new Set([
+  "nested-acquire",
+  "lock-order",
+  "pool-nested-acquire",
+  "read-await-write",
+  "transaction-client-misuse",
+  "check-then-act",
+  "load-modify-save",
+]);
 
 function obtain(spec: string): string {
-  const name = spec.replace(/@[^@/]+$/, "").replace(/^@/, "").replace("/", "+");
+  const name = spec
+    .replace(/@[^@/]+$/, "")
+    .replace(/^@/, "")
+    .replace("/", "+");
   const target = join(dir, name);
   if (existsSync(join(target, "package", "src"))) return join(target, "package");
   rmSync(target, { recursive: true, force: true });
@@ -39,7 +53,17 @@ function obtain(spec: string): string {
   writeFileSync(
     join(pkg, "tsconfig.bench.json"),
     JSON.stringify({
-      compilerOptions: { target: "ES2022", lib: ["DOM", "DOM.Iterable", "ES2023"], module: "ESNext", moduleResolution: "bundler", strict: true, skipLibCheck: true, noEmit: true, allowImportingTsExtensions: true, types: [] },
+      compilerOptions: {
+        target: "ES2022",
+        lib: ["DOM", "DOM.Iterable", "ES2023"],
+        module: "ESNext",
+        moduleResolution: "bundler",
+        strict: true,
+        skipLibCheck: true,
+        noEmit: true,
+        allowImportingTsExtensions: true,
+        types: [],
+      },
       include: ["src/**/*.ts"],
     }),
   );
@@ -124,8 +148,17 @@ for (const spec of PACKAGES) {
   for (const d of doc.diagnoses) byRule.set(d.rule, (byRule.get(d.rule) ?? 0) + 1);
   const own = doc.diagnoses.filter((d) => OWN_RULES.has(d.rule));
   totalOwn += own.length;
-  figure(`${spec}`, `${lines} lines; CPU asyncdoctor check / eslint (no-floating-promises + no-misused-promises) ${ratio.toFixed(2)}x (median of ${rounds}; target <= 0.5x: ${ratio <= 0.5 ? "met" : "NOT met"})`);
-  figure(`  findings`, `${doc.diagnoses.length} (${((doc.diagnoses.length / lines) * 10000).toFixed(1)} per 10,000 lines): ${[...byRule].map(([r, n]) => `${r} ${n}`).join(", ") || "none"}`);
+  figure(
+    `${spec}`,
+    `${lines} lines; CPU asyncdoctor check / eslint (no-floating-promises + no-misused-promises) ${ratio.toFixed(2)}x (median of ${rounds}; target <= 0.5x: ${ratio <= 0.5 ? "met" : "NOT met"})`,
+  );
+  figure(
+    `  findings`,
+    `${doc.diagnoses.length} (${((doc.diagnoses.length / lines) * 10000).toFixed(1)} per 10,000 lines): ${[...byRule].map(([r, n]) => `${r} ${n}`).join(", ") || "none"}`,
+  );
   for (const d of own) figure(`  ${d.rule} (${d.certainty})`, `${relative(pkg, d.site.file)}:${d.site.line} ${d.summary.slice(0, 160)}`);
 }
-figure("all codebases", `${totalLines} lines; lock, race and transaction findings ${totalOwn} (${((totalOwn / totalLines) * 10000).toFixed(2)} per 10,000 lines); CPU ratio ${Math.min(...allRatios).toFixed(2)}–${Math.max(...allRatios).toFixed(2)}x`);
+figure(
+  "all codebases",
+  `${totalLines} lines; lock, race and transaction findings ${totalOwn} (${((totalOwn / totalLines) * 10000).toFixed(2)} per 10,000 lines); CPU ratio ${Math.min(...allRatios).toFixed(2)}–${Math.max(...allRatios).toFixed(2)}x`,
+);

@@ -15,7 +15,11 @@ process.env.ASYNCDOCTOR = process.env.ASYNCDOCTOR ? `${process.env.ASYNCDOCTOR},
 
 const options: DebugModeOptions = {};
 const failOn = process.env.ASYNCDOCTOR_FAIL_ON;
-if (failOn) options.failOn = failOn.split(",").map((r) => r.trim()).filter(Boolean);
+if (failOn)
+  options.failOn = failOn
+    .split(",")
+    .map((r) => r.trim())
+    .filter(Boolean);
 const reportFile = process.env.ASYNCDOCTOR_REPORT;
 if (reportFile) options.reportFile = reportFile;
 const blockMs = Number(process.env.ASYNCDOCTOR_LOOP_BLOCK_MS);

@@ -68,13 +68,16 @@ export function parseConfig(raw: unknown, known: readonly Rule[], source: string
       const rule = known.find((r) => r.meta.id === id);
       if (!rule) throw new ConfigError(source, `unknown rule "${id}"; known rules: ${known.map((r) => r.meta.id).join(", ")}`);
       if (typeof value === "string") {
-        if (!SEVERITIES.includes(value as Severity)) throw new ConfigError(source, `rule "${id}": severity must be one of ${SEVERITIES.join(", ")}, got ${JSON.stringify(value)}`);
+        if (!SEVERITIES.includes(value as Severity))
+          throw new ConfigError(source, `rule "${id}": severity must be one of ${SEVERITIES.join(", ")}, got ${JSON.stringify(value)}`);
         rules[id] = { severity: value as Severity, options: {} };
       } else if (isObject(value)) {
         const severity = value.severity ?? rule.meta.defaultSeverity;
-        if (!SEVERITIES.includes(severity as Severity)) throw new ConfigError(source, `rule "${id}": severity must be one of ${SEVERITIES.join(", ")}, got ${JSON.stringify(severity)}`);
-        if (value.options !== undefined && !isObject(value.options)) throw new ConfigError(source, `rule "${id}": "options" must be an object, got ${JSON.stringify(value.options)}`);
-        rules[id] = { severity: severity as Severity, options: (value.options as RuleOptions | undefined) ?? {} };
+        if (!SEVERITIES.includes(severity as Severity))
+          throw new ConfigError(source, `rule "${id}": severity must be one of ${SEVERITIES.join(", ")}, got ${JSON.stringify(severity)}`);
+        if (value.options !== undefined && !isObject(value.options))
+          throw new ConfigError(source, `rule "${id}": "options" must be an object, got ${JSON.stringify(value.options)}`);
+        rules[id] = { severity: severity as Severity, options: value.options ?? {} };
       } else {
         throw new ConfigError(source, `rule "${id}": expected a severity or { severity, options }, got ${JSON.stringify(value)}`);
       }

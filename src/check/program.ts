@@ -167,14 +167,14 @@ function emptyProgram(problems: LoadProblem[]): LoadedProgram {
  */
 export function loadProgram(options: LoadOptions = {}): LoadedProgram {
   if (options === null || typeof options !== "object") throw new InvalidArgTypeError("options", "an object", options);
-  if (options.paths !== undefined && (!Array.isArray(options.paths as unknown) || options.paths.some((p) => typeof p !== "string"))) {
+  if (options.paths !== undefined && (!Array.isArray(options.paths) || options.paths.some((p) => typeof p !== "string"))) {
     throw new InvalidArgTypeError("options.paths", "an array of strings", options.paths);
   }
   if (options.project !== undefined && typeof options.project !== "string") throw new InvalidArgTypeError("options.project", "of type string", options.project);
   if (options.cwd !== undefined && typeof options.cwd !== "string") throw new InvalidArgTypeError("options.cwd", "of type string", options.cwd);
   const cwd = resolve(options.cwd ?? process.cwd());
   const problems: LoadProblem[] = [];
-  const given = (options.paths ?? []).map((p) => resolve(cwd, p));
+  const given = ((options.paths ?? []) as readonly string[]).map((p) => resolve(cwd, p));
 
   let configFile: string | undefined;
   if (options.project !== undefined) {
@@ -184,7 +184,9 @@ export function loadProgram(options: LoadOptions = {}): LoadedProgram {
     const isDir = existsSync(given) && statSync(given).isDirectory();
     const p = isDir ? join(given, "tsconfig.json") : given;
     if (!existsSync(p)) {
-      const message = isDir ? "the directory given with --project holds no tsconfig.json; nothing was checked" : "the tsconfig given with --project does not exist; nothing was checked";
+      const message = isDir
+        ? "the directory given with --project holds no tsconfig.json; nothing was checked"
+        : "the tsconfig given with --project does not exist; nothing was checked";
       problems.push({ kind: "config", file: p, message });
       return emptyProgram(problems);
     }
@@ -229,7 +231,12 @@ export function loadProgram(options: LoadOptions = {}): LoadedProgram {
     return true;
   });
 
-  const program = ts.createProgram({ rootNames: roots, options: compilerOptions, projectReferences: parsed?.projectReferences, host: cachingHost(compilerOptions) });
+  const program = ts.createProgram({
+    rootNames: roots,
+    options: compilerOptions,
+    projectReferences: parsed?.projectReferences,
+    host: cachingHost(compilerOptions),
+  });
   const checker = program.getTypeChecker();
   const wanted = new Set(roots.map((r) => resolve(r)));
   const sourceFiles: ts.SourceFile[] = [];

@@ -135,7 +135,8 @@ export function optionErrors(schema: JsonSchema, value: unknown, path: string): 
     for (const k of Object.keys(rec)) {
       const sub = props[k];
       if (sub) out.push(...optionErrors(sub, rec[k], `${path}.${k}`));
-      else if (schema.additionalProperties === false) out.push(`${path} has an unknown key "${k}" (expected one of: ${Object.keys(props).join(", ") || "none"})`);
+      else if (schema.additionalProperties === false)
+        out.push(`${path} has an unknown key "${k}" (expected one of: ${Object.keys(props).join(", ") || "none"})`);
     }
     for (const k of schema.required ?? []) if (!(k in rec)) out.push(`${path} is missing "${k}"`);
     return out;
@@ -147,7 +148,8 @@ export function optionErrors(schema: JsonSchema, value: unknown, path: string): 
   if (type === "integer" ? !Number.isInteger(value) : type === "number" ? typeof value !== "number" : type !== undefined && typeof value !== type) {
     return [`${path} must be ${type === "integer" ? "an integer" : `a ${type}`}, got ${JSON.stringify(value) ?? got}`];
   }
-  if (schema.enum && !schema.enum.includes(value as string | number | boolean)) return [`${path} must be one of ${schema.enum.map((e) => JSON.stringify(e)).join(", ")}, got ${JSON.stringify(value)}`];
+  if (schema.enum && !schema.enum.includes(value as string | number | boolean))
+    return [`${path} must be one of ${schema.enum.map((e) => JSON.stringify(e)).join(", ")}, got ${JSON.stringify(value)}`];
   if (schema.minimum !== undefined && typeof value === "number" && value < schema.minimum) return [`${path} must be at least ${schema.minimum}, got ${value}`];
   return [];
 }

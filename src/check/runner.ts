@@ -61,7 +61,8 @@ export function severityOf(d: Diagnosis): Exclude<Severity, "off"> {
 function enclosingName(node: ts.Node): string | undefined {
   for (let cur: ts.Node | undefined = node; cur; cur = cur.parent) {
     if ((ts.isFunctionDeclaration(cur) || ts.isMethodDeclaration(cur) || ts.isFunctionExpression(cur)) && cur.name) return cur.name.getText();
-    if ((ts.isArrowFunction(cur) || ts.isFunctionExpression(cur)) && ts.isVariableDeclaration(cur.parent) && ts.isIdentifier(cur.parent.name)) return cur.parent.name.text;
+    if ((ts.isArrowFunction(cur) || ts.isFunctionExpression(cur)) && ts.isVariableDeclaration(cur.parent) && ts.isIdentifier(cur.parent.name))
+      return cur.parent.name.text;
   }
   return undefined;
 }
@@ -110,14 +111,16 @@ function suppressionDiagnosis(sf: ts.SourceFile, s: Suppression, rule: string, s
  * ```
  */
 export function runChecks(loaded: LoadedProgram, options: RunOptions = {}): CheckResult {
-  if (loaded === null || typeof loaded !== "object" || !("program" in loaded)) throw new InvalidArgTypeError("loaded", "a LoadedProgram (from loadProgram)", loaded);
+  if (loaded === null || typeof loaded !== "object" || !("program" in loaded))
+    throw new InvalidArgTypeError("loaded", "a LoadedProgram (from loadProgram)", loaded);
   requireObject(options, "options");
   const known = options.rules ?? allRules;
   const config = options.config ?? parseConfig({}, known, "defaults");
   if (options.only !== undefined) {
     if (!Array.isArray(options.only)) throw new InvalidArgTypeError("options.only", "an array of rule ids", options.only);
     for (const id of options.only) {
-      if (!known.some((r) => r.meta.id === id)) throw new RangeError(`The value of "options.only" names an unknown rule "${id}"; known rules: ${known.map((r) => r.meta.id).join(", ")}`);
+      if (!known.some((r) => r.meta.id === id))
+        throw new RangeError(`The value of "options.only" names an unknown rule "${id}"; known rules: ${known.map((r) => r.meta.id).join(", ")}`);
     }
   }
   const active = known.filter((r) => {
@@ -134,7 +137,11 @@ export function runChecks(loaded: LoadedProgram, options: RunOptions = {}): Chec
   const problems: LoadProblem[] = [...loaded.problems];
   const raw: { rule: Rule; finding: Finding }[] = [];
   const crashed = (rule: Rule, file: string, err: unknown): void => {
-    problems.push({ kind: "rule", file, message: `rule ${rule.meta.id} failed on this file and was skipped for it: ${err instanceof Error ? err.message : String(err)}` });
+    problems.push({
+      kind: "rule",
+      file,
+      message: `rule ${rule.meta.id} failed on this file and was skipped for it: ${err instanceof Error ? err.message : String(err)}`,
+    });
   };
   // the options schema each rule declares (the one ESLint checks): a typo is a configuration problem
   for (const rule of active) {
@@ -148,7 +155,13 @@ export function runChecks(loaded: LoadedProgram, options: RunOptions = {}): Chec
   for (const rule of active) {
     if (rule.meta.scope !== "program" || !rule.checkProgram) continue;
     try {
-      rule.checkProgram({ program, checker, sourceFiles, options: config.rules[rule.meta.id]?.options ?? {}, report: (finding) => raw.push({ rule, finding }) });
+      rule.checkProgram({
+        program,
+        checker,
+        sourceFiles,
+        options: config.rules[rule.meta.id]?.options ?? {},
+        report: (finding) => raw.push({ rule, finding }),
+      });
     } catch (err) {
       crashed(rule, "<program>", err);
     }
@@ -175,15 +188,39 @@ export function runChecks(loaded: LoadedProgram, options: RunOptions = {}): Chec
     disabledByEslint.set(sf.fileName, eslintDisabled(sf));
     for (const s of list) {
       if (s.rules.length === 0) {
-        diagnoses.push(suppressionDiagnosis(sf, s, SUPPRESSION_RULES.unknownRule, "this asyncdoctor-ignore comment names no rule, so it silences nothing", "name the rule it silences: `// asyncdoctor-ignore <rule-id> -- why`"));
+        diagnoses.push(
+          suppressionDiagnosis(
+            sf,
+            s,
+            SUPPRESSION_RULES.unknownRule,
+            "this asyncdoctor-ignore comment names no rule, so it silences nothing",
+            "name the rule it silences: `// asyncdoctor-ignore <rule-id> -- why`",
+          ),
+        );
         continue;
       }
       const unknown = s.rules.filter((r) => !knownIds.has(r));
       if (unknown.length > 0) {
-        diagnoses.push(suppressionDiagnosis(sf, s, SUPPRESSION_RULES.unknownRule, `this asyncdoctor-ignore comment names no known rule: ${unknown.join(", ")}`, `use one of: ${[...knownIds].join(", ")}`));
+        diagnoses.push(
+          suppressionDiagnosis(
+            sf,
+            s,
+            SUPPRESSION_RULES.unknownRule,
+            `this asyncdoctor-ignore comment names no known rule: ${unknown.join(", ")}`,
+            `use one of: ${[...knownIds].join(", ")}`,
+          ),
+        );
       }
       if (s.reason.length === 0) {
-        diagnoses.push(suppressionDiagnosis(sf, s, SUPPRESSION_RULES.noReason, `this asyncdoctor-ignore comment silences ${s.rules.join(", ")} without saying why`, `add the reason after \`--\`: \`// asyncdoctor-ignore ${s.rules.join(", ")} -- <why this is safe>\``));
+        diagnoses.push(
+          suppressionDiagnosis(
+            sf,
+            s,
+            SUPPRESSION_RULES.noReason,
+            `this asyncdoctor-ignore comment silences ${s.rules.join(", ")} without saying why`,
+            `add the reason after \`--\`: \`// asyncdoctor-ignore ${s.rules.join(", ")} -- <why this is safe>\``,
+          ),
+        );
       }
     }
   }
@@ -196,7 +233,9 @@ export function runChecks(loaded: LoadedProgram, options: RunOptions = {}): Chec
     if (disabledByEslint.get(sf.fileName)?.(rule.meta.id, line)) continue;
     diagnoses.push(toDiagnosis(rule, finding, severityFor(rule)));
   }
-  diagnoses.sort((a, b) => (a.site!.file < b.site!.file ? -1 : a.site!.file > b.site!.file ? 1 : a.site!.line - b.site!.line || a.site!.column - b.site!.column));
+  diagnoses.sort((a, b) =>
+    a.site!.file < b.site!.file ? -1 : a.site!.file > b.site!.file ? 1 : a.site!.line - b.site!.line || a.site!.column - b.site!.column,
+  );
   const failed = diagnoses.some((d) => config.failOn === "warning" || severityOf(d) === "error");
   return { diagnoses, problems, filesChecked: sourceFiles.length, failed, config };
 }

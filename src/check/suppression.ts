@@ -101,7 +101,11 @@ export function eslintDisabled(sf: ts.SourceFile): (id: string, line: number) =>
   commentsWith(sf, "eslint-", (range) => {
     const m = ESLINT_PATTERN.exec(text.slice(range.pos, range.end).trim());
     if (!m) return;
-    const listed = (m[2] ?? "").split("--")[0]!.split(",").map((r) => r.trim()).filter((r) => r.length > 0);
+    const listed = (m[2] ?? "")
+      .split("--")[0]!
+      .split(",")
+      .map((r) => r.trim())
+      .filter((r) => r.length > 0);
     const ours = listed.filter((r) => r.startsWith(ESLINT_PREFIX)).map((r) => r.slice(ESLINT_PREFIX.length));
     if (listed.length > 0 && ours.length === 0) return;
     const rules = listed.length === 0 ? undefined : ours;

@@ -8,8 +8,6 @@
  */
 import { CommanderError, InvalidArgumentError, Option } from "commander";
 import type { Command } from "commander";
-import { readFileSync, realpathSync } from "node:fs";
-import { dirname, join } from "node:path";
 import { ConfigError, loadConfig } from "../check/config.js";
 import type { CheckConfig } from "../check/config.js";
 import { check, severityOf } from "../check/runner.js";
@@ -40,7 +38,6 @@ function nonNegativeInteger(value: string): number {
   if (!/^\d+$/.test(value) || !Number.isSafeInteger(n)) throw new InvalidArgumentError(`expected a whole number of warnings (0 or more), got "${value}"`);
   return n;
 }
-
 
 function progress(): ((done: number, total: number, file: string) => void) | undefined {
   if (!process.stderr.isTTY) return undefined;
@@ -80,7 +77,10 @@ export function registerCheck(program: Command, setCode: (code: number) => void)
     .addOption(new Option("-f, --format <format>", "output format").choices(["text", "json", "sarif"]).default("text"))
     .option("-r, --rule <id>", "run only this rule (repeat, or separate ids with commas)", (value: string, previous: string[] | undefined) => [
       ...(previous ?? []),
-      ...value.split(",").map((v) => v.trim()).filter((v) => v.length > 0),
+      ...value
+        .split(",")
+        .map((v) => v.trim())
+        .filter((v) => v.length > 0),
     ])
     .option("--list-rules", "list the rules and exit")
     .option("-c, --config <file>", "configuration file (default: asyncdoctor.config.json or package.json#asyncdoctor, found upwards)")
@@ -103,7 +103,9 @@ export function registerCheck(program: Command, setCode: (code: number) => void)
       if (opts.rule) {
         const unknown = opts.rule.filter((id) => !rules.some((r) => r.meta.id === id));
         if (unknown.length > 0) {
-          process.stderr.write(`asyncdoctor check: unknown rule ${unknown.map((u) => `"${u}"`).join(", ")}; known rules: ${rules.map((r) => r.meta.id).join(", ")}\n`);
+          process.stderr.write(
+            `asyncdoctor check: unknown rule ${unknown.map((u) => `"${u}"`).join(", ")}; known rules: ${rules.map((r) => r.meta.id).join(", ")}\n`,
+          );
           setCode(2);
           return;
         }
@@ -130,7 +132,11 @@ export function registerCheck(program: Command, setCode: (code: number) => void)
       if (opts.format === "json") process.stdout.write(renderJson(result.diagnoses));
       else if (opts.format === "sarif") {
         const ran = rules.filter((r) => !opts.rule || opts.rule.includes(r.meta.id));
-        process.stdout.write(renderSarif(result.diagnoses, { rules: ran.map((r) => ({ ...r.meta, defaultSeverity: config.rules[r.meta.id]?.severity === "warning" ? "warning" : r.meta.defaultSeverity })) }));
+        process.stdout.write(
+          renderSarif(result.diagnoses, {
+            rules: ran.map((r) => ({ ...r.meta, defaultSeverity: config.rules[r.meta.id]?.severity === "warning" ? "warning" : r.meta.defaultSeverity })),
+          }),
+        );
       } else {
         const color = opts.color !== false && !process.env.NO_COLOR && (process.env.FORCE_COLOR !== undefined || process.stdout.isTTY === true);
         for (const d of result.diagnoses) process.stdout.write(renderText(d, { color, codeFrame: true }) + "\n");
@@ -138,7 +144,8 @@ export function registerCheck(program: Command, setCode: (code: number) => void)
       }
       const warnings = result.diagnoses.filter((d) => severityOf(d) === "warning").length;
       const tooManyWarnings = opts.maxWarnings !== undefined && warnings > opts.maxWarnings;
-      if (tooManyWarnings) process.stderr.write(`asyncdoctor check: ${warnings} warning${warnings === 1 ? "" : "s"}, more than --max-warnings ${opts.maxWarnings}\n`);
+      if (tooManyWarnings)
+        process.stderr.write(`asyncdoctor check: ${warnings} warning${warnings === 1 ? "" : "s"}, more than --max-warnings ${opts.maxWarnings}\n`);
       setCode(exitCode(result, tooManyWarnings, opts.reportOnly === true));
     });
 }

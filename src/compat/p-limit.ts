@@ -129,7 +129,10 @@ export { pLimit };
  * await Promise.all(urls.map(fetchLimited));
  * ```
  */
-export function limitFunction<Args extends unknown[], R>(fn: (...args: Args) => PromiseLike<R> | R, options: LimitOptions): ((...args: Args) => Promise<R>) & { clearQueue(): void } {
+export function limitFunction<Args extends unknown[], R>(
+  fn: (...args: Args) => PromiseLike<R> | R,
+  options: LimitOptions,
+): ((...args: Args) => Promise<R>) & { clearQueue(): void } {
   if (typeof fn !== "function") throw new InvalidArgTypeError("fn", "a function", fn);
   const limit = pLimit(options);
   const limited = (...args: Args): Promise<R> => limit(fn, ...args);

@@ -55,7 +55,6 @@ function frameFile(frame: NodeJS.CallSite): string | undefined {
 }
 
 function rawFrames(limit: number, above: Function): NodeJS.CallSite[] {
-  // eslint-disable-next-line @typescript-eslint/unbound-method -- kept to be put back as it was, not called here
   const prevPrepare = Error.prepareStackTrace;
   const prevLimit = Error.stackTraceLimit;
   Error.stackTraceLimit = limit;

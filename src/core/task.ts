@@ -87,13 +87,7 @@ export class TaskRecord {
    * @param name the given name; when undefined, the name of `nameFrom` (a spawned function)
    *   is used, else `task#<id>`.
    */
-  constructor(
-    name: string | undefined,
-    kind: TaskKind,
-    parent: TaskRecord | undefined,
-    site: Site | LazySite | undefined,
-    nameFrom?: Function,
-  ) {
+  constructor(name: string | undefined, kind: TaskKind, parent: TaskRecord | undefined, site: Site | LazySite | undefined, nameFrom?: Function) {
     this.id = taskIds.next++;
     this.#name = name;
     this.#nameFrom = name === undefined ? nameFrom : undefined;

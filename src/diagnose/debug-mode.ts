@@ -32,6 +32,7 @@ let disable: (() => void) | undefined;
  * ```
  */
 export function enableDebugMode(options: DebugModeOptions = {}): () => void {
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- validateObject narrows what it checks: keep the declared type
   validateObject(options as unknown, "options");
   disable?.();
   const { loopBlockMs, ...exitOptions } = options;

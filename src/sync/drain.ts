@@ -39,7 +39,11 @@ function onDrain(): void {
   if (w === undefined) return;
   const d = drainDiagnosis(w);
   report(d);
-  w.prim._reject(w, new DeadlockError(d.rule === "deadlock-reentrant" ? "reentrant" : d.rule === "pool-exhaustion" ? "pool-exhaustion" : "cycle", d), "deadlock");
+  w.prim._reject(
+    w,
+    new DeadlockError(d.rule === "deadlock-reentrant" ? "reentrant" : d.rule === "pool-exhaustion" ? "pool-exhaustion" : "cycle", d),
+    "deadlock",
+  );
 }
 
 /** Why `w` can never be granted now that the loop is empty: the proof's words when the graph knows, else the contexts'. */
@@ -64,7 +68,9 @@ export function drainDiagnosis(w: Waiter): Diagnosis {
     ],
     steps: suspicion?.steps,
     site: w.site,
-    fix: suspicion?.fix ?? `release ${p.kind} "${p.name}" on every path (a finally, or runExclusive/use instead of a bare acquire), or find what its holder waits for`,
+    fix:
+      suspicion?.fix ??
+      `release ${p.kind} "${p.name}" on every path (a finally, or runExclusive/use instead of a bare acquire), or find what its holder waits for`,
     data: { waitedMs: waited, atDrain: true },
   });
 }

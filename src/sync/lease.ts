@@ -99,9 +99,7 @@ export class Lease<R = undefined> implements Disposable, HeldEntry, HolderInfo {
    */
   release(): void {
     if (this.#released) {
-      throw new ReleaseError(
-        `release(): this lease of ${this.target.kind} "${this.target.name}" was already released; each acquire is released exactly once`,
-      );
+      throw new ReleaseError(`release(): this lease of ${this.target.kind} "${this.target.name}" was already released; each acquire is released exactly once`);
     }
     this.#released = true;
     this.target._release(this);

@@ -106,7 +106,10 @@ export function checkLockOrder(p: Primitive, task: TaskRecord, above: Function):
       }
       // a callback scheduled inside the section is not nested in it (checked only for a new order)
       if ((ownFlow ??= inOwnFlow(task)) === false) return;
-      if (from === undefined) order.set(a, (from = new Map()));
+      if (from === undefined) {
+        const fresh: NonNullable<ReturnType<typeof order.get>> = new Map();
+        order.set(a, (from = fresh));
+      }
       const edge: OrderEdge = { heldKind: e.target.kind, acquiredKind: p.kind, heldSite: e.site, acquireSite: captureSite(above), task: taskLabel(task) };
       from.set(b, edge);
       orders++;

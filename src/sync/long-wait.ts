@@ -58,8 +58,7 @@ function sweep(): void {
         const d = report(longWait(w, now));
         w.longWaitId = d.id;
         w.longWaitRule = d.rule;
-      }
-      else if (due < next) next = due;
+      } else if (due < next) next = due;
     }
   }
   if (next !== Infinity) schedule(next);

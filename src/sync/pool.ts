@@ -186,14 +186,21 @@ export class Pool<R> extends Primitive {
           if (done) return;
           finish();
           giveBack();
-          reject(new TimeoutError(`make a resource for pool "${this.name}"`, ms, ms, createDiagnosis({
-            rule: "timeout",
-            certainty: "observed",
-            summary: `pool "${this.name}" could not make a resource within ${ms} ms: its create()/acquire() did not settle`,
-            subjects: [{ kind: "lock", name: this.name, role: this.kind, site: this.site }],
-            fix: `see why the pool's create() hangs (a connection that never answers); give it a timeout of its own`,
-            data: { timeoutMs: ms },
-          })));
+          reject(
+            new TimeoutError(
+              `make a resource for pool "${this.name}"`,
+              ms,
+              ms,
+              createDiagnosis({
+                rule: "timeout",
+                certainty: "observed",
+                summary: `pool "${this.name}" could not make a resource within ${ms} ms: its create()/acquire() did not settle`,
+                subjects: [{ kind: "lock", name: this.name, role: this.kind, site: this.site }],
+                fix: `see why the pool's create() hangs (a connection that never answers); give it a timeout of its own`,
+                data: { timeoutMs: ms },
+              }),
+            ),
+          );
         }, ms);
       }
       making.then(
@@ -274,4 +281,3 @@ function settleQuietly(fn: () => unknown): void {
     r.then(undefined, (err: unknown) => process.emitWarning(`asyncdoctor: a pool's release/destroy failed: ${String(err)}`));
   }
 }
-

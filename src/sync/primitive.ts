@@ -113,7 +113,7 @@ export class Waiter implements WaitInfo, AwaitNode {
     this.#site = site;
     this.activation = task === undefined ? currentActivation() : undefined;
     this.promise = new Promise<Lease<unknown>>((resolve, reject) => {
-      this.resolve = resolve as (lease: Lease<unknown>) => void;
+      this.resolve = resolve;
       this.reject = reject;
     });
   }
@@ -158,6 +158,12 @@ export class Waiter implements WaitInfo, AwaitNode {
   }
 }
 
+/** The waiters that listen to one signal, and the one listener they share. */
+interface SignalWaiters {
+  readonly waiters: Set<Waiter>;
+  readonly onAbort: () => void;
+}
+
 let nextPrimitiveId = 1;
 const noop = () => {};
 
@@ -183,7 +189,7 @@ export abstract class Primitive implements WaitTarget {
   /** @internal */
   _policy: QueuePolicy = fifo;
   /** Waiters by the signal they listen to: one listener per signal, however many waiters share it. */
-  #bySignal: Map<AbortSignal, { waiters: Set<Waiter>; onAbort: () => void }> | undefined;
+  #bySignal: Map<AbortSignal, SignalWaiters> | undefined;
   readonly #captureOption: boolean | undefined;
   readonly #givenName: string | undefined;
   #name: string | undefined;
@@ -288,7 +294,13 @@ export abstract class Primitive implements WaitTarget {
       else holder.held.push(lease);
     }
     if (channels.lockAcquire.hasSubscribers) {
-      channels.lockAcquire.publish({ lock: this, task: holder, permits: req.need, mode: req.mode, waitedMs: waitedSince === 0 ? 0 : performance.now() - waitedSince });
+      channels.lockAcquire.publish({
+        lock: this,
+        task: holder,
+        permits: req.need,
+        mode: req.mode,
+        waitedMs: waitedSince === 0 ? 0 : performance.now() - waitedSince,
+      });
     }
     return lease;
   }
@@ -308,7 +320,8 @@ export abstract class Primitive implements WaitTarget {
       else if (j !== -1) held.splice(j, 1);
     }
     this._free += lease.permits;
-    if (channels.lockRelease.hasSubscribers) channels.lockRelease.publish({ lock: this, task: lease.task, permits: lease.permits, heldMs: performance.now() - lease.since });
+    if (channels.lockRelease.hasSubscribers)
+      channels.lockRelease.publish({ lock: this, task: lease.task, permits: lease.permits, heldMs: performance.now() - lease.since });
     if (this._queue.length !== 0) this._dispatch();
     if (this._onChange !== undefined) this._onChange();
   }
@@ -429,7 +442,7 @@ export abstract class Primitive implements WaitTarget {
 
   #listen(w: Waiter, signal: AbortSignal): void {
     w.signal = signal;
-    const by = (this.#bySignal ??= new Map());
+    const by = (this.#bySignal ??= new Map<AbortSignal, SignalWaiters>());
     let entry = by.get(signal);
     if (entry === undefined) {
       const waiters = new Set<Waiter>();

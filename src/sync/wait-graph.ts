@@ -93,7 +93,7 @@ export function proveStuck(w: Waiter, ignoreLimits = false): Knot | undefined {
     for (const l of leaves) if (!cand.has(l)) return false;
     return true;
   };
-  for (let changed = true; changed; ) {
+  for (let changed = true; changed;) {
     changed = false;
     for (const p of prims) {
       let stuckHeld = 0;
@@ -155,7 +155,12 @@ function checkLeaves(leaves: Set<object>): void {
     const breakable = proveStuck(last, true);
     if (breakable !== undefined && !reportedBreakable.has(last)) {
       for (const v of breakable.stuck) reportedBreakable.add(v);
-      reportSafely(breakableDiagnosis(all.find((l) => breakable.stuck.has(l))!, breakable));
+      reportSafely(
+        breakableDiagnosis(
+          all.find((l) => breakable.stuck.has(l))!,
+          breakable,
+        ),
+      );
     }
   }
 }
@@ -231,7 +236,10 @@ function holderName(h: Lease<unknown>): string {
 
 /** The steps of a hold's body down to the await that waits: "transfer() awaits at bank.ts:12". */
 function bodySteps(h: Lease<unknown>): Step[] {
-  return chainOf(h.body).map((l) => ({ text: `${l.name}() awaits here`, site: l.file ? { file: l.file, line: l.line, column: l.column, functionName: l.name } : undefined }));
+  return chainOf(h.body).map((l) => ({
+    text: `${l.name}() awaits here`,
+    site: l.file ? { file: l.file, line: l.line, column: l.column, functionName: l.name } : undefined,
+  }));
 }
 
 function holdRole(p: Primitive, h: Lease<unknown>): string {
@@ -267,7 +275,7 @@ function cycleThrough(w: Waiter, knot: Knot): { via: "hold" | "queue"; from: Wai
     for (const hop of next) {
       if (hop.to === w) {
         const path: Hop[] = [hop];
-        for (let at = v; at !== w; ) {
+        for (let at = v; at !== w;) {
           const back = prev.get(at)!;
           path.unshift(back);
           at = back.from;
@@ -331,7 +339,10 @@ export function provenDiagnosis(w: Waiter, knot: Knot): Diagnosis {
     for (const h of p._holds) subjects.push(holderSubject(p, h));
     for (const h of p._holds) {
       const inner = [...(knot.holdLeaves.get(h) ?? [])].find((l) => l.prim === p);
-      steps.push({ text: `task "${holderName(h)}" holds ${h.permits} of ${label(p)} and awaits another${chainText(chainOf(h.body)) ? ` (through ${chainText(chainOf(h.body))})` : ""}`, site: inner?.site ?? h.site });
+      steps.push({
+        text: `task "${holderName(h)}" holds ${h.permits} of ${label(p)} and awaits another${chainText(chainOf(h.body)) ? ` (through ${chainText(chainOf(h.body))})` : ""}`,
+        site: inner?.site ?? h.site,
+      });
     }
     return createDiagnosis({
       rule: "pool-exhaustion",
@@ -360,7 +371,10 @@ export function provenDiagnosis(w: Waiter, knot: Knot): Diagnosis {
       subjects.push(holderSubject(hop.from.prim, h));
       steps.push({ text: `${label(hop.from.prim)} is held by task "${holder}"`, site: h.site });
       steps.push(...bodySteps(h));
-      steps.push({ text: `task "${holder}" waits for ${label(hop.to.prim)}${hop.to === w ? ", which is step 1: the cycle is closed" : ""}`, site: hop.to.site });
+      steps.push({
+        text: `task "${holder}" waits for ${label(hop.to.prim)}${hop.to === w ? ", which is step 1: the cycle is closed" : ""}`,
+        site: hop.to.site,
+      });
       if (!locks.includes(hop.to.prim)) locks.push(hop.to.prim);
     }
   } else {
@@ -437,7 +451,10 @@ export function suspectKnot(w: Waiter): Suspicion | undefined {
         if (!h.scoped || h.task === undefined) return undefined;
         const inside = waitsInside(h.task, all);
         if (inside.length === 0) return undefined;
-        steps.push({ text: `${label(q)} is held by "${taskLabel(h.task, h)}", inside whose section ${inside.map((x) => label(x.prim)).join(", ")} is requested`, site: inside[0]!.site ?? h.site });
+        steps.push({
+          text: `${label(q)} is held by "${taskLabel(h.task, h)}", inside whose section ${inside.map((x) => label(x.prim)).join(", ")} is requested`,
+          site: inside[0]!.site ?? h.site,
+        });
         for (const x of inside) {
           if (!seen.has(x.prim)) {
             seen.add(x.prim);
@@ -448,7 +465,11 @@ export function suspectKnot(w: Waiter): Suspicion | undefined {
     }
     frontier = next;
   }
-  const allAskP = p.kind !== "mutex" && p.kind !== "rwlock" && p._holds.length > 1 && p._holds.every((h) => h.task !== undefined && waitsInside(h.task, all).some((x) => x.prim === p));
+  const allAskP =
+    p.kind !== "mutex" &&
+    p.kind !== "rwlock" &&
+    p._holds.length > 1 &&
+    p._holds.every((h) => h.task !== undefined && waitsInside(h.task, all).some((x) => x.prim === p));
   if (allAskP) {
     return {
       rule: "pool-exhaustion",

@@ -109,7 +109,7 @@ export class TaskTracker implements TaskOwner, TaskSource {
     }
     const t = new Task<T>(task, options, this, shouldCaptureSites(this.#captureSites));
     if (this.#live.size === 0) registerTaskSource(this);
-    this.#live.add(t as Task<unknown>);
+    this.#live.add(t);
     return t;
   }
 
@@ -216,7 +216,13 @@ export class TaskTracker implements TaskOwner, TaskSource {
         ),
       ),
     );
-    return buildReport(inTime, still.map((t) => t.record), this.stats(), diagnoses, aborted.map((t) => t.record));
+    return buildReport(
+      inTime,
+      still.map((t) => t.record),
+      this.stats(),
+      diagnoses,
+      aborted.map((t) => t.record),
+    );
   }
 
   /** `await using tracker = new TaskTracker()` shuts it down at the end of the scope. */

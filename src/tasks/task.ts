@@ -36,7 +36,6 @@ export interface TaskOwner {
   readonly label: string;
 }
 
-
 /** Validates spawn's arguments; shared by trackers and groups. */
 export function checkSpawnArgs(fnOrPromise: unknown, options: unknown): void {
   if (typeof fnOrPromise !== "function" && !isThenable(fnOrPromise)) {
@@ -75,13 +74,7 @@ export class Task<T> implements PromiseLike<T>, Listed<Task<unknown>> {
   /** @internal Use `TaskTracker.spawn` or `TaskGroup.spawn`. */
   constructor(fnOrPromise: Spawnable<T>, options: SpawnOptions | undefined, owner: TaskOwner, captureSite: boolean) {
     const site = captureSite ? new LazySite(Task) : undefined;
-    const record = new TaskRecord(
-      options?.name,
-      "task",
-      currentTask(),
-      site,
-      typeof fnOrPromise === "function" ? fnOrPromise : undefined,
-    );
+    const record = new TaskRecord(options?.name, "task", currentTask(), site, typeof fnOrPromise === "function" ? fnOrPromise : undefined);
     this.record = record;
     const outer = options?.signal;
     if (outer) {
@@ -135,11 +128,11 @@ export class Task<T> implements PromiseLike<T>, Listed<Task<unknown>> {
     if (state !== "fulfilled") record.settledAt = performance.now();
     this.#error = error;
     if (channels.taskSettle.hasSubscribers) channels.taskSettle.publish({ task: record, state, error });
-    owner.onSettle(this as Task<unknown>, state, error);
+    owner.onSettle(this, state, error);
     if (state === "rejected" && !owner.collectsFailures) {
       // As Node does for unhandled rejections: give code that awaits the task a turn first.
       setImmediate(() => {
-        if (!this.#observed) report(taskFailedDiagnosis(this as Task<unknown>, owner.label, error));
+        if (!this.#observed) report(taskFailedDiagnosis(this, owner.label, error));
       });
     }
   }

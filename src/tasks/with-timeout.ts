@@ -87,22 +87,25 @@ export async function withTimeout<T>(
     };
     const onOuterAbort = (ev: Event) => {
       cleanup();
-      const reason = (ev.target as AbortSignal).reason;
+      const reason: unknown = (ev.target as AbortSignal).reason;
       controller.abort(reason);
       reject(reason);
     };
     for (const s of outerSignals) s.addEventListener("abort", onOuterAbort, { once: true });
     if (remaining !== Infinity) {
-      timer = setTimeout(() => {
-        cleanup();
-        const elapsed = performance.now() - start;
-        const err = timeoutError(scope, name, limitedByOuter ? Math.max(0, Math.round(deadline - start)) : ms, elapsed, limitedByOuter, parent);
-        if (options.report) report(err.diagnosis);
-        // the body may go on: it is no longer part of its caller; its queued acquires leave now
-        scope.detached = true;
-        controller.abort(err);
-        reject(err);
-      }, Math.max(0, remaining));
+      timer = setTimeout(
+        () => {
+          cleanup();
+          const elapsed = performance.now() - start;
+          const err = timeoutError(scope, name, limitedByOuter ? Math.max(0, Math.round(deadline - start)) : ms, elapsed, limitedByOuter, parent);
+          if (options.report) report(err.diagnosis);
+          // the body may go on: it is no longer part of its caller; its queued acquires leave now
+          scope.detached = true;
+          controller.abort(err);
+          reject(err);
+        },
+        Math.max(0, remaining),
+      );
     }
     Promise.resolve(started).then(
       (v) => {
@@ -146,7 +149,13 @@ function timeoutError(
     subjects.push({ kind: "lock", name: wait.target.name, role: `waited on for ${waitedMs} ms by "${waiter.name}"`, site: wait.site ?? wait.target.site });
     const holderText = holders
       .map((h) => {
-        subjects.push({ kind: "task", name: h.task?.name ?? "<unknown task>", role: `holds ${wait.target.kind} "${wait.target.name}"`, site: h.site, detail: `for ${Math.round(performance.now() - h.since)} ms` });
+        subjects.push({
+          kind: "task",
+          name: h.task?.name ?? "<unknown task>",
+          role: `holds ${wait.target.kind} "${wait.target.name}"`,
+          site: h.site,
+          detail: `for ${Math.round(performance.now() - h.since)} ms`,
+        });
         return `task "${h.task?.name ?? "<unknown task>"}"`;
       })
       .join(", ");

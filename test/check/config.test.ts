@@ -15,7 +15,11 @@ describe("checker configuration", () => {
   });
 
   it("reads severities and options", () => {
-    const c = parseConfig({ rules: { "floating-promise": "warning", "missing-timeout": { severity: "error", options: { wrappers: ["deadline"] } } }, failOn: "warning" }, rules, "x");
+    const c = parseConfig(
+      { rules: { "floating-promise": "warning", "missing-timeout": { severity: "error", options: { wrappers: ["deadline"] } } }, failOn: "warning" },
+      rules,
+      "x",
+    );
     assert.equal(c.rules["floating-promise"]?.severity, "warning");
     assert.deepEqual(c.rules["missing-timeout"], { severity: "error", options: { wrappers: ["deadline"] } });
     assert.equal(c.failOn, "warning");
@@ -31,19 +35,29 @@ describe("checker configuration", () => {
     ["bad rule value", { rules: { "floating-promise": 1 } }, /expected a severity or \{ severity, options \}/],
   ] as const) {
     it(`rejects a configuration with ${name}`, () => {
-      assert.throws(() => parseConfig(raw, rules, "cfg.json"), (e: unknown) => e instanceof ConfigError && pattern.test(e.message) && e.message.startsWith("cfg.json: "));
+      assert.throws(
+        () => parseConfig(raw, rules, "cfg.json"),
+        (e: unknown) => e instanceof ConfigError && pattern.test(e.message) && e.message.startsWith("cfg.json: "),
+      );
     });
   }
 
   it("finds asyncdoctor.config.json upwards and package.json#asyncdoctor", () => {
-    const dir = tempProject({ "asyncdoctor.config.json": `{"rules":{"unclosed-resource":"off"}}`, "sub/package.json": `{"name":"x","asyncdoctor":{"rules":{"missing-timeout":"off"}}}`, "other/deep/x.txt": "" });
+    const dir = tempProject({
+      "asyncdoctor.config.json": `{"rules":{"unclosed-resource":"off"}}`,
+      "sub/package.json": `{"name":"x","asyncdoctor":{"rules":{"missing-timeout":"off"}}}`,
+      "other/deep/x.txt": "",
+    });
     assert.equal(loadConfig(`${dir}/other/deep`, rules).rules["unclosed-resource"]?.severity, "off");
     assert.equal(loadConfig(`${dir}/sub`, rules).rules["missing-timeout"]?.severity, "off");
   });
 
   it("reports a config file that is not JSON, naming the file", () => {
     const dir = tempProject({ "asyncdoctor.config.json": `{"rules": ` });
-    assert.throws(() => loadConfig(dir, rules), (e: unknown) => e instanceof ConfigError && /asyncdoctor\.config\.json: is not valid JSON/.test(e.message));
+    assert.throws(
+      () => loadConfig(dir, rules),
+      (e: unknown) => e instanceof ConfigError && /asyncdoctor\.config\.json: is not valid JSON/.test(e.message),
+    );
   });
 
   it("reports an explicit config file that does not exist", () => {
@@ -64,7 +78,10 @@ describe("checker configuration", () => {
   });
 
   it("checks each rule's options against its schema: a typo is a configuration problem (exit 2)", () => {
-    const dir = tempProject({ "a.ts": FLOATING, "asyncdoctor.config.json": `{"rules":{"missing-timeout":{"severity":"warning","options":{"wrapers":["download"]}},"floating-promise":{"severity":"error","options":{"keptTypes":[{"name":"Job"}]}}}}` });
+    const dir = tempProject({
+      "a.ts": FLOATING,
+      "asyncdoctor.config.json": `{"rules":{"missing-timeout":{"severity":"warning","options":{"wrapers":["download"]}},"floating-promise":{"severity":"error","options":{"keptTypes":[{"name":"Job"}]}}}}`,
+    });
     const r = check({ cwd: dir, paths: ["a.ts"] });
     const messages = r.problems.filter((p) => p.kind === "config").map((p) => p.message);
     assert.deepEqual(messages.sort(), [
@@ -76,13 +93,20 @@ describe("checker configuration", () => {
   });
 
   it("accepts options that fit the schema", () => {
-    const dir = tempProject({ "a.ts": CLEAN, "asyncdoctor.config.json": `{"rules":{"missing-timeout":{"severity":"warning","options":{"wrappers":["download"]}},"unobserved-rejection":{"severity":"warning","options":{"checkVoid":false}}}}` });
+    const dir = tempProject({
+      "a.ts": CLEAN,
+      "asyncdoctor.config.json": `{"rules":{"missing-timeout":{"severity":"warning","options":{"wrappers":["download"]}},"unobserved-rejection":{"severity":"warning","options":{"checkVoid":false}}}}`,
+    });
     assert.deepEqual(check({ cwd: dir, paths: ["a.ts"] }).problems, []);
   });
 });
 
 describe("optionErrors", () => {
-  const schema = { type: "object", properties: { n: { type: "integer", minimum: 1 }, mode: { type: "string", enum: ["a", "b"] }, on: { type: "boolean" } }, additionalProperties: false } as const;
+  const schema = {
+    type: "object",
+    properties: { n: { type: "integer", minimum: 1 }, mode: { type: "string", enum: ["a", "b"] }, on: { type: "boolean" } },
+    additionalProperties: false,
+  } as const;
   it("names each wrong value with its path", () => {
     assert.deepEqual(optionErrors(schema, { n: 1.5, mode: "c", on: "yes" }, "options"), [
       "options.n must be an integer, got 1.5",

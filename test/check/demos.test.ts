@@ -43,7 +43,13 @@ function namedFunctions(sf: ts.SourceFile): Fn[] {
   };
   const visit = (n: ts.Node): void => {
     if ((ts.isFunctionDeclaration(n) || ts.isMethodDeclaration(n)) && n.name && ts.isIdentifier(n.name)) add(n.name.text, n);
-    if (ts.isVariableDeclaration(n) && ts.isIdentifier(n.name) && n.initializer && (ts.isArrowFunction(n.initializer) || ts.isFunctionExpression(n.initializer))) add(n.name.text, n);
+    if (
+      ts.isVariableDeclaration(n) &&
+      ts.isIdentifier(n.name) &&
+      n.initializer &&
+      (ts.isArrowFunction(n.initializer) || ts.isFunctionExpression(n.initializer))
+    )
+      add(n.name.text, n);
     ts.forEachChild(n, visit);
   };
   visit(sf);
@@ -52,7 +58,9 @@ function namedFunctions(sf: ts.SourceFile): Fn[] {
 
 describe("asyncdoctor check demos/", () => {
   const result = check({ cwd: root, paths: ["demos"] });
-  const files = readdirSync(demosDir).filter((f) => f.endsWith(".ts")).sort();
+  const files = readdirSync(demosDir)
+    .filter((f) => f.endsWith(".ts"))
+    .sort();
 
   it("loads every demo without problems", () => {
     assert.deepEqual(result.problems, []);
@@ -69,18 +77,23 @@ describe("asyncdoctor check demos/", () => {
     // inverted lock order) is reported once, at one of them; the others appear in its steps.
     const within = (fn: Fn) => (s: { site?: { file: string; line: number } | undefined }) =>
       s.site?.file === path && s.site.line >= fn.start && s.site.line <= fn.end;
-    const involving = (fn: Fn) =>
-      result.diagnoses.filter((d) => within(fn)(d) || (d.steps ?? []).some(within(fn)) || d.subjects.some(within(fn)));
+    const involving = (fn: Fn) => result.diagnoses.filter((d) => within(fn)(d) || (d.steps ?? []).some(within(fn)) || d.subjects.some(within(fn)));
     describe(file, () => {
       for (const fn of fns.filter((f) => f.name.startsWith("fixed"))) {
         it(`finds nothing in ${fn.name}`, () => {
-          assert.deepEqual(inside(fn).map((d) => `${d.site!.line}: ${d.rule}: ${d.summary}`), []);
+          assert.deepEqual(
+            inside(fn).map((d) => `${d.site!.line}: ${d.rule}: ${d.summary}`),
+            [],
+          );
         });
       }
       if (NOT_STATICALLY_CHECKABLE.has(file)) return;
       for (const fn of fns.filter((f) => f.name.startsWith("bug"))) {
         it(`finds the bug in ${fn.name}`, () => {
-          assert.ok(involving(fn).length > 0, `no finding in or through ${fn.name} (lines ${fn.start}-${fn.end}); findings in the file: ${here.map((d) => `${d.site!.line} ${d.rule}`).join(", ") || "none"}`);
+          assert.ok(
+            involving(fn).length > 0,
+            `no finding in or through ${fn.name} (lines ${fn.start}-${fn.end}); findings in the file: ${here.map((d) => `${d.site!.line} ${d.rule}`).join(", ") || "none"}`,
+          );
         });
       }
     });

@@ -10,7 +10,10 @@ describe("loadProgram", () => {
   it("loads the files of the nearest tsconfig", () => {
     const dir = tempProject({ "tsconfig.json": `{"compilerOptions":{"strict":true},"include":["src"]}`, "src/a.ts": FLOATING, "other/b.ts": FLOATING });
     const loaded = loadProgram({ cwd: dir });
-    assert.deepEqual(loaded.sourceFiles.map((f) => f.fileName.slice(dir.length + 1)), ["src/a.ts"]);
+    assert.deepEqual(
+      loaded.sourceFiles.map((f) => f.fileName.slice(dir.length + 1)),
+      ["src/a.ts"],
+    );
     assert.equal(loaded.configFile, join(dir, "tsconfig.json"));
     assert.deepEqual(loaded.problems, []);
   });
@@ -88,20 +91,29 @@ describe("loadProgram", () => {
     symlinkSync("a.ts", join(dir, "src/alias.ts"));
     const result = check({ cwd: dir, paths: ["src"] });
     assert.equal(result.filesChecked, 2);
-    assert.deepEqual(result.diagnoses.map((d) => d.site!.line), [3, 3]);
+    assert.deepEqual(
+      result.diagnoses.map((d) => d.site!.line),
+      [3, 3],
+    );
   });
 
   it("reports a broken tsconfig and checks with defaults", () => {
     const dir = tempProject({ "tsconfig.json": `{"compilerOptions": {"strict": tru`, "a.ts": FLOATING });
     const result = check({ cwd: dir, paths: ["a.ts"] });
-    assert.ok(result.problems.some((p) => p.kind === "config" && p.file.endsWith("tsconfig.json")), JSON.stringify(result.problems));
+    assert.ok(
+      result.problems.some((p) => p.kind === "config" && p.file.endsWith("tsconfig.json")),
+      JSON.stringify(result.problems),
+    );
     assert.equal(result.diagnoses.length, 1);
   });
 
   it("reports a tsconfig with a bad option", () => {
     const dir = tempProject({ "tsconfig.json": `{"compilerOptions": {"target": "ES1999"}}`, "a.ts": FLOATING });
     const result = check({ cwd: dir });
-    assert.ok(result.problems.some((p) => /target/.test(p.message)), JSON.stringify(result.problems));
+    assert.ok(
+      result.problems.some((p) => /target/.test(p.message)),
+      JSON.stringify(result.problems),
+    );
     assert.equal(result.diagnoses.length, 1);
   });
 
@@ -112,7 +124,10 @@ describe("loadProgram", () => {
   });
 
   it("rejects bad arguments", () => {
-    assert.throws(() => check({ paths: "src" as unknown as string[] }), { name: "TypeError", message: /"options\.paths" argument must be an array of strings/ });
+    assert.throws(() => check({ paths: "src" as unknown as string[] }), {
+      name: "TypeError",
+      message: /"options\.paths" argument must be an array of strings/,
+    });
     assert.throws(() => check({ project: 3 as unknown as string }), { name: "TypeError", message: /"options\.project"/ });
     assert.throws(() => check(null as unknown as object), { name: "TypeError", message: /"options" argument must be an object/ });
     assert.throws(() => loadProgram({ paths: [1] as unknown as string[] }), { name: "TypeError", message: /"options\.paths"/ });
@@ -134,7 +149,10 @@ describe("runChecks", () => {
     assert.equal(result.problems.length, 1);
     assert.equal(result.problems[0]!.kind, "rule");
     assert.match(result.problems[0]!.message, /rule broken-rule failed on this file and was skipped for it: boom/);
-    assert.deepEqual(result.diagnoses.map((d) => d.rule), ["floating-promise"]);
+    assert.deepEqual(
+      result.diagnoses.map((d) => d.rule),
+      ["floating-promise"],
+    );
   });
 
   it("rejects bad arguments", async () => {

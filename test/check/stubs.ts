@@ -496,7 +496,7 @@ export default class Redis {
 };
 
 /** The files of the named stub packages, merged, for a rule test case's `files`. */
-export function stubs(...names: readonly (keyof typeof library | string)[]): CaseFiles {
+export function stubs(...names: readonly (keyof typeof library)[]): CaseFiles {
   const out: Record<string, string> = {};
   for (const n of names) {
     const files = library[n];

@@ -13,7 +13,11 @@ function cli(cwd: string, ...args: string[]) {
 }
 
 describe("asyncdoctor check (CLI)", () => {
-  const dir = tempProject({ "src/bad.ts": FLOATING, "src/good.ts": CLEAN, "tsconfig.json": `{"compilerOptions":{"strict":true,"target":"ES2022","module":"NodeNext"},"include":["src"]}` });
+  const dir = tempProject({
+    "src/bad.ts": FLOATING,
+    "src/good.ts": CLEAN,
+    "tsconfig.json": `{"compilerOptions":{"strict":true,"target":"ES2022","module":"NodeNext"},"include":["src"]}`,
+  });
 
   it("prints each finding with certainty, rule, code frame and fix, and exits 1", () => {
     const r = cli(dir, "check");
@@ -34,10 +38,16 @@ describe("asyncdoctor check (CLI)", () => {
 
   it("writes JSON and SARIF", () => {
     const json = JSON.parse(cli(dir, "check", "--format", "json").stdout) as { diagnoses: { rule: string; site: { line: number } }[] };
-    assert.deepEqual(json.diagnoses.map((d) => [d.rule, d.site.line]), [["floating-promise", 3]]);
+    assert.deepEqual(
+      json.diagnoses.map((d) => [d.rule, d.site.line]),
+      [["floating-promise", 3]],
+    );
     const sarif = JSON.parse(cli(dir, "check", "--format", "sarif").stdout) as { version: string; runs: { results: { ruleId: string }[] }[] };
     assert.equal(sarif.version, "2.1.0");
-    assert.deepEqual(sarif.runs[0]!.results.map((r) => r.ruleId), ["floating-promise"]);
+    assert.deepEqual(
+      sarif.runs[0]!.results.map((r) => r.ruleId),
+      ["floating-promise"],
+    );
   });
 
   it("runs only the rules asked for, with paths after the option", () => {
@@ -51,7 +61,8 @@ describe("asyncdoctor check (CLI)", () => {
 
   it("lists the rules", () => {
     const r = cli(dir, "check", "--list-rules");
-    for (const id of ["floating-promise", "unawaited-aggregate", "async-callback-misuse", "missing-timeout", "unclosed-resource"]) assert.match(r.stdout, new RegExp(`^${id} `, "m"));
+    for (const id of ["floating-promise", "unawaited-aggregate", "async-callback-misuse", "missing-timeout", "unclosed-resource"])
+      assert.match(r.stdout, new RegExp(`^${id} `, "m"));
   });
 
   it("rejects an unknown rule with exit 2", () => {

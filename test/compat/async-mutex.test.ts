@@ -12,7 +12,10 @@ import type { MutexInterface, SemaphoreInterface } from "../../src/compat/async-
 const am = peer;
 
 type Lib = typeof ours;
-const libs: Array<[string, Lib]> = [["async-mutex", peer as unknown as Lib], ["compat", ours]];
+const libs: Array<[string, Lib]> = [
+  ["async-mutex", peer as unknown as Lib],
+  ["compat", ours],
+];
 const tick = () => new Promise<void>((r) => setImmediate(r));
 
 for (const [label, lib] of libs) {
@@ -21,7 +24,11 @@ for (const [label, lib] of libs) {
       const m = new lib.Mutex();
       const order: number[] = [];
       const r1 = await m.acquire();
-      const p = [1, 2].map((i) => m.runExclusive(() => { order.push(i); }));
+      const p = [1, 2].map((i) =>
+        m.runExclusive(() => {
+          order.push(i);
+        }),
+      );
       assert.equal(m.isLocked(), true);
       r1();
       r1();
@@ -76,7 +83,10 @@ for (const [label, lib] of libs) {
       const timed = lib.withTimeout(m, 10);
       const release = await m.acquire();
       await assert.rejects(timed.acquire(), (e: unknown) => e === lib.E_TIMEOUT);
-      await assert.rejects(timed.runExclusive(() => 1), (e: unknown) => e === lib.E_TIMEOUT);
+      await assert.rejects(
+        timed.runExclusive(() => 1),
+        (e: unknown) => e === lib.E_TIMEOUT,
+      );
       release();
       await tick();
       assert.equal(m.isLocked(), false);
@@ -95,7 +105,9 @@ for (const [label, lib] of libs) {
       const m = new lib.Mutex();
       const release = await m.acquire();
       let unlocked = false;
-      const w = m.waitForUnlock().then(() => { unlocked = true; });
+      const w = m.waitForUnlock().then(() => {
+        unlocked = true;
+      });
       await tick();
       assert.equal(unlocked, false);
       release();
@@ -107,8 +119,12 @@ for (const [label, lib] of libs) {
       const m = new lib.Mutex();
       const release = await m.acquire();
       const order: string[] = [];
-      const low = m.runExclusive(() => { order.push("low"); }, 0);
-      const high = m.runExclusive(() => { order.push("high"); }, 5);
+      const low = m.runExclusive(() => {
+        order.push("low");
+      }, 0);
+      const high = m.runExclusive(() => {
+        order.push("high");
+      }, 5);
       release();
       await Promise.all([low, high]);
       assert.deepEqual(order, ["high", "low"]);
@@ -120,7 +136,10 @@ describe("compat: what async-mutex would hang on", () => {
   it("a nested runExclusive rejects with DeadlockError", async () => {
     const m = new ours.Mutex();
     await collecting(async () => {
-      await assert.rejects(m.runExclusive(() => m.runExclusive(() => 1)), (e: unknown) => e instanceof DeadlockError && e.kind === "reentrant");
+      await assert.rejects(
+        m.runExclusive(() => m.runExclusive(() => 1)),
+        (e: unknown) => e instanceof DeadlockError && e.kind === "reentrant",
+      );
     });
     assert.equal(m.isLocked(), false);
   });
@@ -128,7 +147,14 @@ describe("compat: what async-mutex would hang on", () => {
   it("stays silent on ordinary use", async () => {
     const m = new ours.Mutex();
     const { found } = await collecting(async () => {
-      await Promise.all([1, 2, 3].map((i) => m.runExclusive(async () => { await tick(); return i; })));
+      await Promise.all(
+        [1, 2, 3].map((i) =>
+          m.runExclusive(async () => {
+            await tick();
+            return i;
+          }),
+        ),
+      );
     });
     assert.deepEqual(found, []);
   });
@@ -141,7 +167,10 @@ describe("compat: what async-mutex would hang on", () => {
 
 describe("compat: async-mutex's behaviours that its own suite checks", () => {
   it("waitForUnlock(priority) wakes at the hand-off when its priority is above the next queued waiter's, as async-mutex does", async () => {
-    for (const [M, label] of [[Mutex, "asyncdoctor"], [am.Mutex, "async-mutex"]] as const) {
+    for (const [M, label] of [
+      [Mutex, "asyncdoctor"],
+      [am.Mutex, "async-mutex"],
+    ] as const) {
       const m = new M();
       const release = await m.acquire();
       const order: string[] = [];

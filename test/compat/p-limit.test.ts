@@ -7,7 +7,10 @@ import oursLimit, { limitFunction } from "../../src/compat/p-limit.js";
 import { DeadlockError } from "../../src/core/errors.js";
 import { collecting, deferred } from "../tasks/helpers.js";
 
-const libs: Array<[string, typeof oursLimit]> = [["p-limit", peerLimit as unknown as typeof oursLimit], ["compat", oursLimit]];
+const libs: Array<[string, typeof oursLimit]> = [
+  ["p-limit", peerLimit],
+  ["compat", oursLimit],
+];
 const tick = () => new Promise<void>((r) => setImmediate(r));
 
 for (const [label, pLimit] of libs) {
@@ -37,7 +40,12 @@ for (const [label, pLimit] of libs) {
 
     it("passes rejections through and keeps going", async () => {
       const limit = pLimit(1);
-      await assert.rejects(limit(() => { throw new Error("sync throw"); }), /sync throw/);
+      await assert.rejects(
+        limit(() => {
+          throw new Error("sync throw");
+        }),
+        /sync throw/,
+      );
       assert.equal(await limit(async () => "after"), "after");
     });
 
@@ -84,7 +92,10 @@ describe("compat p-limit: what p-limit would hang on", () => {
   it("a limited function that calls its own limit with every slot taken rejects", async () => {
     const limit = oursLimit(1);
     await collecting(async () => {
-      await assert.rejects(limit(() => limit(async () => 1)), (e: unknown) => e instanceof DeadlockError);
+      await assert.rejects(
+        limit(() => limit(async () => 1)),
+        (e: unknown) => e instanceof DeadlockError,
+      );
     });
   });
 

@@ -28,9 +28,11 @@ describe("defects found by trial", () => {
     });
     const m = new Mutex({ name: "ghost" });
     try {
-      const err = await m.runExclusive(async () => {
-        await m.runExclusive(async () => {});
-      }).catch((e: unknown) => e);
+      const err = await m
+        .runExclusive(async () => {
+          await m.runExclusive(async () => {});
+        })
+        .catch((e: unknown) => e);
       assert.ok(err instanceof DeadlockError, String(err));
     } finally {
       configure({ onDiagnosis: prev });
@@ -80,7 +82,10 @@ describe("defects found by trial", () => {
     const m = new Mutex();
     const big = 2 ** 31;
     await assert.rejects(m.acquire({ timeout: big }), RangeError);
-    await assert.rejects(withTimeout(async () => {}, big), RangeError);
+    await assert.rejects(
+      withTimeout(async () => {}, big),
+      RangeError,
+    );
     const tracker = new TaskTracker({ name: "t" });
     await assert.rejects(tracker.shutdown({ timeout: big }), RangeError);
     await assert.rejects(tracker.waitAll({ timeout: big }), RangeError);
@@ -145,7 +150,10 @@ describe("defects found by trial", () => {
       }
     });
     assert.equal(lockOrderCount(), MAX_LOCK_ORDERS);
-    assert.deepEqual(found.filter((d) => d.rule === "lock-order-inversion"), []);
+    assert.deepEqual(
+      found.filter((d) => d.rule === "lock-order-inversion"),
+      [],
+    );
     resetLockOrder();
   });
 

@@ -40,15 +40,24 @@ describe("deadlock detection", () => {
       const sem = new Semaphore(1, { name: "sem" });
       const other = new Mutex({ name: "other" });
       await collecting(async () => {
-        await assert.rejects(sem.runExclusive(() => other.runExclusive(() => sem.runExclusive(() => 1))), deadlock("reentrant"));
+        await assert.rejects(
+          sem.runExclusive(() => other.runExclusive(() => sem.runExclusive(() => 1))),
+          deadlock("reentrant"),
+        );
       });
     });
 
     it("rejects an RWLock upgrade (write while holding read)", async () => {
       const rw = new RWLock({ name: "rw" });
       await collecting(async () => {
-        await assert.rejects(rw.read(() => rw.write(() => 1)), deadlock("reentrant"));
-        await assert.rejects(rw.write(() => rw.read(() => 1)), deadlock("reentrant"));
+        await assert.rejects(
+          rw.read(() => rw.write(() => 1)),
+          deadlock("reentrant"),
+        );
+        await assert.rejects(
+          rw.write(() => rw.read(() => 1)),
+          deadlock("reentrant"),
+        );
       });
     });
 
@@ -66,11 +75,13 @@ describe("deadlock detection", () => {
       const m = new Mutex({ name: "shared" });
       const { found } = await collecting(async () => {
         await spawn(async () => {
-          await Promise.all([1, 2, 3].map(async () => {
-            const lease = await m.acquire();
-            await tick();
-            lease.release();
-          }));
+          await Promise.all(
+            [1, 2, 3].map(async () => {
+              const lease = await m.acquire();
+              await tick();
+              lease.release();
+            }),
+          );
         });
       });
       assert.deepEqual(found, []);
@@ -127,12 +138,29 @@ describe("deadlock detection", () => {
       const ready = () => (++n === 2 ? both.resolve() : both.promise);
       const { found } = await collecting(async () => {
         const r = await Promise.allSettled([
-          spawn(() => a.runExclusive(async () => { await ready(); await both.promise; return b.runExclusive(() => "one"); }), { name: "one" }),
-          spawn(() => b.runExclusive(async () => { await ready(); await both.promise; await tick(); return a.runExclusive(() => "two"); }), { name: "two" }),
+          spawn(
+            () =>
+              a.runExclusive(async () => {
+                await ready();
+                await both.promise;
+                return b.runExclusive(() => "one");
+              }),
+            { name: "one" },
+          ),
+          spawn(
+            () =>
+              b.runExclusive(async () => {
+                await ready();
+                await both.promise;
+                await tick();
+                return a.runExclusive(() => "two");
+              }),
+            { name: "two" },
+          ),
         ]);
         assert.equal(r[0].status, "fulfilled");
         assert.equal(r[1].status, "rejected");
-        const err = (r[1] as PromiseRejectedResult).reason as DeadlockError;
+        const err = r[1].reason as DeadlockError;
         assert.ok(deadlock("cycle")(err));
         assert.match(err.message, /"two" and "one" wait for each other/);
         // the holders' own awaits sit between the hops ("… awaits here"): the hops in forward order
@@ -149,12 +177,22 @@ describe("deadlock detection", () => {
       const start = deferred();
       const { found } = await collecting(async () => {
         const r = await Promise.allSettled([
-          a.runExclusive(async () => { await start.promise; return b.runExclusive(() => "one", { timeout: 20 }); }),
-          b.runExclusive(async () => { await start.promise; await tick(); return a.runExclusive(() => "two"); }),
-          (async () => { await tick(); start.resolve(); })(),
+          a.runExclusive(async () => {
+            await start.promise;
+            return b.runExclusive(() => "one", { timeout: 20 });
+          }),
+          b.runExclusive(async () => {
+            await start.promise;
+            await tick();
+            return a.runExclusive(() => "two");
+          }),
+          (async () => {
+            await tick();
+            start.resolve();
+          })(),
         ]);
         assert.equal(r[0].status, "rejected");
-        const err = (r[0] as PromiseRejectedResult).reason as TimeoutError;
+        const err = r[0].reason as TimeoutError;
         assert.ok(err instanceof TimeoutError, "the time limit broke it");
         assert.match(err.message, /looks like a wait-for cycle|held by/);
         assert.deepEqual(r[1], { status: "fulfilled", value: "two" });
@@ -168,15 +206,28 @@ describe("deadlock detection", () => {
       const start = deferred();
       const { found } = await collecting(async () => {
         const r = await Promise.allSettled([
-          a.runExclusive(async () => { await start.promise; return b.runExclusive(() => "one", { timeout: 30 }); }),
-          b.runExclusive(async () => { await start.promise; await tick(); return a.runExclusive(() => "two", { timeout: 30 }); }),
-          (async () => { await tick(); start.resolve(); })(),
+          a.runExclusive(async () => {
+            await start.promise;
+            return b.runExclusive(() => "one", { timeout: 30 });
+          }),
+          b.runExclusive(async () => {
+            await start.promise;
+            await tick();
+            return a.runExclusive(() => "two", { timeout: 30 });
+          }),
+          (async () => {
+            await tick();
+            start.resolve();
+          })(),
         ]);
-        const rejected = r.filter((x) => x.status === "rejected") as PromiseRejectedResult[];
+        const rejected = r.filter((x): x is PromiseRejectedResult => x.status === "rejected");
         assert.ok(rejected.length >= 1);
         for (const x of rejected) assert.ok(x.reason instanceof TimeoutError);
       });
-      assert.deepEqual(found.filter((d) => d.certainty === "proven"), []);
+      assert.deepEqual(
+        found.filter((d) => d.certainty === "proven"),
+        [],
+      );
     });
 
     it("detects a three-lock cycle across a mutex, a semaphore and an rwlock", async () => {
@@ -186,10 +237,23 @@ describe("deadlock detection", () => {
       const start = deferred();
       const { found } = await collecting(async () => {
         const r = await Promise.allSettled([
-          m.runExclusive(async () => { await start.promise; return s.runExclusive(() => 1); }),
-          s.runExclusive(async () => { await start.promise; return rw.write(() => 2); }),
-          rw.read(async () => { await start.promise; await tick(); return m.runExclusive(() => 3); }),
-          (async () => { await tick(); start.resolve(); })(),
+          m.runExclusive(async () => {
+            await start.promise;
+            return s.runExclusive(() => 1);
+          }),
+          s.runExclusive(async () => {
+            await start.promise;
+            return rw.write(() => 2);
+          }),
+          rw.read(async () => {
+            await start.promise;
+            await tick();
+            return m.runExclusive(() => 3);
+          }),
+          (async () => {
+            await tick();
+            start.resolve();
+          })(),
         ]);
         assert.equal(r.filter((x) => x.status === "rejected").length, 1);
       });
@@ -201,8 +265,12 @@ describe("deadlock detection", () => {
       const b = new Mutex({ name: "lb" });
       const { found } = await collecting(async () => {
         await Promise.all([
-          lockAll([a, b], async () => { await tick(); }),
-          lockAll([b, a], async () => { await tick(); }),
+          lockAll([a, b], async () => {
+            await tick();
+          }),
+          lockAll([b, a], async () => {
+            await tick();
+          }),
           a.runExclusive(() => b.runExclusive(() => tick())),
         ]);
       });
@@ -217,15 +285,17 @@ describe("deadlock detection", () => {
       const both = deferred();
       let n = 0;
       const { found } = await collecting(async () => {
-        const r = await Promise.allSettled([1, 2].map((i) =>
-          pool.use(async () => {
-            if (++n === 2) both.resolve();
-            await both.promise;
-            return pool.use(async () => i);
-          }),
-        ));
+        const r = await Promise.allSettled(
+          [1, 2].map((i) =>
+            pool.use(async () => {
+              if (++n === 2) both.resolve();
+              await both.promise;
+              return pool.use(async () => i);
+            }),
+          ),
+        );
         assert.deepEqual(r.map((x) => x.status).sort(), ["fulfilled", "rejected"]);
-        const err = (r.find((x) => x.status === "rejected") as PromiseRejectedResult).reason;
+        const err: unknown = (r.find((x) => x.status === "rejected") as PromiseRejectedResult).reason;
         assert.ok(deadlock("pool-exhaustion")(err));
       });
       assert.equal(found.filter((d) => d.rule === "pool-exhaustion").length, 1);
@@ -262,14 +332,17 @@ describe("deadlock detection", () => {
       assert.match(inv[0]!.fix, /take mutex "audit" before mutex "accounts"|take mutex "accounts" before mutex "audit"/);
     });
 
-    it("throws with lockOrder: \"throw\" and stays quiet with \"off\"", async () => {
+    it('throws with lockOrder: "throw" and stays quiet with "off"', async () => {
       const a = new Mutex({ name: "x1" });
       const b = new Mutex({ name: "x2" });
       try {
         configure({ lockOrder: "throw" });
         await collecting(async () => {
           await a.runExclusive(() => b.runExclusive(() => {}));
-          await assert.rejects(b.runExclusive(() => a.runExclusive(() => {})), deadlock("lock-order"));
+          await assert.rejects(
+            b.runExclusive(() => a.runExclusive(() => {})),
+            deadlock("lock-order"),
+          );
         });
         resetLockOrder();
         configure({ lockOrder: "off" });

@@ -22,8 +22,7 @@ import { configure } from "../../src/core/config.js";
 import { collecting } from "../tasks/helpers.js";
 
 type Step =
-  | { t: "tick" }
-  | { t: "lock"; lock: number; awaited: boolean; via: "direct" | "immediate" | "listener"; limit: "none" | "timeout" | "abort"; body: Step[] };
+  { t: "tick" } | { t: "lock"; lock: number; awaited: boolean; via: "direct" | "immediate" | "listener"; limit: "none" | "timeout" | "abort"; body: Step[] };
 
 interface Program {
   tasks: Step[][];
@@ -58,8 +57,7 @@ function asyncdoctorLocks(): Locks {
   const locks = [new Mutex({ name: "m0" }), new Mutex({ name: "m1" }), new Semaphore(2, { name: "s2" })];
   return {
     run(i, fn, limit) {
-      const options =
-        limit === "timeout" ? { timeout: 5 } : limit === "abort" ? { signal: AbortSignal.timeout(5) } : undefined;
+      const options = limit === "timeout" ? { timeout: 5 } : limit === "abort" ? { signal: AbortSignal.timeout(5) } : undefined;
       return locks[i]!.runExclusive(fn, options);
     },
   };
@@ -128,7 +126,11 @@ describe("deadlock proofs against ground truth", () => {
         const deadlocks = ours.errors.filter((e) => e instanceof DeadlockError);
         if (truth.finished) {
           fine++;
-          assert.deepEqual(deadlocks.map((e) => (e as Error).message), [], "a false DeadlockError");
+          assert.deepEqual(
+            deadlocks.map((e) => (e as Error).message),
+            [],
+            "a false DeadlockError",
+          );
           assert.ok(ours.finished, "debug mode must finish what production mode finishes");
         } else {
           hung++;

@@ -13,7 +13,13 @@ describe("lockAll", () => {
     const a = new Mutex({ name: "a" });
     const s = new Semaphore(2, { name: "s" });
     const rw = new RWLock({ name: "rw" });
-    const seen = await lockAll([rw, s, a], () => ({ a: a.isLocked, s: s.available, rw: rw.isWriteLocked, scope: currentTask(), held: currentTask()?.held?.map((l) => l.target.name) }));
+    const seen = await lockAll([rw, s, a], () => ({
+      a: a.isLocked,
+      s: s.available,
+      rw: rw.isWriteLocked,
+      scope: currentTask(),
+      held: currentTask()?.held?.map((l) => l.target.name),
+    }));
     assert.deepEqual([seen.a, seen.s, seen.rw], [true, 1, true]);
     assert.equal(seen.scope?.kind, "scope");
     assert.deepEqual(seen.held, ["a", "s", "rw"], "taken in creation order");
@@ -26,7 +32,10 @@ describe("lockAll", () => {
     const b = new Mutex();
     {
       using held = await lockAll([b, a]);
-      assert.deepEqual(held.leases.map((l) => l.target), [a, b]);
+      assert.deepEqual(
+        held.leases.map((l) => l.target),
+        [a, b],
+      );
       assert.equal(a.isLocked && b.isLocked, true);
     }
     assert.equal(a.isLocked || b.isLocked, false);
@@ -36,7 +45,10 @@ describe("lockAll", () => {
     const a = new Mutex({ name: "first" });
     const b = new Mutex({ name: "second" });
     const held = await b.acquire();
-    await assert.rejects(lockAll([a, b], async () => {}, { timeout: 5 }), /did not succeed within 5 ms/);
+    await assert.rejects(
+      lockAll([a, b], async () => {}, { timeout: 5 }),
+      /did not succeed within 5 ms/,
+    );
     assert.equal(a.isLocked, false);
     held.release();
   });

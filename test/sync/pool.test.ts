@@ -10,8 +10,14 @@ describe("Pool", () => {
     let made = 0;
     const pool = new Pool({ name: "conns", max: 2, create: () => ({ id: ++made }) });
     const gate = deferred();
-    const a = pool.use(async (c) => { await gate.promise; return c.id; });
-    const b = pool.use(async (c) => { await gate.promise; return c.id; });
+    const a = pool.use(async (c) => {
+      await gate.promise;
+      return c.id;
+    });
+    const b = pool.use(async (c) => {
+      await gate.promise;
+      return c.id;
+    });
     const c = pool.use(async (r) => r.id);
     await new Promise((r) => setImmediate(r));
     assert.equal(pool.inUse, 2);
@@ -19,7 +25,7 @@ describe("Pool", () => {
     gate.resolve();
     const ids = await Promise.all([a, b, c]);
     assert.equal(made, 2);
-    assert.ok([1, 2].includes(ids[2]!));
+    assert.ok([1, 2].includes(ids[2]));
     assert.equal(pool.idle, 2);
     assert.equal(pool.available, 2);
   });
@@ -27,7 +33,13 @@ describe("Pool", () => {
   it("discard() destroys a broken resource instead of reusing it; drain() destroys the idle ones", async () => {
     const destroyed: number[] = [];
     let made = 0;
-    const pool = new Pool({ max: 1, create: () => ++made, destroy: (r) => { destroyed.push(r); } });
+    const pool = new Pool({
+      max: 1,
+      create: () => ++made,
+      destroy: (r) => {
+        destroyed.push(r);
+      },
+    });
     const lease = await pool.acquire();
     assert.equal(lease.resource, 1);
     lease.discard(new Error("socket closed"));
@@ -46,13 +58,22 @@ describe("Pool", () => {
     const lease = pool.tryAcquire();
     assert.equal(lease?.resource, "r");
     assert.equal(pool.tryAcquire(), undefined, "the only permit is taken");
-    lease!.release();
+    lease.release();
   });
 
   it("gives the permit back when create() fails", async () => {
     let fail = true;
-    const pool = new Pool({ max: 1, create: async () => { if (fail) throw new Error("no route"); return "ok"; } });
-    await assert.rejects(pool.use(async () => {}), /no route/);
+    const pool = new Pool({
+      max: 1,
+      create: async () => {
+        if (fail) throw new Error("no route");
+        return "ok";
+      },
+    });
+    await assert.rejects(
+      pool.use(async () => {}),
+      /no route/,
+    );
     fail = false;
     assert.equal(await pool.use(async (r) => r), "ok");
   });
@@ -72,17 +93,29 @@ describe("Pool", () => {
       const out: string[] = [];
       let n = 0;
       const outside = {
-        connect: async () => { out.push("connect"); return { id: ++n }; },
-        release: (c: { id: number }, err?: unknown) => { out.push(`release ${c.id}${err ? " broken" : ""}`); },
+        connect: async () => {
+          out.push("connect");
+          return { id: ++n };
+        },
+        release: (c: { id: number }, err?: unknown) => {
+          out.push(`release ${c.id}${err ? " broken" : ""}`);
+        },
       };
-      const db = Pool.guard(() => outside.connect(), (c, err) => outside.release(c, err), { max: 1, name: "pg" });
+      const db = Pool.guard(
+        () => outside.connect(),
+        (c, err) => outside.release(c, err),
+        { max: 1, name: "pg" },
+      );
       assert.equal(db.name, "pg");
       assert.equal(await db.use(async (c) => c.id), 1);
       const lease = await db.acquire();
       lease.discard(new Error("bad"));
       assert.deepEqual(out, ["connect", "release 1", "connect", "release 2 broken"]);
       await collecting(async () => {
-        await assert.rejects(db.use(() => db.use(async () => 0)), (e: unknown) => e instanceof DeadlockError && e.kind === "reentrant");
+        await assert.rejects(
+          db.use(() => db.use(async () => 0)),
+          (e: unknown) => e instanceof DeadlockError && e.kind === "reentrant",
+        );
       });
       assert.equal(db.inUse, 0);
     });
@@ -90,8 +123,24 @@ describe("Pool", () => {
     it("rejects bad arguments", () => {
       assert.throws(() => Pool.guard("x" as never, () => {}, { max: 1 }), TypeError);
       assert.throws(() => Pool.guard(() => 1, null as never, { max: 1 }), TypeError);
-      assert.throws(() => Pool.guard(() => 1, () => {}, { max: 0 }), RangeError);
-      assert.throws(() => Pool.guard(() => 1, () => {}, undefined as never), TypeError);
+      assert.throws(
+        () =>
+          Pool.guard(
+            () => 1,
+            () => {},
+            { max: 0 },
+          ),
+        RangeError,
+      );
+      assert.throws(
+        () =>
+          Pool.guard(
+            () => 1,
+            () => {},
+            undefined as never,
+          ),
+        TypeError,
+      );
     });
   });
 

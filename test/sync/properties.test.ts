@@ -50,7 +50,7 @@ function deadlocks(s: Schedule): boolean {
   const free = s.capacities.slice();
   for (const t of s.tasks) free[t.first]!--;
   const done = s.tasks.map(() => false);
-  for (let changed = true; changed; ) {
+  for (let changed = true; changed;) {
     changed = false;
     s.tasks.forEach((t, i) => {
       if (done[i] || free[t.second]! < 1) return;
@@ -115,7 +115,10 @@ describe("properties", () => {
     await fc.assert(
       fc.asyncProperty(
         fc.integer({ min: 1, max: 4 }),
-        fc.array(fc.record({ permits: fc.integer({ min: 1, max: 4 }), yields: fc.integer({ min: 0, max: 4 }), delay: fc.integer({ min: 0, max: 3 }) }), { minLength: 1, maxLength: 25 }),
+        fc.array(fc.record({ permits: fc.integer({ min: 1, max: 4 }), yields: fc.integer({ min: 0, max: 4 }), delay: fc.integer({ min: 0, max: 3 }) }), {
+          minLength: 1,
+          maxLength: 25,
+        }),
         async (capacity, requests) => {
           const sem = new Semaphore(capacity, { name: "prop" });
           let inUse = 0;
@@ -186,7 +189,10 @@ describe("properties", () => {
         await Promise.all(waits.filter((_, i) => kinds[i] === "timeout"));
         first.release();
         await Promise.all(waits);
-        assert.deepEqual(got, kinds.flatMap((k, i) => (k === "ok" ? [i] : [])));
+        assert.deepEqual(
+          got,
+          kinds.flatMap((k, i) => (k === "ok" ? [i] : [])),
+        );
         assert.equal(m.isLocked, false);
       }),
       { numRuns: 60 },

@@ -38,7 +38,10 @@ describe("Shared: lost-update detection fires", () => {
       return counter;
     });
     assert.equal(counter.get(), 1, "the race really lost an update");
-    assert.deepEqual(found.map((d) => d.rule), ["lost-update"]);
+    assert.deepEqual(
+      found.map((d) => d.rule),
+      ["lost-update"],
+    );
     const d = found[0]!;
     assert.equal(d.certainty, "observed");
     assert.match(d.summary, /lost update on "counter": task "slow" read it, awaited, and wrote .* after task "fast" had changed it/);
@@ -62,11 +65,14 @@ describe("Shared: lost-update detection fires", () => {
       const counter = new Shared(0, { name: "counter" });
       await TaskGroup.run(async (g) => {
         for (let i = 0; i < 20; i++) {
-          g.spawn(async () => {
-            const v = counter.get();
-            await yieldOnce();
-            counter.set(v + 1);
-          }, { name: `inc-${i}` });
+          g.spawn(
+            async () => {
+              const v = counter.get();
+              await yieldOnce();
+              counter.set(v + 1);
+            },
+            { name: `inc-${i}` },
+          );
         }
       });
       return counter.get();
@@ -81,19 +87,29 @@ describe("Shared: lost-update detection fires", () => {
       const s = new Shared(10, { name: "balance" });
       const gate = deferred();
       const tracker = new TaskTracker();
-      const updating = tracker.spawn(() => s.update(async (v) => {
-        await gate.promise;
-        return v + 5;
-      }), { name: "deposit" });
-      await tracker.spawn(async () => {
-        s.set(0);
-        gate.resolve();
-      }, { name: "reset" });
+      const updating = tracker.spawn(
+        () =>
+          s.update(async (v) => {
+            await gate.promise;
+            return v + 5;
+          }),
+        { name: "deposit" },
+      );
+      await tracker.spawn(
+        async () => {
+          s.set(0);
+          gate.resolve();
+        },
+        { name: "reset" },
+      );
       await updating;
       return s.get();
     });
     assert.equal(result, 15);
-    assert.deepEqual(found.map((d) => d.rule), ["lost-update"]);
+    assert.deepEqual(
+      found.map((d) => d.rule),
+      ["lost-update"],
+    );
     assert.match(found[0]!.summary, /task "reset" set it while the async updater of task "deposit" was running/);
   });
 });
@@ -104,10 +120,12 @@ describe("Shared: lost-update detection stays silent", () => {
       const counter = new Shared(0);
       await TaskGroup.run(async (g) => {
         for (let i = 0; i < 20; i++) {
-          g.spawn(() => counter.update(async (v) => {
-            await yieldOnce();
-            return v + 1;
-          }));
+          g.spawn(() =>
+            counter.update(async (v) => {
+              await yieldOnce();
+              return v + 1;
+            }),
+          );
         }
       });
       return counter.get();
@@ -234,9 +252,12 @@ describe("Shared: values and bad input", () => {
 
   it("an updater that throws or rejects leaves the value and lets later updates run", async () => {
     const s = new Shared(1);
-    await assert.rejects(s.update(() => {
-      throw new Error("no");
-    }), /no/);
+    await assert.rejects(
+      s.update(() => {
+        throw new Error("no");
+      }),
+      /no/,
+    );
     const failing = s.update(async () => {
       throw new Error("async no");
     });

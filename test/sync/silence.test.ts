@@ -23,10 +23,14 @@ describe("detection stays silent on correct code", () => {
     const { found } = await collecting(async () => {
       await Promise.all(
         Array.from({ length: 30 }, (_, i) =>
-          spawn(() => a.runExclusive(async () => {
-            await tick();
-            await b.runExclusive(() => (i % 2 ? c.runExclusive(tick) : tick()));
-          }), { name: `worker-${i}` }),
+          spawn(
+            () =>
+              a.runExclusive(async () => {
+                await tick();
+                await b.runExclusive(() => (i % 2 ? c.runExclusive(tick) : tick()));
+              }),
+            { name: `worker-${i}` },
+          ),
         ),
       );
     });
@@ -36,7 +40,14 @@ describe("detection stays silent on correct code", () => {
   it("nested acquires of a semaphore that always has a permit left for them", async () => {
     const sem = new Semaphore(3, { name: "three" });
     const { found } = await collecting(async () => {
-      await Promise.all([1, 2].map(() => sem.runExclusive(async () => { await tick(); await sem.runExclusive(tick); })));
+      await Promise.all(
+        [1, 2].map(() =>
+          sem.runExclusive(async () => {
+            await tick();
+            await sem.runExclusive(tick);
+          }),
+        ),
+      );
     });
     assert.deepEqual(found, []);
   });
@@ -54,9 +65,7 @@ describe("detection stays silent on correct code", () => {
   it("many nested readers while no writer queues, and writers that wait their turn", async () => {
     const rw = new RWLock({ name: "cache" });
     const { found } = await collecting(async () => {
-      await Promise.all([
-        ...Array.from({ length: 10 }, () => rw.read(() => rw.read(tick))),
-      ]);
+      await Promise.all([...Array.from({ length: 10 }, () => rw.read(() => rw.read(tick)))]);
       await Promise.all([rw.write(tick), rw.read(tick), rw.write(tick), rw.read(tick)]);
     });
     assert.deepEqual(found, []);
@@ -97,7 +106,12 @@ describe("detection stays silent on correct code", () => {
     const outer = pLimit(2);
     const inner = pLimit(1);
     const { found } = await collecting(async () => {
-      await outer.map([1, 2, 3, 4], (x) => inner(async () => { await tick(); return x; }));
+      await outer.map([1, 2, 3, 4], (x) =>
+        inner(async () => {
+          await tick();
+          return x;
+        }),
+      );
     });
     assert.deepEqual(found, []);
   });

@@ -122,15 +122,12 @@ const correct: Record<string, Program> = {
     const m = new Mutex({ name: "cache" });
     const bodyDone = deferred();
     await m.runExclusive(async () => {
-      await withTimeout(
-        async () => {
-          await new Promise((r) => setTimeout(r, 20));
-          // the caller gave up and released; the body goes on and takes the lock
-          await m.runExclusive(async () => {});
-          bodyDone.resolve();
-        },
-        1,
-      ).catch(() => {});
+      await withTimeout(async () => {
+        await new Promise((r) => setTimeout(r, 20));
+        // the caller gave up and released; the body goes on and takes the lock
+        await m.runExclusive(async () => {});
+        bodyDone.resolve();
+      }, 1).catch(() => {});
     });
     await bodyDone.promise;
   },

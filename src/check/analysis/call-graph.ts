@@ -90,11 +90,20 @@ function namesOf(fn: FunctionNode): string[] {
   const out: string[] = [];
   if (fn.name && (ts.isIdentifier(fn.name) || ts.isPrivateIdentifier(fn.name))) out.push(fn.name.text);
   const p = fn.parent;
-  if (p && (ts.isVariableDeclaration(p) || ts.isPropertyDeclaration(p) || ts.isPropertyAssignment(p)) && (ts.isIdentifier(p.name) || ts.isPrivateIdentifier(p.name))) out.push(p.name.text);
+  if (
+    p &&
+    (ts.isVariableDeclaration(p) || ts.isPropertyDeclaration(p) || ts.isPropertyAssignment(p)) &&
+    (ts.isIdentifier(p.name) || ts.isPrivateIdentifier(p.name))
+  )
+    out.push(p.name.text);
   return out;
 }
 
 function isDeclarationName(n: ts.Node): boolean {
   const p = n.parent;
-  return !!p && (ts.isFunctionDeclaration(p) || ts.isMethodDeclaration(p) || ts.isVariableDeclaration(p) || ts.isPropertyDeclaration(p) || ts.isParameter(p)) && (p as { name?: ts.Node }).name === n;
+  return (
+    !!p &&
+    (ts.isFunctionDeclaration(p) || ts.isMethodDeclaration(p) || ts.isVariableDeclaration(p) || ts.isPropertyDeclaration(p) || ts.isParameter(p)) &&
+    (p as { name?: ts.Node }).name === n
+  );
 }

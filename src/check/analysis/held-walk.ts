@@ -77,7 +77,10 @@ export function walkHeld(
   custom: CustomTypes = NO_CUSTOM_TYPES,
 ): void {
   let byCustom = cache.get(checker);
-  if (!byCustom) cache.set(checker, (byCustom = new Map()));
+  if (!byCustom) {
+    const fresh: NonNullable<ReturnType<typeof cache.get>> = new Map();
+    cache.set(checker, (byCustom = fresh));
+  }
   const key = JSON.stringify([custom.locks, custom.pools]);
   let hit = byCustom.get(key);
   if (!hit || hit.files.length !== sourceFiles.length || hit.files.some((f, i) => f !== sourceFiles[i])) {
@@ -221,7 +224,8 @@ class Walker {
       const fn = functionOfValue(cb, this.checker);
       const client = fn && fn.parameters[0] && ts.isIdentifier(fn.parameters[0].name) ? fn.parameters[0].name.text : undefined;
       const inner = [...(waited ? now : []), ...refs.map((ref) => ({ ref, use, depth: chain.length, client }))];
-      if (fn && fn === cb) this.flow(fn, frame, inner, chain); // inline: the caller's locals are in scope
+      if (fn && fn === cb)
+        this.flow(fn, frame, inner, chain); // inline: the caller's locals are in scope
       else if (fn) this.enter(use.call, fn, this.resolver.newFrame({ fn }), inner, chain);
     } else if (use.mode === "handle" && (waited || use.immediate) && holdsInFlow(use)) {
       const region = handleRegion(use, flowRoot);
@@ -262,7 +266,13 @@ class Walker {
       else bindings.set(sym, this.resolver.resolve(a, frame));
     });
     const thisRef = ts.isPropertyAccessExpression(callee) ? this.resolver.resolve(callee.expression, frame) : undefined;
-    this.enter(call, target, this.resolver.newFrame({ bindings, fnBindings, thisRef, fn: target, constants: constants.size > 0 ? constants : undefined }), carried, chain);
+    this.enter(
+      call,
+      target,
+      this.resolver.newFrame({ bindings, fnBindings, thisRef, fn: target, constants: constants.size > 0 ? constants : undefined }),
+      carried,
+      chain,
+    );
   }
 
   /**

@@ -70,7 +70,8 @@ export const NO_CUSTOM_TYPES: CustomTypes = { locks: [], pools: [] };
 export function typeNamesOption(options: Readonly<Record<string, unknown>>, name: "locks" | "pools", rule: string): readonly string[] {
   const v = options[name];
   if (v === undefined) return [];
-  if (!Array.isArray(v) || v.some((x) => typeof x !== "string")) throw new InvalidArgTypeError(`rules.${rule}.options.${name}`, "an array of type names (strings)", v);
+  if (!Array.isArray(v) || v.some((x) => typeof x !== "string"))
+    throw new InvalidArgTypeError(`rules.${rule}.options.${name}`, "an array of type names (strings)", v);
   return v as string[];
 }
 
@@ -155,8 +156,10 @@ function classifyCustom(
     if (method === "acquire" && !scopedCb) return { ...base, library, kind: "mutex", mode: "handle" };
     return undefined;
   }
-  if ((method === "use" || method === "transaction") && scopedCb) return { ...base, library, kind: "pool", mode: "scoped", callback: scopedCb, transaction: method === "transaction" || undefined };
-  if ((method === "acquire" || method === "connect" || method === "getConnection") && call.arguments.length === 0) return { ...base, library, kind: "pool", mode: "handle" };
+  if ((method === "use" || method === "transaction") && scopedCb)
+    return { ...base, library, kind: "pool", mode: "scoped", callback: scopedCb, transaction: method === "transaction" || undefined };
+  if ((method === "acquire" || method === "connect" || method === "getConnection") && call.arguments.length === 0)
+    return { ...base, library, kind: "pool", mode: "handle" };
   if (method === "query" || method === "execute") return { ...base, library, kind: "pool", mode: "query" };
   return undefined;
 }
@@ -207,7 +210,6 @@ export function unwrapLockExpression(expr: ts.Expression, checker: ts.TypeChecke
   }
   return e;
 }
-
 
 function optionNumber(e: ts.Expression | undefined, name: string): number | undefined {
   if (!e) return undefined;
@@ -268,7 +270,12 @@ export function holdsInFlow(use: LockUse): boolean {
   let cur: ts.Node = use.call;
   while (cur.parent && (ts.isAwaitExpression(cur.parent) || ts.isParenthesizedExpression(cur.parent) || ts.isAsExpression(cur.parent))) cur = cur.parent;
   const p = cur.parent;
-  return !!p && ((ts.isVariableDeclaration(p) && p.initializer === cur) || ts.isExpressionStatement(p) || (ts.isBinaryExpression(p) && p.right === cur && p.operatorToken.kind === ts.SyntaxKind.EqualsToken));
+  return (
+    !!p &&
+    ((ts.isVariableDeclaration(p) && p.initializer === cur) ||
+      ts.isExpressionStatement(p) ||
+      (ts.isBinaryExpression(p) && p.right === cur && p.operatorToken.kind === ts.SyntaxKind.EqualsToken))
+  );
 }
 
 /**
@@ -281,8 +288,8 @@ export function handleRegion(use: LockUse, flowRoot: ts.Node): HandleRegion {
   while (cur.parent && (ts.isAwaitExpression(cur.parent) || ts.isParenthesizedExpression(cur.parent) || ts.isAsExpression(cur.parent))) cur = cur.parent;
   const decl = cur.parent && ts.isVariableDeclaration(cur.parent) && cur.parent.initializer === cur ? cur.parent : undefined;
   const names = decl ? boundNames(decl.name) : [];
-  const scoping = decl && ts.isVariableDeclarationList(decl.parent) ? decl.parent.flags & ts.NodeFlags.BlockScoped : 0;
-  if (decl && (scoping === ts.NodeFlags.Using || scoping === ts.NodeFlags.AwaitUsing)) {
+  const scoping: number = decl && ts.isVariableDeclarationList(decl.parent) ? decl.parent.flags & ts.NodeFlags.BlockScoped : 0;
+  if (decl && (scoping === Number(ts.NodeFlags.Using) || scoping === Number(ts.NodeFlags.AwaitUsing))) {
     const block = decl.parent.parent.parent;
     return { end: block ? block.end : flowRoot.end, names };
   }

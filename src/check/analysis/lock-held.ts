@@ -53,7 +53,7 @@ export class LockHeld {
       if (!ts.isCallExpression(n)) return;
       const use = classifyCall(n, this.checker);
       if (use?.mode === "handle" && excludes(use, this.checker) && isWaited(n, this.checker) && holdsInFlow(use)) {
-        list!.push({ start: n.end, end: handleRegion(use, flowRoot).end, use });
+        list.push({ start: n.end, end: handleRegion(use, flowRoot).end, use });
       }
     });
     this.spans.set(root, list);

@@ -53,7 +53,14 @@ export class LockResolver {
   }
 
   newFrame(init: Partial<Omit<Frame, "id">> = {}): Frame {
-    return { id: this.nextFrame++, bindings: init.bindings ?? new Map(), fnBindings: init.fnBindings ?? new Map(), thisRef: init.thisRef, fn: init.fn, constants: init.constants };
+    return {
+      id: this.nextFrame++,
+      bindings: init.bindings ?? new Map(),
+      fnBindings: init.fnBindings ?? new Map(),
+      thisRef: init.thisRef,
+      fn: init.fn,
+      constants: init.constants,
+    };
   }
 
   /** The symbol an identifier refers to, through imports. */

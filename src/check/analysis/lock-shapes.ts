@@ -71,7 +71,7 @@ function mentions(root: ts.Node, sym: ts.Symbol, checker: ts.TypeChecker): boole
 function returnedFunctions(fn: FunctionNode, checker: ts.TypeChecker): FunctionNode[] {
   const body = fn.body!;
   if (!ts.isBlock(body)) {
-    const f = functionOfValue(body as ts.Expression, checker);
+    const f = functionOfValue(body, checker);
     return f && f !== fn ? [f] : [];
   }
   const out: FunctionNode[] = [];
@@ -108,7 +108,12 @@ function fieldValues(sym: ts.Symbol, checker: ts.TypeChecker, st: State): readon
   const cls = decl && ts.isPropertyDeclaration(decl) ? decl.parent : undefined;
   if (cls && ts.isClassLike(cls)) {
     const visit = (n: ts.Node): void => {
-      if (ts.isBinaryExpression(n) && n.operatorToken.kind === ts.SyntaxKind.EqualsToken && ts.isPropertyAccessExpression(n.left) && n.left.name.text === sym.getName()) {
+      if (
+        ts.isBinaryExpression(n) &&
+        n.operatorToken.kind === ts.SyntaxKind.EqualsToken &&
+        ts.isPropertyAccessExpression(n.left) &&
+        n.left.name.text === sym.getName()
+      ) {
         if (symbolOf(n.left.name, checker) === sym) valuesOf(n.right, checker, out);
       }
       ts.forEachChild(n, visit);
@@ -213,9 +218,14 @@ function chainLock(fn: FunctionNode, callback: ts.Symbol, checker: ts.TypeChecke
       const root = rootIdentifier(left);
       const decl = root && symbolOf(root, checker)?.valueDeclaration;
       const outside = root ? !!decl && !isWithin(decl, fn) : rootIsThis(left);
-      if (outside && (ts.isIdentifier(left) || ts.isPropertyAccessExpression(left) || ts.isElementAccessExpression(left)) && isPromiseLike(checker.getTypeAtLocation(left))) {
+      if (
+        outside &&
+        (ts.isIdentifier(left) || ts.isPropertyAccessExpression(left) || ts.isElementAccessExpression(left)) &&
+        isPromiseLike(checker.getTypeAtLocation(left))
+      ) {
         const text = left.getText();
-        if (readsBefore(fn, text, n)) hit = { keyIndex: ts.isElementAccessExpression(left) ? paramDependedOn(left.argumentExpression, fn, callback, checker) : undefined };
+        if (readsBefore(fn, text, n))
+          hit = { keyIndex: ts.isElementAccessExpression(left) ? paramDependedOn(left.argumentExpression, fn, callback, checker) : undefined };
       }
     }
     ts.forEachChild(n, visit);
@@ -301,7 +311,15 @@ function runnerOf(fn: FunctionNode, checker: ts.TypeChecker, custom: CustomTypes
         const end = handleRegion(use, fn.body!).end;
         let called = false;
         forEachOwnNode(fn, (m) => {
-          if (!called && ts.isCallExpression(m) && m.pos >= n.end && m.end <= end && ts.isIdentifier(skipOuter(m.expression)) && symbolOf(skipOuter(m.expression), checker) === sym) called = true;
+          if (
+            !called &&
+            ts.isCallExpression(m) &&
+            m.pos >= n.end &&
+            m.end <= end &&
+            ts.isIdentifier(skipOuter(m.expression)) &&
+            symbolOf(skipOuter(m.expression), checker) === sym
+          )
+            called = true;
         });
         if (called) found = { index, kind: runnerKind(use.kind), keyIndex: keyParamOf(use, fn, sym, checker) };
       });
@@ -335,8 +353,18 @@ function limiterOf(fn: FunctionNode, checker: ts.TypeChecker): Runner | undefine
   };
   const visit = (n: ts.Node): void => {
     if (counts) return;
-    if ((ts.isPrefixUnaryExpression(n) || ts.isPostfixUnaryExpression(n)) && (n.operator === ts.SyntaxKind.PlusPlusToken || n.operator === ts.SyntaxKind.MinusMinusToken) && captured(n.operand)) counts = true;
-    else if (ts.isBinaryExpression(n) && (n.operatorToken.kind === ts.SyntaxKind.PlusEqualsToken || n.operatorToken.kind === ts.SyntaxKind.MinusEqualsToken) && captured(n.left)) counts = true;
+    if (
+      (ts.isPrefixUnaryExpression(n) || ts.isPostfixUnaryExpression(n)) &&
+      (n.operator === ts.SyntaxKind.PlusPlusToken || n.operator === ts.SyntaxKind.MinusMinusToken) &&
+      captured(n.operand)
+    )
+      counts = true;
+    else if (
+      ts.isBinaryExpression(n) &&
+      (n.operatorToken.kind === ts.SyntaxKind.PlusEqualsToken || n.operatorToken.kind === ts.SyntaxKind.MinusEqualsToken) &&
+      captured(n.left)
+    )
+      counts = true;
     else if (ts.isCallExpression(n) && ts.isPropertyAccessExpression(skipOuter(n.expression))) {
       const c = skipOuter(n.expression) as ts.PropertyAccessExpression;
       if ((c.name.text === "push" || c.name.text === "shift" || c.name.text === "unshift") && captured(c.expression)) counts = true;
@@ -347,7 +375,10 @@ function limiterOf(fn: FunctionNode, checker: ts.TypeChecker): Runner | undefine
   return counts ? { index: cb.index, kind: "limiter" } : undefined;
 }
 
-const OBJECT_LOCKS: readonly (readonly [string, string])[] = [["acquire", "release"], ["lock", "unlock"]];
+const OBJECT_LOCKS: readonly (readonly [string, string])[] = [
+  ["acquire", "release"],
+  ["lock", "unlock"],
+];
 const POOL_ACQUIRES = new Set(["connect", "acquire", "getConnection"]);
 
 /** True when the type's method `name` returns a promise of something with `release()`. */
@@ -366,7 +397,13 @@ function givesReleasable(type: ts.Type, name: string, checker: ts.TypeChecker): 
 
 function returnsPromise(type: ts.Type, name: string, checker: ts.TypeChecker): boolean {
   const prop = type.getProperty(name);
-  return !!prop && checker.getTypeOfSymbol(prop).getCallSignatures().some((s) => isPromiseLike(checker.getReturnTypeOfSignature(s)));
+  return (
+    !!prop &&
+    checker
+      .getTypeOfSymbol(prop)
+      .getCallSignatures()
+      .some((s) => isPromiseLike(checker.getReturnTypeOfSignature(s)))
+  );
 }
 
 /** An object lock or pool by its members, for a type no package knowledge covers. */
@@ -407,13 +444,24 @@ function shapeOf(call: ts.CallExpression, checker: ts.TypeChecker, custom: Custo
     const obj = classifyObject(call, callee, checker);
     if (obj) return obj;
   }
-  if (!call.arguments.some((a) => isFunctionNode(skipOuter(a)) || ts.isIdentifier(skipOuter(a)) || ts.isPropertyAccessExpression(skipOuter(a)))) return undefined;
+  if (!call.arguments.some((a) => isFunctionNode(skipOuter(a)) || ts.isIdentifier(skipOuter(a)) || ts.isPropertyAccessExpression(skipOuter(a))))
+    return undefined;
   for (const { fn, made } of candidates(callee, checker, st)) {
     const r = runnerOf(fn, checker, custom, st) ?? (made ? limiterOf(fn, checker) : undefined);
     const cb = r && call.arguments[r.index];
     if (r && cb && isCallable(cb, checker)) {
       const key = r.keyIndex !== undefined ? call.arguments[r.keyIndex] : undefined;
-      return { call, kind: r.kind, library: "shape", mode: "scoped", method: ts.isPropertyAccessExpression(callee) ? callee.name.text : callee.text, targets: [callee], callback: cb, key, opaque: r.keyIndex !== undefined && !key ? true : undefined };
+      return {
+        call,
+        kind: r.kind,
+        library: "shape",
+        mode: "scoped",
+        method: ts.isPropertyAccessExpression(callee) ? callee.name.text : callee.text,
+        targets: [callee],
+        callback: cb,
+        key,
+        opaque: r.keyIndex !== undefined && !key ? true : undefined,
+      };
     }
   }
   return undefined;

@@ -157,7 +157,8 @@ function fromCalleeSignatures(checker: ts.TypeChecker, call: ts.CallExpression, 
     const parts = ret.isUnion() ? ret.types : [ret];
     // `T` or `U[]`: whether it is a promise (or an array of them) depends on the call
     const generic = (t: ts.Type) => (t.flags & GENERIC) !== 0;
-    if (parts.some((p) => generic(p) || ((checker.isArrayType(p) || checker.isTupleType(p)) && checker.getTypeArguments(p as ts.TypeReference).some(generic)))) return undefined;
+    if (parts.some((p) => generic(p) || ((checker.isArrayType(p) || checker.isTupleType(p)) && checker.getTypeArguments(p as ts.TypeReference).some(generic))))
+      return undefined;
     const drops = dropsPromise(checker, ret, kept);
     if (answer === undefined) answer = drops;
     else if (answer !== drops) return undefined;
@@ -172,7 +173,8 @@ export function isReferenced(scope: ts.Node, name: string, decl: ts.Identifier):
     if (found) return;
     if (ts.isIdentifier(n) && n !== decl && n.text === name) {
       const p = n.parent;
-      const isPropName = (ts.isPropertyAccessExpression(p) && p.name === n) || (ts.isPropertyAssignment(p) && p.name === n) || (ts.isQualifiedName(p) && p.right === n);
+      const isPropName =
+        (ts.isPropertyAccessExpression(p) && p.name === n) || (ts.isPropertyAssignment(p) && p.name === n) || (ts.isQualifiedName(p) && p.right === n);
       const isWrite = ts.isBinaryExpression(p) && p.left === n && p.operatorToken.kind === ts.SyntaxKind.EqualsToken;
       if (!isPropName && !isWrite) found = true;
     }
@@ -194,17 +196,13 @@ export function keptTypes(options: Readonly<Record<string, unknown>>): readonly 
 }
 
 /** Each promise-typed local (`const p = start()`) that nothing ever reads: the promise is lost. */
-export function unreadPromiseLocals(
-  checker: ts.TypeChecker,
-  sourceFile: ts.SourceFile,
-  kept: readonly KeptType[],
-): NamedLocal[] {
+export function unreadPromiseLocals(checker: ts.TypeChecker, sourceFile: ts.SourceFile, kept: readonly KeptType[]): NamedLocal[] {
   const out: NamedLocal[] = [];
   const visit = (n: ts.Node): void => {
     if (ts.isVariableStatement(n)) {
       const exported = n.modifiers?.some((m) => m.kind === ts.SyntaxKind.ExportKeyword || m.kind === ts.SyntaxKind.DeclareKeyword) ?? false;
       const flags = n.declarationList.flags;
-      const using = (flags & ts.NodeFlags.Using) !== 0 || (flags & ts.NodeFlags.AwaitUsing) === ts.NodeFlags.AwaitUsing;
+      const using = (flags & ts.NodeFlags.Using) !== 0 || Number(flags & ts.NodeFlags.AwaitUsing) === Number(ts.NodeFlags.AwaitUsing);
       if (!exported && !using) {
         for (const d of n.declarationList.declarations) {
           if (!ts.isIdentifier(d.name) || !d.initializer) continue;
@@ -257,7 +255,10 @@ const lostCache = new WeakMap<ts.SourceFile, Map<string, { program: ts.Program; 
  */
 export function lostPromises(program: ts.Program, checker: ts.TypeChecker, sourceFile: ts.SourceFile, kept: readonly KeptType[]): LostPromises {
   let byKept = lostCache.get(sourceFile);
-  if (!byKept) lostCache.set(sourceFile, (byKept = new Map()));
+  if (!byKept) {
+    const fresh: NonNullable<ReturnType<typeof lostCache.get>> = new Map();
+    lostCache.set(sourceFile, (byKept = fresh));
+  }
   const key = JSON.stringify(kept);
   const hit = byKept.get(key);
   if (hit && hit.program === program) return hit.lost;
@@ -269,7 +270,10 @@ export function lostPromises(program: ts.Program, checker: ts.TypeChecker, sourc
     ts.forEachChild(n, visit);
   };
   visit(sourceFile);
-  const unread = unreadPromiseLocals(checker, sourceFile, kept).map((decl) => ({ decl, aggregate: aggregateCall(program, checker, chainRoot(decl.initializer)) }));
+  const unread = unreadPromiseLocals(checker, sourceFile, kept).map((decl) => ({
+    decl,
+    aggregate: aggregateCall(program, checker, chainRoot(decl.initializer)),
+  }));
   const lost = { dropped, unread };
   byKept.set(key, { program, lost });
   return lost;

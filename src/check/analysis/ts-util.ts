@@ -9,7 +9,13 @@ import { dirname, join } from "node:path";
 export function unwrap(e: ts.Expression): ts.Expression {
   let cur = e;
   for (;;) {
-    if (ts.isParenthesizedExpression(cur) || ts.isAsExpression(cur) || ts.isNonNullExpression(cur) || ts.isSatisfiesExpression(cur) || ts.isTypeAssertionExpression(cur)) {
+    if (
+      ts.isParenthesizedExpression(cur) ||
+      ts.isAsExpression(cur) ||
+      ts.isNonNullExpression(cur) ||
+      ts.isSatisfiesExpression(cur) ||
+      ts.isTypeAssertionExpression(cur)
+    ) {
       cur = cur.expression;
     } else return cur;
   }

@@ -13,10 +13,7 @@ function isPromiseAggregate(call: ts.Node): call is ts.CallExpression {
   if (!ts.isCallExpression(call)) return false;
   const callee = skipOuter(call.expression);
   return (
-    ts.isPropertyAccessExpression(callee) &&
-    ts.isIdentifier(callee.expression) &&
-    callee.expression.text === "Promise" &&
-    AGGREGATES.has(callee.name.text)
+    ts.isPropertyAccessExpression(callee) && ts.isIdentifier(callee.expression) && callee.expression.text === "Promise" && AGGREGATES.has(callee.name.text)
   );
 }
 

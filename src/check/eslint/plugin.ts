@@ -101,7 +101,9 @@ const fileRules = allRules.filter((r) => r.meta.scope === "file" && r.checkFile)
 /** The plugin's rules, by id (without the `asyncdoctor/` prefix). */
 export const eslintRules: Readonly<Record<string, ESLintRule.RuleModule>> = Object.fromEntries(fileRules.map((r) => [r.meta.id, adapt(r)]));
 
-const recommendedRules: Linter.RulesRecord = Object.fromEntries(fileRules.map((r) => [`asyncdoctor/${r.meta.id}`, r.meta.defaultSeverity === "error" ? "error" : "warn"]));
+const recommendedRules: Linter.RulesRecord = Object.fromEntries(
+  fileRules.map((r) => [`asyncdoctor/${r.meta.id}`, r.meta.defaultSeverity === "error" ? "error" : "warn"]),
+);
 const disabledRules: Linter.RulesRecord = Object.fromEntries(fileRules.map((r) => [`asyncdoctor/${r.meta.id}`, "off"]));
 
 /** The TypeScript files the recommended config applies to: the rules need type information, which plain JavaScript files (such as eslint.config.js) do not get. */

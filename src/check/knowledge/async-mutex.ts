@@ -1,7 +1,12 @@
 /** async-mutex: `Mutex` and `Semaphore` (and their interfaces): `runExclusive(fn)` holds for the callback, `acquire()` until its releaser is called. */
 import type { PackageKnowledge, Recognised } from "./package-knowledge.js";
 
-const KIND: Readonly<Record<string, "mutex" | "semaphore">> = { Mutex: "mutex", MutexInterface: "mutex", Semaphore: "semaphore", SemaphoreInterface: "semaphore" };
+const KIND: Readonly<Record<string, "mutex" | "semaphore">> = {
+  Mutex: "mutex",
+  MutexInterface: "mutex",
+  Semaphore: "semaphore",
+  SemaphoreInterface: "semaphore",
+};
 
 export const asyncMutexKnowledge: PackageKnowledge = {
   name: "async-mutex",

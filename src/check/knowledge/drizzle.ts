@@ -8,7 +8,19 @@ import type { PackageKnowledge, Recognised } from "./package-knowledge.js";
 import { callbackArg, clientRoot } from "./package-knowledge.js";
 
 const PACKAGES = ["drizzle-orm"];
-const QUERY_STARTS = new Set(["select", "selectDistinct", "selectDistinctOn", "insert", "update", "delete", "execute", "with", "$count", "findMany", "findFirst"]);
+const QUERY_STARTS = new Set([
+  "select",
+  "selectDistinct",
+  "selectDistinctOn",
+  "insert",
+  "update",
+  "delete",
+  "execute",
+  "with",
+  "$count",
+  "findMany",
+  "findFirst",
+]);
 const SINGLE_CONNECTION = /SQLite|LibSQL|D1|Durable|Expo|OPSQLite|Bun/;
 
 export const drizzleKnowledge: PackageKnowledge = {

@@ -8,8 +8,30 @@ import { isFunctionNode, skipOuter } from "../analysis/own-flow.js";
 import type { PackageKnowledge, Recognised } from "./package-knowledge.js";
 
 const QUERY_METHODS = new Set([
-  "select", "insert", "update", "delete", "del", "raw", "from", "table", "into", "with", "where", "first",
-  "pluck", "count", "max", "min", "sum", "avg", "join", "increment", "decrement", "truncate", "upsert", "queryBuilder",
+  "select",
+  "insert",
+  "update",
+  "delete",
+  "del",
+  "raw",
+  "from",
+  "table",
+  "into",
+  "with",
+  "where",
+  "first",
+  "pluck",
+  "count",
+  "max",
+  "min",
+  "sum",
+  "avg",
+  "join",
+  "increment",
+  "decrement",
+  "truncate",
+  "upsert",
+  "queryBuilder",
 ]);
 
 /** `db("t").where(…).transacting(trx)`: the chain runs on the transaction's connection. */

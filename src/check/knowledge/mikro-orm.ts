@@ -5,10 +5,37 @@
 import type { PackageKnowledge, Recognised } from "./package-knowledge.js";
 import { callbackArg, clientRoot } from "./package-knowledge.js";
 
-const PACKAGES = ["@mikro-orm/core", "@mikro-orm/knex", "@mikro-orm/sql", "@mikro-orm/postgresql", "@mikro-orm/mysql", "@mikro-orm/mariadb", "@mikro-orm/mongodb", "@mikro-orm/mssql"];
+const PACKAGES = [
+  "@mikro-orm/core",
+  "@mikro-orm/knex",
+  "@mikro-orm/sql",
+  "@mikro-orm/postgresql",
+  "@mikro-orm/mysql",
+  "@mikro-orm/mariadb",
+  "@mikro-orm/mongodb",
+  "@mikro-orm/mssql",
+];
 const QUERIES = new Set([
-  "find", "findOne", "findOneOrFail", "findAll", "findAndCount", "findByCursor", "count", "flush", "persistAndFlush", "removeAndFlush",
-  "nativeInsert", "nativeUpdate", "nativeDelete", "insert", "insertMany", "upsert", "upsertMany", "execute", "refresh", "populate",
+  "find",
+  "findOne",
+  "findOneOrFail",
+  "findAll",
+  "findAndCount",
+  "findByCursor",
+  "count",
+  "flush",
+  "persistAndFlush",
+  "removeAndFlush",
+  "nativeInsert",
+  "nativeUpdate",
+  "nativeDelete",
+  "insert",
+  "insertMany",
+  "upsert",
+  "upsertMany",
+  "execute",
+  "refresh",
+  "populate",
 ]);
 
 export const mikroOrmKnowledge: PackageKnowledge = {
@@ -22,7 +49,8 @@ export const mikroOrmKnowledge: PackageKnowledge = {
       const cb = callbackArg(call, checker);
       return cb ? { kind: "pool", mode: "scoped", callback: cb, transaction: true, targets: [clientRoot(receiver, checker, PACKAGES)] } : undefined;
     }
-    if (QUERIES.has(method) && (manager || /Repository$/.test(typeName))) return { kind: "pool", mode: "query", targets: [clientRoot(receiver, checker, PACKAGES)] };
+    if (QUERIES.has(method) && (manager || /Repository$/.test(typeName)))
+      return { kind: "pool", mode: "query", targets: [clientRoot(receiver, checker, PACKAGES)] };
     return undefined;
   },
 };

@@ -11,8 +11,23 @@ import { clientRoot, isCallable } from "./package-knowledge.js";
 const PACKAGES = ["@prisma/client", ".prisma"];
 const RAW = new Set(["$queryRaw", "$executeRaw", "$queryRawUnsafe", "$executeRawUnsafe", "$runCommandRaw"]);
 const MODEL_QUERIES = new Set([
-  "findUnique", "findUniqueOrThrow", "findFirst", "findFirstOrThrow", "findMany", "create", "createMany", "createManyAndReturn",
-  "update", "updateMany", "updateManyAndReturn", "upsert", "delete", "deleteMany", "count", "aggregate", "groupBy",
+  "findUnique",
+  "findUniqueOrThrow",
+  "findFirst",
+  "findFirstOrThrow",
+  "findMany",
+  "create",
+  "createMany",
+  "createManyAndReturn",
+  "update",
+  "updateMany",
+  "updateManyAndReturn",
+  "upsert",
+  "delete",
+  "deleteMany",
+  "count",
+  "aggregate",
+  "groupBy",
 ]);
 
 export const prismaKnowledge: PackageKnowledge = {
@@ -22,7 +37,8 @@ export const prismaKnowledge: PackageKnowledge = {
   recognise({ call, checker, method, typeName, receiver }): Recognised | undefined {
     if (method === undefined) return undefined;
     if (typeName === "PrismaClient") {
-      if (method === "$transaction") return isCallable(call.arguments[0], checker) ? { kind: "pool", mode: "scoped", callback: call.arguments[0], transaction: true } : undefined;
+      if (method === "$transaction")
+        return isCallable(call.arguments[0], checker) ? { kind: "pool", mode: "scoped", callback: call.arguments[0], transaction: true } : undefined;
       if (RAW.has(method)) return { kind: "pool", mode: "query" };
       return undefined;
     }

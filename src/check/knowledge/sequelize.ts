@@ -11,8 +11,24 @@ import { callbackArg, mayHaveOption } from "./package-knowledge.js";
 
 // the model methods that run a statement, and the index of their options argument
 const STATIC_QUERIES: Readonly<Record<string, number>> = {
-  findAll: 0, findOne: 0, findByPk: 1, findOrCreate: 0, findAndCountAll: 0, count: 0, max: 1, min: 1, sum: 1,
-  create: 1, bulkCreate: 1, update: 1, destroy: 0, upsert: 1, increment: 1, decrement: 1, restore: 0, truncate: 0,
+  findAll: 0,
+  findOne: 0,
+  findByPk: 1,
+  findOrCreate: 0,
+  findAndCountAll: 0,
+  count: 0,
+  max: 1,
+  min: 1,
+  sum: 1,
+  create: 1,
+  bulkCreate: 1,
+  update: 1,
+  destroy: 0,
+  upsert: 1,
+  increment: 1,
+  decrement: 1,
+  restore: 0,
+  truncate: 0,
 };
 const INSTANCE_QUERIES: Readonly<Record<string, number>> = { save: 0, destroy: 0, reload: 0, update: 1, increment: 1, decrement: 1, restore: 0 };
 

@@ -140,8 +140,7 @@ export const asyncCallbackMisuse: Rule = {
           if (!mayReturnPromise(checker, fn)) return;
           if (!returnsPromise(checker, fn)) return;
           const callee = ts.isCallExpression(n) ? unwrap(n.expression) : undefined;
-          const onArray =
-            callee !== undefined && ts.isPropertyAccessExpression(callee) && isArrayLike(checker, checker.getTypeAtLocation(callee.expression));
+          const onArray = callee !== undefined && ts.isPropertyAccessExpression(callee) && isArrayLike(checker, checker.getTypeAtLocation(callee.expression));
           if (onArray && i === 0 && name !== undefined && PREDICATES.has(name)) {
             ctx.report({
               node: arg,
@@ -159,10 +158,16 @@ export const asyncCallbackMisuse: Rule = {
           const timer = name !== undefined && TIMERS.has(name);
           // `unknown` / `any` may be awaited by the callee: believed only of iteration helpers, listeners and timers
           if (result === "loose" && !iteration && !listener && !timer) return;
-          const target = ts.isArrowFunction(fn) || ts.isFunctionExpression(fn) ? fn : referencedFunction(checker, fn as ts.Identifier | ts.PropertyAccessExpression);
+          const target =
+            ts.isArrowFunction(fn) || ts.isFunctionExpression(fn) ? fn : referencedFunction(checker, fn as ts.Identifier | ts.PropertyAccessExpression);
           if (!iteration && !isExecutor && target !== undefined && cannotReject(target)) return;
           const isAsync = target !== undefined && isAsyncFunction(target);
-          const cb = ts.isIdentifier(fn) || ts.isPropertyAccessExpression(fn) ? `\`${shortText(fn, 40)}\`${isAsync ? ", an async function," : ", which returns a promise,"}` : isAsync ? "the async callback" : "the callback (it returns a promise)";
+          const cb =
+            ts.isIdentifier(fn) || ts.isPropertyAccessExpression(fn)
+              ? `\`${shortText(fn, 40)}\`${isAsync ? ", an async function," : ", which returns a promise,"}`
+              : isAsync
+                ? "the async callback"
+                : "the callback (it returns a promise)";
           const what = name ? `\`${isExecutor ? "new Promise" : name}\`` : "this call";
           let fix = "wrap the body in try/catch, or hand the work to a TaskTracker (`tracker.spawn`) so its failure is reported";
           let summary = `${cb} passed to ${what} returns a promise that ${what} ignores: nothing waits for it and its rejection reaches no handler`;
@@ -170,9 +175,10 @@ export const asyncCallbackMisuse: Rule = {
             summary = `${cb} passed to \`${name}\` returns a promise that \`${name}\` ignores: the calls run at once, the caller goes on before they finish, and their failures reach no handler`;
             fix = "use `for (const x of xs) await …` to run them in order, or `await Promise.all(xs.map(async (x) => …))` to run them together";
           } else if (isExecutor) {
-            summary = target !== undefined && hasOwnAwait(target)
-              ? "an async Promise executor: a throw after its first await rejects nothing, and the promise may never settle"
-              : "an async Promise executor: a throw in it rejects the executor's own promise, which nothing observes, instead of the promise being built";
+            summary =
+              target !== undefined && hasOwnAwait(target)
+                ? "an async Promise executor: a throw after its first await rejects nothing, and the promise may never settle"
+                : "an async Promise executor: a throw in it rejects the executor's own promise, which nothing observes, instead of the promise being built";
             fix = "keep the executor synchronous; do the async work in an async function and `await` it there";
           } else if (listener) {
             fix = "catch inside the listener (try/catch around the body) or hand the work to a TaskTracker (`tracker.spawn`) so its failure is reported";

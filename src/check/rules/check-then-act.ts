@@ -60,7 +60,8 @@ function scopeFacts(scope: readonly ts.Node[]): { written: Set<string>; awaits: 
     const visit = (n: ts.Node): void => {
       if (isFunctionNode(n)) return;
       if (ts.isAwaitExpression(n) || (ts.isForOfStatement(n) && n.awaitModifier)) awaits = true;
-      if (ts.isBinaryExpression(n) && n.operatorToken.kind >= ts.SyntaxKind.FirstAssignment && n.operatorToken.kind <= ts.SyntaxKind.LastAssignment) written.add(skipOuter(n.left).getText());
+      if (ts.isBinaryExpression(n) && n.operatorToken.kind >= ts.SyntaxKind.FirstAssignment && n.operatorToken.kind <= ts.SyntaxKind.LastAssignment)
+        written.add(skipOuter(n.left).getText());
       ts.forEachChild(n, visit);
     };
     visit(root);
@@ -113,7 +114,10 @@ function actOf(check: Check, fn: FunctionNode, checker: ts.TypeChecker, ids: Ids
         const t = sharedTarget(skipOuter(n.left), fn, checker, ids);
         if (t?.key === check.target.key) writes.push(n);
       }
-      if ((ts.isIfStatement(n) || ts.isWhileStatement(n) || ts.isConditionalExpression(n)) && readTargets(ts.isConditionalExpression(n) ? n.condition : n.expression, fn, checker, ids).some((r) => r.target.key === check.target.key)) {
+      if (
+        (ts.isIfStatement(n) || ts.isWhileStatement(n) || ts.isConditionalExpression(n)) &&
+        readTargets(ts.isConditionalExpression(n) ? n.condition : n.expression, fn, checker, ids).some((r) => r.target.key === check.target.key)
+      ) {
         retests.push(ts.isConditionalExpression(n) ? n.condition : n.expression);
       }
       ts.forEachChild(n, visit);
@@ -141,7 +145,9 @@ function actOf(check: Check, fn: FunctionNode, checker: ts.TypeChecker, ids: Ids
 
 function isReset(value: ts.Expression): boolean {
   const v = skipOuter(value);
-  return v.kind === ts.SyntaxKind.NullKeyword || v.kind === ts.SyntaxKind.FalseKeyword || (ts.isIdentifier(v) && v.text === "undefined") || ts.isVoidExpression(v);
+  return (
+    v.kind === ts.SyntaxKind.NullKeyword || v.kind === ts.SyntaxKind.FalseKeyword || (ts.isIdentifier(v) && v.text === "undefined") || ts.isVoidExpression(v)
+  );
 }
 
 /** The await is inside a `return`/`throw`, or a block that ends in one, that does not also contain `w`: that path leaves before the write. */

@@ -34,7 +34,17 @@ function suggestions(e: ts.Expression, array: boolean): Suggestion[] {
   const out: Suggestion[] = [];
   const fn = enclosingFunction(e);
   if (fn && isAsyncFunction(fn)) {
-    out.push(array ? { description: "Await them together with `await Promise.all(…)`", edits: [{ start, end: start, text: "await Promise.all(" }, { start: top.end, end: top.end, text: ")" }] } : { description: "Add `await`", edits: [{ start, end: start, text: "await " }] });
+    out.push(
+      array
+        ? {
+            description: "Await them together with `await Promise.all(…)`",
+            edits: [
+              { start, end: start, text: "await Promise.all(" },
+              { start: top.end, end: top.end, text: ")" },
+            ],
+          }
+        : { description: "Add `await`", edits: [{ start, end: start, text: "await " }] },
+    );
   }
   if (!array) out.push({ description: "Add `void` to drop it on purpose", edits: [{ start, end: start, text: "void " }] });
   return out;

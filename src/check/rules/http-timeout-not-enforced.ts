@@ -128,7 +128,7 @@ export const httpTimeoutNotEnforced: Rule = {
       ctx.report({
         node: prop ?? h.bareSetTimeout!,
         summary: `\`${callText(call)}\` sets a ${set}, but nothing destroys the request on 'timeout': Node only emits the event, so a peer that stops answering leaves the request, and whatever awaits it, hanging as if no timeout were set`,
-        fix: "end it when the event fires: `req.on(\"timeout\", () => req.destroy(new Error(\"timed out\")))`, or pass `signal: AbortSignal.timeout(ms)`, which does abort",
+        fix: 'end it when the event fires: `req.on("timeout", () => req.destroy(new Error("timed out")))`, or pass `signal: AbortSignal.timeout(ms)`, which does abort',
       });
     };
     visit(sourceFile);

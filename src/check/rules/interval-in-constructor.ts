@@ -35,7 +35,10 @@ function fieldUses(cls: ts.ClassLikeDeclaration, field: string): { unref: boolea
       const name = ts.isIdentifier(callee) ? callee.text : undefined;
       const arg = n.arguments[0];
       if ((name === "clearInterval" || name === "clearTimeout") && arg && thisField(arg) === field) {
-        const method = ts.findAncestor(n, (a) => ts.isMethodDeclaration(a) || ts.isConstructorDeclaration(a) || ts.isPropertyDeclaration(a) || ts.isGetAccessor(a));
+        const method = ts.findAncestor(
+          n,
+          (a) => ts.isMethodDeclaration(a) || ts.isConstructorDeclaration(a) || ts.isPropertyDeclaration(a) || ts.isGetAccessor(a),
+        );
         clearedIn.push(method && "name" in method && method.name ? method.name.getText() : "constructor");
       }
     }
@@ -47,7 +50,9 @@ function fieldUses(cls: ts.ClassLikeDeclaration, field: string): { unref: boolea
 
 /** True when the class can be closed by `using` / `await using`: the language then calls the close. */
 function isDisposable(checker: ts.TypeChecker, cls: ts.ClassLikeDeclaration): boolean {
-  const own = cls.members.some((m) => m.name !== undefined && ts.isComputedPropertyName(m.name) && /^Symbol\.(asyncDispose|dispose)$/.test(m.name.expression.getText()));
+  const own = cls.members.some(
+    (m) => m.name !== undefined && ts.isComputedPropertyName(m.name) && /^Symbol\.(asyncDispose|dispose)$/.test(m.name.expression.getText()),
+  );
   if (own) return true;
   // inherited from a base class
   const sym = cls.name ? checker.getSymbolAtLocation(cls.name) : undefined;

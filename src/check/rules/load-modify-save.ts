@@ -15,8 +15,22 @@ import { forEachOwnNode, isAsyncFunction, isFunctionNode, skipOuter } from "../a
 
 // the calls that write a record back; an atomic increment is not one of them
 const SAVES = new Set([
-  "save", "update", "updateOne", "put", "upsert", "persist", "persistAndFlush", "flush", "replaceOne", "findOneAndUpdate",
-  "findByIdAndUpdate", "set", "hset", "store", "merge", "write",
+  "save",
+  "update",
+  "updateOne",
+  "put",
+  "upsert",
+  "persist",
+  "persistAndFlush",
+  "flush",
+  "replaceOne",
+  "findOneAndUpdate",
+  "findByIdAndUpdate",
+  "set",
+  "hset",
+  "store",
+  "merge",
+  "write",
 ]);
 // a load that locks the row, or a write that checks a version: the read-modify-write is safe
 const LOCKED_LOAD = /forUpdate|FOR\s+UPDATE|forNoKeyUpdate|pessimistic|LOCK\.UPDATE|lock\s*:/i;
@@ -44,7 +58,14 @@ function reads(expr: ts.Node, load: Load, field: string | undefined, checker: ts
   let found = false;
   const visit = (n: ts.Node): void => {
     if (found || isFunctionNode(n)) return;
-    if (field !== undefined && ts.isPropertyAccessExpression(n) && n.name.text === field && ts.isIdentifier(skipOuter(n.expression)) && symbolOf(skipOuter(n.expression), checker) === load.sym) found = true;
+    if (
+      field !== undefined &&
+      ts.isPropertyAccessExpression(n) &&
+      n.name.text === field &&
+      ts.isIdentifier(skipOuter(n.expression)) &&
+      symbolOf(skipOuter(n.expression), checker) === load.sym
+    )
+      found = true;
     else if (field === undefined && ts.isIdentifier(n) && n.text === load.name && symbolOf(n, checker) === load.sym) found = true;
     else ts.forEachChild(n, visit);
   };
@@ -63,7 +84,8 @@ function derivedIn(expr: ts.Node, load: Load, checker: ts.TypeChecker): { node: 
       for (const side of [n.left, n.right]) {
         const s = skipOuter(side);
         const inner = ts.isCallExpression(s) && s.arguments.length === 1 ? skipOuter(s.arguments[0]!) : s; // Number(v) + 1
-        if (ts.isPropertyAccessExpression(inner) && ts.isIdentifier(skipOuter(inner.expression)) && symbolOf(skipOuter(inner.expression), checker) === load.sym) hit = { node: n, field: inner.name.text };
+        if (ts.isPropertyAccessExpression(inner) && ts.isIdentifier(skipOuter(inner.expression)) && symbolOf(skipOuter(inner.expression), checker) === load.sym)
+          hit = { node: n, field: inner.name.text };
         else if (ts.isIdentifier(inner) && inner.text === load.name && symbolOf(inner, checker) === load.sym) hit = { node: n, field: undefined };
       }
       if (hit) return;
@@ -105,10 +127,15 @@ class FunctionScan {
         const left = skipOuter(n.left) as ts.PropertyAccessExpression;
         const load = this.loadOf(left.expression);
         const op = n.operatorToken.kind;
-        if (load && op !== ts.SyntaxKind.EqualsToken && op >= ts.SyntaxKind.FirstCompoundAssignment && op <= ts.SyntaxKind.LastCompoundAssignment) this.changes.push({ load, field: left.name.text, node: n });
-        else if (load && op === ts.SyntaxKind.EqualsToken && reads(n.right, load, left.name.text, this.checker)) this.changes.push({ load, field: left.name.text, node: n });
+        if (load && op !== ts.SyntaxKind.EqualsToken && op >= ts.SyntaxKind.FirstCompoundAssignment && op <= ts.SyntaxKind.LastCompoundAssignment)
+          this.changes.push({ load, field: left.name.text, node: n });
+        else if (load && op === ts.SyntaxKind.EqualsToken && reads(n.right, load, left.name.text, this.checker))
+          this.changes.push({ load, field: left.name.text, node: n });
       }
-      if ((ts.isPrefixUnaryExpression(n) || ts.isPostfixUnaryExpression(n)) && (n.operator === ts.SyntaxKind.PlusPlusToken || n.operator === ts.SyntaxKind.MinusMinusToken)) {
+      if (
+        (ts.isPrefixUnaryExpression(n) || ts.isPostfixUnaryExpression(n)) &&
+        (n.operator === ts.SyntaxKind.PlusPlusToken || n.operator === ts.SyntaxKind.MinusMinusToken)
+      ) {
         const operand = skipOuter(n.operand);
         const load = ts.isPropertyAccessExpression(operand) ? this.loadOf(operand.expression) : undefined;
         if (load && ts.isPropertyAccessExpression(operand)) this.changes.push({ load, field: operand.name.text, node: n });

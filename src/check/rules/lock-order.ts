@@ -61,28 +61,34 @@ export const lockOrder: Rule = {
       return id;
     };
     const custom = { locks: typeNamesOption(ctx.options, "locks", "lock-order"), pools: typeNamesOption(ctx.options, "pools", "lock-order") };
-    walkHeld(ctx.sourceFiles, ctx.checker, (event) => {
-      if (!event.ref.known || !blocks({ ref: event.ref, use: event.use, depth: 0 })) return;
-      // taking again what is held is nested-acquire's finding, not an order; the same two acquires
-      // seen again from a walk that knows less (a callback walked on its own) are not one either
-      if (event.held.some((h) => h.ref.key === event.ref.key)) {
-        for (const from of event.held) reentrant.add(`${ids(from.use.call)}>${ids(event.use.call)}`);
-        return;
-      }
-      for (const from of event.held) {
-        if (!from.ref.known || from.use === event.use || from.ref.classKey === event.ref.classKey || !blocks(from)) continue;
-        if (reentrant.has(`${ids(from.use.call)}>${ids(event.use.call)}`)) continue;
-        const pair = `${from.ref.classKey}>${event.ref.classKey}`;
-        // taken below the entry function: the call there that led in (and bound the locks) is the place
-        const anchor = from.depth > 0 ? event.chain[0]!.call : anchorOf(event, from);
-        let list = edges.get(pair);
-        if (!list) edges.set(pair, (list = []));
-        // the same two acquires seen from a caller's walk add nothing, unless the caller bound the locks
-        if (list.some((e) => (e.anchor === anchor || e.from.depth === 0) && e.from.use.call === from.use.call && e.event.use.call === event.use.call)) continue;
-        const gates = new Set(event.held.slice(0, event.held.indexOf(from)).map((h) => h.ref.classKey));
-        list.push({ from, event, anchor, gates, order: position(anchor, ctx.sourceFiles) });
-      }
-    }, custom);
+    walkHeld(
+      ctx.sourceFiles,
+      ctx.checker,
+      (event) => {
+        if (!event.ref.known || !blocks({ ref: event.ref, use: event.use, depth: 0 })) return;
+        // taking again what is held is nested-acquire's finding, not an order; the same two acquires
+        // seen again from a walk that knows less (a callback walked on its own) are not one either
+        if (event.held.some((h) => h.ref.key === event.ref.key)) {
+          for (const from of event.held) reentrant.add(`${ids(from.use.call)}>${ids(event.use.call)}`);
+          return;
+        }
+        for (const from of event.held) {
+          if (!from.ref.known || from.use === event.use || from.ref.classKey === event.ref.classKey || !blocks(from)) continue;
+          if (reentrant.has(`${ids(from.use.call)}>${ids(event.use.call)}`)) continue;
+          const pair = `${from.ref.classKey}>${event.ref.classKey}`;
+          // taken below the entry function: the call there that led in (and bound the locks) is the place
+          const anchor = from.depth > 0 ? event.chain[0]!.call : anchorOf(event, from);
+          let list = edges.get(pair);
+          if (!list) edges.set(pair, (list = []));
+          // the same two acquires seen from a caller's walk add nothing, unless the caller bound the locks
+          if (list.some((e) => (e.anchor === anchor || e.from.depth === 0) && e.from.use.call === from.use.call && e.event.use.call === event.use.call))
+            continue;
+          const gates = new Set(event.held.slice(0, event.held.indexOf(from)).map((h) => h.ref.classKey));
+          list.push({ from, event, anchor, gates, order: position(anchor, ctx.sourceFiles) });
+        }
+      },
+      custom,
+    );
     const reported = new Set<string>();
     for (const [pair, forward] of edges) {
       const [a, b] = pair.split(">") as [string, string];

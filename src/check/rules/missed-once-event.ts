@@ -11,17 +11,37 @@ import type { Rule } from "../rule.js";
 import { calleeName, calleeSymbol, isFromNodeModule, shortText, unwrap } from "../analysis/ts-util.js";
 
 /** Events an emitter sends once in its life (per connection or start). */
-const ONE_SHOT = ["ready", "connect", "connected", "secureConnect", "open", "listening", "online", "spawn", "close", "closed", "end", "finish", "exit", "disconnect"];
+const ONE_SHOT = [
+  "ready",
+  "connect",
+  "connected",
+  "secureConnect",
+  "open",
+  "listening",
+  "online",
+  "spawn",
+  "close",
+  "closed",
+  "end",
+  "finish",
+  "exit",
+  "disconnect",
+];
 
 const LISTEN_ONCE = new Set(["once", "on", "addListener", "prependOnceListener", "prependListener"]);
 
 /** The emitter and event of an awaited one-shot wait, or undefined. */
-function awaitedEvent(checker: ts.TypeChecker, awaited: ts.Expression, events: ReadonlySet<string>): { emitter: ts.Expression; event: string; listen: ts.CallExpression } | undefined {
+function awaitedEvent(
+  checker: ts.TypeChecker,
+  awaited: ts.Expression,
+  events: ReadonlySet<string>,
+): { emitter: ts.Expression; event: string; listen: ts.CallExpression } | undefined {
   const e = unwrap(awaited);
   // events.once(emitter, "ready")
   if (ts.isCallExpression(e) && calleeName(e) === "once" && e.arguments.length >= 2) {
     const [emitter, ev] = e.arguments;
-    if (ev && ts.isStringLiteralLike(ev) && events.has(ev.text) && emitter && isFromNodeModule(calleeSymbol(checker, e), ["events"])) return { emitter, event: ev.text, listen: e };
+    if (ev && ts.isStringLiteralLike(ev) && events.has(ev.text) && emitter && isFromNodeModule(calleeSymbol(checker, e), ["events"]))
+      return { emitter, event: ev.text, listen: e };
     return undefined;
   }
   // new Promise((resolve) => emitter.once("ready", resolve))
@@ -34,7 +54,8 @@ function awaitedEvent(checker: ts.TypeChecker, awaited: ts.Expression, events: R
       if (ts.isCallExpression(n) && ts.isPropertyAccessExpression(unwrap(n.expression))) {
         const callee = unwrap(n.expression) as ts.PropertyAccessExpression;
         const ev = n.arguments[0];
-        if (LISTEN_ONCE.has(callee.name.text) && ev && ts.isStringLiteralLike(ev) && events.has(ev.text)) found = { emitter: callee.expression, event: ev.text, listen: n };
+        if (LISTEN_ONCE.has(callee.name.text) && ev && ts.isStringLiteralLike(ev) && events.has(ev.text))
+          found = { emitter: callee.expression, event: ev.text, listen: n };
       }
       ts.forEachChild(n, go);
     };
@@ -60,7 +81,12 @@ function guardedByState(n: ts.Node, fn: ts.Node): boolean {
   for (let cur: ts.Node = n; cur !== fn && cur.parent; cur = cur.parent) {
     const p = cur.parent;
     if ((ts.isIfStatement(p) && p.expression !== cur) || (ts.isConditionalExpression(p) && p.condition !== cur)) return true;
-    if (ts.isBinaryExpression(p) && p.right === cur && [ts.SyntaxKind.AmpersandAmpersandToken, ts.SyntaxKind.BarBarToken, ts.SyntaxKind.QuestionQuestionToken].includes(p.operatorToken.kind)) return true;
+    if (
+      ts.isBinaryExpression(p) &&
+      p.right === cur &&
+      [ts.SyntaxKind.AmpersandAmpersandToken, ts.SyntaxKind.BarBarToken, ts.SyntaxKind.QuestionQuestionToken].includes(p.operatorToken.kind)
+    )
+      return true;
     if (ts.isWhileStatement(p) || ts.isDoStatement(p)) return true;
   }
   return false;
@@ -103,13 +129,15 @@ function awaitBetween(fn: ts.Node, from: number, to: number): boolean {
 export const missedOnceEvent: Rule = {
   meta: {
     id: "missed-once-event",
-    description: "an await on a one-shot event (once(x, \"ready\")) that may already have fired, with no state kept",
+    description: 'an await on a one-shot event (once(x, "ready")) that may already have fired, with no state kept',
     certainty: "potential",
     defaultSeverity: "warning",
     scope: "file",
     optionsSchema: {
       type: "object",
-      properties: { events: { type: "array", items: { type: "string" }, description: "more event names that fire once (added to ready, connect, open, listening, …)" } },
+      properties: {
+        events: { type: "array", items: { type: "string" }, description: "more event names that fire once (added to ready, connect, open, listening, …)" },
+      },
       additionalProperties: false,
     },
   },

@@ -32,12 +32,14 @@ interface Target {
   readonly pkg?: string;
 }
 
-
 /** The packages of `clients` that the program loads at all (no client code, no client calls to find). */
 const presentCache = new WeakMap<ts.Program, Map<string, boolean>>();
 function packagePresent(program: ts.Program, pkg: string): boolean {
   let m = presentCache.get(program);
-  if (!m) presentCache.set(program, (m = new Map()));
+  if (!m) {
+    const fresh: NonNullable<ReturnType<typeof presentCache.get>> = new Map();
+    presentCache.set(program, (m = fresh));
+  }
   let v = m.get(pkg);
   if (v === undefined) {
     v = program.getSourceFiles().some((f) => f.fileName.includes(`/node_modules/${pkg}/`) || f.fileName.includes(`/node_modules/@types/${pkg}/`));
@@ -54,7 +56,8 @@ function classify(program: ts.Program, checker: ts.TypeChecker, call: ts.CallExp
   const callee0 = unwrap(call.expression);
   // cheap filters first: resolving the callee's symbol means typing its receiver
   const viaClient = ts.isPropertyAccessExpression(callee0) && clients.some((c) => c.methods.includes(name) && packagePresent(program, c.package));
-  const plain = NETWORK_NAMES.has(name) && (ts.isIdentifier(callee0) || (ts.isPropertyAccessExpression(callee0) && ts.isIdentifier(unwrap(callee0.expression))));
+  const plain =
+    NETWORK_NAMES.has(name) && (ts.isIdentifier(callee0) || (ts.isPropertyAccessExpression(callee0) && ts.isIdentifier(unwrap(callee0.expression))));
   if (!viaClient && !plain) return undefined;
   const sym = calleeSymbol(checker, call);
   if (name === "fetch") {
@@ -153,14 +156,18 @@ function boundAfterwards(call: ts.CallExpression): boolean {
 }
 
 function stringList(v: unknown): string[] | undefined {
-  return Array.isArray(v) && v.every((x) => typeof x === "string") ? (v as string[]) : undefined;
+  return Array.isArray(v) && v.every((x) => typeof x === "string") ? v : undefined;
 }
 
 function clientList(v: unknown): ClientSpec[] {
   if (!Array.isArray(v)) return [];
   return v.filter(
     (c): c is ClientSpec =>
-      c !== null && typeof c === "object" && typeof (c as ClientSpec).package === "string" && stringList((c as ClientSpec).methods) !== undefined && stringList((c as ClientSpec).timeoutKeys) !== undefined,
+      c !== null &&
+      typeof c === "object" &&
+      typeof (c as ClientSpec).package === "string" &&
+      stringList((c as ClientSpec).methods) !== undefined &&
+      stringList((c as ClientSpec).timeoutKeys) !== undefined,
   );
 }
 
@@ -180,7 +187,11 @@ export const missingTimeout: Rule = {
           description: "client libraries whose methods go to the network",
           items: {
             type: "object",
-            properties: { package: { type: "string" }, methods: { type: "array", items: { type: "string" } }, timeoutKeys: { type: "array", items: { type: "string" } } },
+            properties: {
+              package: { type: "string" },
+              methods: { type: "array", items: { type: "string" } },
+              timeoutKeys: { type: "array", items: { type: "string" } },
+            },
             required: ["package", "methods", "timeoutKeys"],
             additionalProperties: false,
           },

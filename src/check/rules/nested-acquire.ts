@@ -63,25 +63,27 @@ export const nestedAcquire: Rule = {
   checkProgram(ctx) {
     const done = new Set<string>();
     const custom = { locks: typeNamesOption(ctx.options, "locks", "nested-acquire"), pools: [] };
-    walkHeld(ctx.sourceFiles, ctx.checker, (event) => {
-      const held = event.held.find((h) => conflicts(h, event, ctx.checker));
-      if (!held) return;
-      const anchor = anchorOf(event, held);
-      const key = `${anchor.getSourceFile().fileName}:${anchor.getStart()}:${event.ref.classKey}`;
-      if (done.has(key)) return;
-      done.add(key);
-      const single = capacityOf(event.use.kind, event.ref.init) === 1;
-      ctx.report({
-        node: anchor,
-        summary: summaryOf(held, event),
-        fix: fixOf(held, event),
-        subjects: [
-          lockSubject(held, "held (taken here)"),
-          { kind: "lock", name: event.ref.name, role: "taken again here", site: siteOf(event.use.call) },
-        ],
-        steps: stepsFrom(held, event, `\`${event.ref.name}\` acquired again (${event.use.method}): waits for a release that comes only after it`),
-        data: { lock: event.ref.name, kind: event.use.kind, library: event.use.library, singleHolder: single },
-      });
-    }, custom);
+    walkHeld(
+      ctx.sourceFiles,
+      ctx.checker,
+      (event) => {
+        const held = event.held.find((h) => conflicts(h, event, ctx.checker));
+        if (!held) return;
+        const anchor = anchorOf(event, held);
+        const key = `${anchor.getSourceFile().fileName}:${anchor.getStart()}:${event.ref.classKey}`;
+        if (done.has(key)) return;
+        done.add(key);
+        const single = capacityOf(event.use.kind, event.ref.init) === 1;
+        ctx.report({
+          node: anchor,
+          summary: summaryOf(held, event),
+          fix: fixOf(held, event),
+          subjects: [lockSubject(held, "held (taken here)"), { kind: "lock", name: event.ref.name, role: "taken again here", site: siteOf(event.use.call) }],
+          steps: stepsFrom(held, event, `\`${event.ref.name}\` acquired again (${event.use.method}): waits for a release that comes only after it`),
+          data: { lock: event.ref.name, kind: event.use.kind, library: event.use.library, singleHolder: single },
+        });
+      },
+      custom,
+    );
   },
 };

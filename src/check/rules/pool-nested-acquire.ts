@@ -54,27 +54,32 @@ export const poolNestedAcquire: Rule = {
   checkProgram(ctx) {
     const done = new Set<string>();
     const custom = { locks: [], pools: typeNamesOption(ctx.options, "pools", "pool-nested-acquire") };
-    walkHeld(ctx.sourceFiles, ctx.checker, (event) => {
-      if (event.use.kind !== "pool" || !event.ref.known) return;
-      const held = event.held.find((h) => h.use.kind === "pool" && h.ref.key === event.ref.key);
-      if (!held) return;
-      // a query past a held transaction is transaction-client-misuse's finding
-      if (bypassedTransaction(event)) return;
-      const anchor = anchorOf(event, held);
-      const key = `${anchor.getSourceFile().fileName}:${anchor.getStart()}:${event.ref.classKey}`;
-      if (done.has(key)) return;
-      done.add(key);
-      ctx.report({
-        node: anchor,
-        summary: summaryOf(held, event),
-        fix: fixOf(held, event),
-        subjects: [
-          lockSubject(held, `\`${clientName(held)}\` taken here`),
-          { kind: "lock", name: event.ref.name, role: event.use.mode === "query" ? "queried here" : "acquired again here", site: siteOf(event.use.call) },
-        ],
-        steps: stepsFrom(held, event, `pool \`${event.ref.name}\` asked for another connection (${event.use.method})`),
-        data: { pool: event.ref.name, client: clientName(held), library: event.use.library },
-      });
-    }, custom);
+    walkHeld(
+      ctx.sourceFiles,
+      ctx.checker,
+      (event) => {
+        if (event.use.kind !== "pool" || !event.ref.known) return;
+        const held = event.held.find((h) => h.use.kind === "pool" && h.ref.key === event.ref.key);
+        if (!held) return;
+        // a query past a held transaction is transaction-client-misuse's finding
+        if (bypassedTransaction(event)) return;
+        const anchor = anchorOf(event, held);
+        const key = `${anchor.getSourceFile().fileName}:${anchor.getStart()}:${event.ref.classKey}`;
+        if (done.has(key)) return;
+        done.add(key);
+        ctx.report({
+          node: anchor,
+          summary: summaryOf(held, event),
+          fix: fixOf(held, event),
+          subjects: [
+            lockSubject(held, `\`${clientName(held)}\` taken here`),
+            { kind: "lock", name: event.ref.name, role: event.use.mode === "query" ? "queried here" : "acquired again here", site: siteOf(event.use.call) },
+          ],
+          steps: stepsFrom(held, event, `pool \`${event.ref.name}\` asked for another connection (${event.use.method})`),
+          data: { pool: event.ref.name, client: clientName(held), library: event.use.library },
+        });
+      },
+      custom,
+    );
   },
 };

@@ -40,10 +40,18 @@ interface Write {
 }
 
 const COMPOUND = new Set([
-  ts.SyntaxKind.PlusEqualsToken, ts.SyntaxKind.MinusEqualsToken, ts.SyntaxKind.AsteriskEqualsToken, ts.SyntaxKind.SlashEqualsToken,
-  ts.SyntaxKind.PercentEqualsToken, ts.SyntaxKind.AsteriskAsteriskEqualsToken, ts.SyntaxKind.LessThanLessThanEqualsToken,
-  ts.SyntaxKind.GreaterThanGreaterThanEqualsToken, ts.SyntaxKind.GreaterThanGreaterThanGreaterThanEqualsToken,
-  ts.SyntaxKind.AmpersandEqualsToken, ts.SyntaxKind.BarEqualsToken, ts.SyntaxKind.CaretEqualsToken,
+  ts.SyntaxKind.PlusEqualsToken,
+  ts.SyntaxKind.MinusEqualsToken,
+  ts.SyntaxKind.AsteriskEqualsToken,
+  ts.SyntaxKind.SlashEqualsToken,
+  ts.SyntaxKind.PercentEqualsToken,
+  ts.SyntaxKind.AsteriskAsteriskEqualsToken,
+  ts.SyntaxKind.LessThanLessThanEqualsToken,
+  ts.SyntaxKind.GreaterThanGreaterThanEqualsToken,
+  ts.SyntaxKind.GreaterThanGreaterThanGreaterThanEqualsToken,
+  ts.SyntaxKind.AmpersandEqualsToken,
+  ts.SyntaxKind.BarEqualsToken,
+  ts.SyntaxKind.CaretEqualsToken,
 ]);
 
 /** The written value is the read one, or a part of it (`n = this.count.value` feeds `this.count = …`). */
@@ -53,7 +61,13 @@ function related(read: SharedTarget, written: SharedTarget): boolean {
 
 function isWritePosition(node: ts.Node): boolean {
   const p = node.parent;
-  return !!p && ts.isBinaryExpression(p) && p.left === node && p.operatorToken.kind >= ts.SyntaxKind.FirstAssignment && p.operatorToken.kind <= ts.SyntaxKind.LastAssignment;
+  return (
+    !!p &&
+    ts.isBinaryExpression(p) &&
+    p.left === node &&
+    p.operatorToken.kind >= ts.SyntaxKind.FirstAssignment &&
+    p.operatorToken.kind <= ts.SyntaxKind.LastAssignment
+  );
 }
 
 /** A maximal access expression: not the object of a longer property access (except a method's receiver). */
@@ -147,7 +161,8 @@ class FunctionCheck {
         if (local && n.operatorToken.kind === ts.SyntaxKind.EqualsToken) this.record(local, this.sourcesOf(n.right, false), n.end);
         const t = this.target(n.left);
         const op = n.operatorToken.kind;
-        if (t && (op === ts.SyntaxKind.EqualsToken || COMPOUND.has(op))) this.writes.push({ node: n, target: t, value: n.right, compound: op !== ts.SyntaxKind.EqualsToken });
+        if (t && (op === ts.SyntaxKind.EqualsToken || COMPOUND.has(op)))
+          this.writes.push({ node: n, target: t, value: n.right, compound: op !== ts.SyntaxKind.EqualsToken });
       }
       if (ts.isCallExpression(n)) {
         const cell = sharedCell(n, this.checker);
@@ -205,7 +220,9 @@ class FunctionCheck {
     if (!w.value || w.compound) return false;
     const last = [...this.awaits].reverse().find((a) => a.end <= w.node.end);
     const after = last ? last.end : -1;
-    return this.sourcesOf(w.value).some((s) => s.target.key === w.target.key && s.node.pos >= after && s.node.pos >= w.value!.pos && !this.awaitBetween(s.at - 1, w.node.end));
+    return this.sourcesOf(w.value).some(
+      (s) => s.target.key === w.target.key && s.node.pos >= after && s.node.pos >= w.value!.pos && !this.awaitBetween(s.at - 1, w.node.end),
+    );
   }
 
   /** Save, change, await, put back (`const prev = this.state; this.state = "busy"; … this.state = prev`): a restore, not an update. */
@@ -272,7 +289,9 @@ export const readAwaitWrite: Rule = {
       for (const [w, read, wait] of fc.stale()) {
         if (held.heldAcross(read.node.getStart(), w.node)) continue;
         const name = w.target.name;
-        const how = w.compound ? `\`${skipOuter((w.node as ts.BinaryExpression).left).getText()} ${(w.node as ts.BinaryExpression).operatorToken.getText()} …\` reads \`${name}\` before an \`await\` and writes it after` : `\`${name}\` is written from its value read before an \`await\` (read at ${shortSite(read.node)}, await at ${shortSite(wait)})`;
+        const how = w.compound
+          ? `\`${skipOuter((w.node as ts.BinaryExpression).left).getText()} ${(w.node as ts.BinaryExpression).operatorToken.getText()} …\` reads \`${name}\` before an \`await\` and writes it after`
+          : `\`${name}\` is written from its value read before an \`await\` (read at ${shortSite(read.node)}, await at ${shortSite(wait)})`;
         ctx.report({
           node: w.node,
           summary: `${how}: an update made by a concurrent call during the await is lost`,

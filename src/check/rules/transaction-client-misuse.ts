@@ -18,7 +18,10 @@ import { shortSite, siteOf } from "../analysis/node-site.js";
 export function bypassedTransaction(event: AcquireEvent): Held | undefined {
   if (event.use.mode !== "query") return undefined;
   return event.held.find(
-    (h) => h.use.transaction === true && h.use.kind === "pool" && ((event.ref.known && h.ref.key === event.ref.key) || (event.use.anyInstance === true && h.use.library === event.use.library)),
+    (h) =>
+      h.use.transaction === true &&
+      h.use.kind === "pool" &&
+      ((event.ref.known && h.ref.key === event.ref.key) || (event.use.anyInstance === true && h.use.library === event.use.library)),
   );
 }
 
@@ -60,26 +63,31 @@ export const transactionClientMisuse: Rule = {
   checkProgram(ctx) {
     const done = new Set<string>();
     const custom = { locks: [], pools: typeNamesOption(ctx.options, "pools", "transaction-client-misuse") };
-    walkHeld(ctx.sourceFiles, ctx.checker, (event) => {
-      const held = bypassedTransaction(event);
-      if (!held) return;
-      const anchor = anchorOf(event, held);
-      const key = `${anchor.getSourceFile().fileName}:${anchor.getStart()}`;
-      if (done.has(key)) return;
-      done.add(key);
-      const trx = clientOf(held);
-      const outer = event.use.anyInstance ? `the default connection of ${event.use.library} (no \`transaction\` option)` : `\`${event.ref.name}\``;
-      ctx.report({
-        node: anchor,
-        summary: `\`${queryText(event)}\` goes through ${outer}, not \`${trx}\`, inside the transaction opened at ${shortSite(held.use.call)}${viaText(held, event)}: it runs outside the transaction (not rolled back with it, blind to its uncommitted writes) and takes a second connection, so when the pool is full of such transactions they all wait forever`,
-        fix: fixOf(held, event),
-        subjects: [
-          lockSubject(held, `transaction \`${trx}\` opened here`),
-          { kind: "code", name: queryText(event), role: "query outside the transaction", site: siteOf(event.use.call) },
-        ],
-        steps: stepsFrom(held, event, `query through ${event.use.anyInstance ? event.use.library : `\`${event.ref.name}\``} instead of \`${trx}\``),
-        data: { client: event.ref.name, transaction: trx, library: event.use.library },
-      });
-    }, custom);
+    walkHeld(
+      ctx.sourceFiles,
+      ctx.checker,
+      (event) => {
+        const held = bypassedTransaction(event);
+        if (!held) return;
+        const anchor = anchorOf(event, held);
+        const key = `${anchor.getSourceFile().fileName}:${anchor.getStart()}`;
+        if (done.has(key)) return;
+        done.add(key);
+        const trx = clientOf(held);
+        const outer = event.use.anyInstance ? `the default connection of ${event.use.library} (no \`transaction\` option)` : `\`${event.ref.name}\``;
+        ctx.report({
+          node: anchor,
+          summary: `\`${queryText(event)}\` goes through ${outer}, not \`${trx}\`, inside the transaction opened at ${shortSite(held.use.call)}${viaText(held, event)}: it runs outside the transaction (not rolled back with it, blind to its uncommitted writes) and takes a second connection, so when the pool is full of such transactions they all wait forever`,
+          fix: fixOf(held, event),
+          subjects: [
+            lockSubject(held, `transaction \`${trx}\` opened here`),
+            { kind: "code", name: queryText(event), role: "query outside the transaction", site: siteOf(event.use.call) },
+          ],
+          steps: stepsFrom(held, event, `query through ${event.use.anyInstance ? event.use.library : `\`${event.ref.name}\``} instead of \`${trx}\``),
+          data: { client: event.ref.name, transaction: trx, library: event.use.library },
+        });
+      },
+      custom,
+    );
   },
 };

@@ -12,12 +12,50 @@ const CLOSERS = ["close", "end", "destroy", "release"];
 const CLOSING_CALLS = [...CLOSERS, "shutdown", "dispose", "disconnect", "terminate", "quit", "closeAll", "releaseLock"];
 /** Types that have such a method but hold no OS resource or are managed elsewhere. */
 const NOT_RESOURCES = new Set([
-  "Timeout", "Immediate", "Hash", "Hmac", "Cipher", "Cipheriv", "Decipher", "Decipheriv", "Sign", "Verify",
-  "PassThrough", "Transform", "Gzip", "Gunzip", "Deflate", "Inflate", "DeflateRaw", "InflateRaw", "Unzip",
-  "BrotliCompress", "BrotliDecompress", "AbortController", "ChildProcess", "ChildProcessWithoutNullStreams",
-  "ChildProcessByStdio", "MessageChannel", "Promise", "Array", "Map", "Set", "WeakMap", "WeakSet",
-  "ServerResponse", "IncomingMessage", "ClientRequest", "Interface",
-  "CipherGCM", "CipherCCM", "CipherOCB", "CipherChaCha20Poly1305", "DecipherGCM", "DecipherCCM", "DecipherOCB", "DecipherChaCha20Poly1305",
+  "Timeout",
+  "Immediate",
+  "Hash",
+  "Hmac",
+  "Cipher",
+  "Cipheriv",
+  "Decipher",
+  "Decipheriv",
+  "Sign",
+  "Verify",
+  "PassThrough",
+  "Transform",
+  "Gzip",
+  "Gunzip",
+  "Deflate",
+  "Inflate",
+  "DeflateRaw",
+  "InflateRaw",
+  "Unzip",
+  "BrotliCompress",
+  "BrotliDecompress",
+  "AbortController",
+  "ChildProcess",
+  "ChildProcessWithoutNullStreams",
+  "ChildProcessByStdio",
+  "MessageChannel",
+  "Promise",
+  "Array",
+  "Map",
+  "Set",
+  "WeakMap",
+  "WeakSet",
+  "ServerResponse",
+  "IncomingMessage",
+  "ClientRequest",
+  "Interface",
+  "CipherGCM",
+  "CipherCCM",
+  "CipherOCB",
+  "CipherChaCha20Poly1305",
+  "DecipherGCM",
+  "DecipherCCM",
+  "DecipherOCB",
+  "DecipherChaCha20Poly1305",
 ]);
 
 /**
@@ -109,8 +147,21 @@ function unconditional(n: ts.Node, block: ts.Node): boolean {
     const p = cur.parent;
     if (!p) return false;
     if (ts.isFunctionLike(p)) return false;
-    if (ts.isIfStatement(p) || ts.isConditionalExpression(p) || ts.isIterationStatement(p, false) || ts.isCatchClause(p) || ts.isSwitchStatement(p) || ts.isCaseClause(p)) return false;
-    if (ts.isBinaryExpression(p) && [ts.SyntaxKind.AmpersandAmpersandToken, ts.SyntaxKind.BarBarToken, ts.SyntaxKind.QuestionQuestionToken].includes(p.operatorToken.kind) && p.right === cur) return false;
+    if (
+      ts.isIfStatement(p) ||
+      ts.isConditionalExpression(p) ||
+      ts.isIterationStatement(p, false) ||
+      ts.isCatchClause(p) ||
+      ts.isSwitchStatement(p) ||
+      ts.isCaseClause(p)
+    )
+      return false;
+    if (
+      ts.isBinaryExpression(p) &&
+      [ts.SyntaxKind.AmpersandAmpersandToken, ts.SyntaxKind.BarBarToken, ts.SyntaxKind.QuestionQuestionToken].includes(p.operatorToken.kind) &&
+      p.right === cur
+    )
+      return false;
     if ((ts.isPropertyAccessExpression(p) || ts.isCallExpression(p)) && p.questionDotToken) return false;
   }
   return true;
@@ -123,7 +174,14 @@ function exitBetween(fn: ts.Node, from: number, to: number): ts.Node | undefined
     if (hit || n.end <= from || n.pos >= to) return;
     if (n !== fn && ts.isFunctionLike(n)) return;
     if (n.getStart() >= from && n.end <= to) {
-      if (ts.isAwaitExpression(n) || ts.isReturnStatement(n) || ts.isThrowStatement(n) || ts.isYieldExpression(n) || ts.isBreakOrContinueStatement(n) || (ts.isForOfStatement(n) && n.awaitModifier)) {
+      if (
+        ts.isAwaitExpression(n) ||
+        ts.isReturnStatement(n) ||
+        ts.isThrowStatement(n) ||
+        ts.isYieldExpression(n) ||
+        ts.isBreakOrContinueStatement(n) ||
+        (ts.isForOfStatement(n) && n.awaitModifier)
+      ) {
         hit = n;
         return;
       }
@@ -179,8 +237,10 @@ export const unclosedResource: Rule = {
           ts.forEachChild(x, collectNamed);
         };
         collectNamed(fn);
-        const propName = (r: ts.Identifier) => (ts.isPropertyAccessExpression(r.parent) && r.parent.name === r) || (ts.isPropertyAssignment(r.parent) && r.parent.name === r);
-        const escapes = (r: ts.Identifier) => ts.isShorthandPropertyAssignment(r.parent) || classifyUse(r, CLOSERS) === "escape" || ts.findAncestor(r, ts.isFunctionLike) !== fn;
+        const propName = (r: ts.Identifier) =>
+          (ts.isPropertyAccessExpression(r.parent) && r.parent.name === r) || (ts.isPropertyAssignment(r.parent) && r.parent.name === r);
+        const escapes = (r: ts.Identifier) =>
+          ts.isShorthandPropertyAssignment(r.parent) || classifyUse(r, CLOSERS) === "escape" || ts.findAncestor(r, ts.isFunctionLike) !== fn;
         if (named.some((r) => !propName(r) && escapes(r))) continue;
         const methods = closers(checker, checker.getTypeAtLocation(id), ignore, ctx.options.disposableOnly === true);
         if (!methods) continue;
@@ -197,7 +257,7 @@ export const unclosedResource: Rule = {
           return awaited === resourceType || t === resourceType;
         });
         if (returnsItself) continue;
-        const uses = refs.map((r) => ({ r, use: ts.isShorthandPropertyAssignment(r.parent) ? ("escape" as Use) : classifyUse(r, methods) }));
+        const uses = refs.map((r) => ({ r, use: ts.isShorthandPropertyAssignment(r.parent) ? "escape" : classifyUse(r, methods) }));
         // handed on, or touched from a closure that may close it later: not this function's to close
         if (uses.some((u) => u.use === "escape" || ts.findAncestor(u.r, ts.isFunctionLike) !== fn)) continue;
         const closes = uses.filter((u) => u.use === "close").map((u) => u.r);

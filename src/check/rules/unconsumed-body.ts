@@ -13,7 +13,26 @@ import { calleeName, calleeSymbol, callText, declaredIn, isFromNodeModule, isPla
 /** What reads or releases a fetch Response's body. */
 const RESPONSE_CONSUMERS = new Set(["json", "text", "arrayBuffer", "blob", "formData", "bytes", "body", "clone"]);
 /** What reads or releases an IncomingMessage. */
-const MESSAGE_CONSUMERS = new Set(["resume", "pipe", "read", "destroy", "toArray", "forEach", "map", "filter", "reduce", "some", "every", "find", "take", "drop", "iterator", "setEncoding", "unpipe", "compose"]);
+const MESSAGE_CONSUMERS = new Set([
+  "resume",
+  "pipe",
+  "read",
+  "destroy",
+  "toArray",
+  "forEach",
+  "map",
+  "filter",
+  "reduce",
+  "some",
+  "every",
+  "find",
+  "take",
+  "drop",
+  "iterator",
+  "setEncoding",
+  "unpipe",
+  "compose",
+]);
 const LISTEN = new Set(["on", "once", "addListener", "prependListener", "prependOnceListener"]);
 const DATA_EVENTS = new Set(["data", "readable"]);
 
@@ -43,7 +62,13 @@ function uses(refs: readonly ts.Identifier[], consumers: ReadonlySet<string>, ow
     }
     if (ts.isElementAccessExpression(p) && p.expression === n) return "escapes";
     if (ts.isForOfStatement(p) && p.expression === n) return "consumed";
-    if (ts.isIfStatement(p) || ts.isPrefixUnaryExpression(p) || ts.isTypeOfExpression(p) || (ts.isBinaryExpression(p) && p.operatorToken.kind !== ts.SyntaxKind.EqualsToken)) continue;
+    if (
+      ts.isIfStatement(p) ||
+      ts.isPrefixUnaryExpression(p) ||
+      ts.isTypeOfExpression(p) ||
+      (ts.isBinaryExpression(p) && p.operatorToken.kind !== ts.SyntaxKind.EqualsToken)
+    )
+      continue;
     if (ts.isExpressionStatement(p) || ts.isVoidExpression(p)) continue;
     return "escapes"; // returned, passed to a call, stored, spread, put in a literal
   }
@@ -68,7 +93,8 @@ function references(scope: ts.Node, name: ts.Identifier, checker: ts.TypeChecker
 export const unconsumedBody: Rule = {
   meta: {
     id: "unconsumed-body",
-    description: "an HTTP response (fetch Response, http.IncomingMessage, an SDK's streamed Body) whose body is never read, cancelled or destroyed: it keeps its connection checked out",
+    description:
+      "an HTTP response (fetch Response, http.IncomingMessage, an SDK's streamed Body) whose body is never read, cancelled or destroyed: it keeps its connection checked out",
     certainty: "potential",
     defaultSeverity: "warning",
     scope: "file",
@@ -111,7 +137,15 @@ export const unconsumedBody: Rule = {
       const fn = ts.findAncestor(d, ts.isFunctionLike) ?? sourceFile;
       const refs = references(fn, d.name, checker);
       // touching `.Body` at all counts: what is done with it is the stream's business
-      if (refs.some((r) => !(ts.isPropertyAccessExpression(r.parent) && r.parent.expression === r) || r.parent.name.text === "Body" || ts.findAncestor(r.parent, ts.isFunctionLike) !== fn)) return;
+      if (
+        refs.some(
+          (r) =>
+            !(ts.isPropertyAccessExpression(r.parent) && r.parent.expression === r) ||
+            r.parent.name.text === "Body" ||
+            ts.findAncestor(r.parent, ts.isFunctionLike) !== fn,
+        )
+      )
+        return;
       ctx.report({
         node: d.name,
         summary: `\`${d.name.text}\` (from \`${callText(call)}\`) is read for its metadata only: its streamed \`Body\` is never read or destroyed, so it keeps the connection checked out of the SDK's pool`,
@@ -137,7 +171,7 @@ export const unconsumedBody: Rule = {
         });
         return;
       }
-      const fn = ts.findAncestor(declared!, ts.isFunctionLike) ?? sourceFile;
+      const fn = ts.findAncestor(declared, ts.isFunctionLike) ?? sourceFile;
       const name = declared!.name as ts.Identifier;
       const use = uses(references(fn, name, checker), RESPONSE_CONSUMERS, fn);
       if (use !== "kept") return;
@@ -150,7 +184,10 @@ export const unconsumedBody: Rule = {
     const checkHttp = (call: ts.CallExpression): void => {
       const name = calleeName(call);
       if (name !== "get" && name !== "request") return;
-      const cb = [...call.arguments].reverse().map(unwrap).find((a): a is ts.ArrowFunction | ts.FunctionExpression => ts.isArrowFunction(a) || ts.isFunctionExpression(a));
+      const cb = [...call.arguments]
+        .reverse()
+        .map(unwrap)
+        .find((a): a is ts.ArrowFunction | ts.FunctionExpression => ts.isArrowFunction(a) || ts.isFunctionExpression(a));
       const param = cb?.parameters[0];
       if (!cb || !param || !ts.isIdentifier(param.name)) return;
       if (!isFromNodeModule(calleeSymbol(checker, call), ["http", "https"])) return;

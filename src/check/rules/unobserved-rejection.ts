@@ -25,7 +25,8 @@ function isKeptType(checker: ts.TypeChecker, t: ts.Type, kept: readonly KeptType
  */
 function settlesQuietly(checker: ts.TypeChecker, e: ts.Expression): boolean {
   let cur = unwrap(e);
-  while (ts.isCallExpression(cur) && ts.isPropertyAccessExpression(cur.expression) && cur.expression.name.text === "finally") cur = unwrap(cur.expression.expression);
+  while (ts.isCallExpression(cur) && ts.isPropertyAccessExpression(cur.expression) && cur.expression.name.text === "finally")
+    cur = unwrap(cur.expression.expression);
   if (!ts.isCallExpression(cur)) return false;
   const callee = unwrap(cur.expression);
   if (ts.isPropertyAccessExpression(callee)) {
@@ -92,7 +93,12 @@ export const unobservedRejection: Rule = {
         keptTypes: {
           type: "array",
           description: "thenable types whose owner keeps them and reports their failure",
-          items: { type: "object", properties: { name: { type: "string" }, package: { type: "string" } }, required: ["name", "package"], additionalProperties: false },
+          items: {
+            type: "object",
+            properties: { name: { type: "string" }, package: { type: "string" } },
+            required: ["name", "package"],
+            additionalProperties: false,
+          },
         },
       },
       additionalProperties: false,

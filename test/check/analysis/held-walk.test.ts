@@ -51,8 +51,11 @@ export async function outer() { await a.runExclusive(async () => { void inner();
     assert.deepEqual(got, ["5: a []", "6: b [a]", "8: b []"]);
   });
   it("anchors a finding in the holder's own code", () => {
-    const { checker, sourceFiles, main } = load(`${prelude}async function inner() { await b.runExclusive(() => 1); }
-export async function outer() { await a.runExclusive(async () => { await inner(); }); }`, stubs("async-mutex"));
+    const { checker, sourceFiles, main } = load(
+      `${prelude}async function inner() { await b.runExclusive(() => 1); }
+export async function outer() { await a.runExclusive(async () => { await inner(); }); }`,
+      stubs("async-mutex"),
+    );
     const list: AcquireEvent[] = [];
     walkHeld(sourceFiles, checker, (e) => list.push(e));
     const e = list.find((x) => x.held.length === 1)!;

@@ -17,26 +17,71 @@ function classify(code: string, call: string, ...pkgs: string[]): string {
 
 describe("lock-apis: classifyCall", () => {
   const cases: [string, string, string, string[]][] = [
-    [`import { Mutex } from "asyncdoctor"; const m = new Mutex(); void m.runExclusive(() => 1);`, "m.runExclusive", "mutex scoped runExclusive", ["asyncdoctor"]],
+    [
+      `import { Mutex } from "asyncdoctor"; const m = new Mutex(); void m.runExclusive(() => 1);`,
+      "m.runExclusive",
+      "mutex scoped runExclusive",
+      ["asyncdoctor"],
+    ],
     [`import { Semaphore } from "asyncdoctor"; const s = new Semaphore(2); void s.acquire();`, "s.acquire", "semaphore handle acquire", ["asyncdoctor"]],
     [`import { RWLock } from "asyncdoctor"; const rw = new RWLock(); void rw.runRead(() => 1);`, "rw.runRead", "rwlock scoped runRead shared", ["asyncdoctor"]],
-    [`import { Pool } from "asyncdoctor"; const p = new Pool({ create: () => 1, max: 1 }); void p.use(async (r) => r);`, "p.use", "pool scoped use", ["asyncdoctor"]],
-    [`import { Mutex, lockAll } from "asyncdoctor"; const a = new Mutex(), b = new Mutex(); void lockAll([a, b], () => 1);`, "lockAll", "mutex scoped lockAll", ["asyncdoctor"]],
+    [
+      `import { Pool } from "asyncdoctor"; const p = new Pool({ create: () => 1, max: 1 }); void p.use(async (r) => r);`,
+      "p.use",
+      "pool scoped use",
+      ["asyncdoctor"],
+    ],
+    [
+      `import { Mutex, lockAll } from "asyncdoctor"; const a = new Mutex(), b = new Mutex(); void lockAll([a, b], () => 1);`,
+      "lockAll",
+      "mutex scoped lockAll",
+      ["asyncdoctor"],
+    ],
     [`import { Mutex } from "async-mutex"; const m = new Mutex(); void m.acquire();`, "m.acquire", "mutex handle acquire", ["async-mutex"]],
-    [`import { Semaphore, withTimeout } from "async-mutex"; const s = withTimeout(new Semaphore(2), 10); void s.runExclusive(() => 1);`, "s.runExclusive", "semaphore scoped runExclusive", ["async-mutex"]],
+    [
+      `import { Semaphore, withTimeout } from "async-mutex"; const s = withTimeout(new Semaphore(2), 10); void s.runExclusive(() => 1);`,
+      "s.runExclusive",
+      "semaphore scoped runExclusive",
+      ["async-mutex"],
+    ],
     [`import pLimit from "p-limit"; const limit = pLimit(1); void limit(async () => 1);`, "limit(", "limiter scoped limit", ["p-limit"]],
     [`import pLimit from "p-limit"; const limit = pLimit(1); void limit.map([1], async (x) => x);`, "limit.map", "limiter scoped map", ["p-limit"]],
     [`import PQueue from "p-queue"; const q = new PQueue({ concurrency: 1 }); void q.add(async () => 1);`, "q.add", "queue scoped add", ["p-queue"]],
-    [`import { createPool } from "generic-pool"; const p = createPool({ create: async () => 1, destroy: async () => {} }); void p.acquire();`, "p.acquire", "pool handle acquire", ["generic-pool"]],
+    [
+      `import { createPool } from "generic-pool"; const p = createPool({ create: async () => 1, destroy: async () => {} }); void p.acquire();`,
+      "p.acquire",
+      "pool handle acquire",
+      ["generic-pool"],
+    ],
     [`import { Pool } from "pg"; const pool = new Pool(); void pool.connect();`, "pool.connect", "pool handle connect", ["pg"]],
     [`import { Pool } from "pg"; const pool = new Pool(); void pool.query("select 1");`, "pool.query", "pool query query", ["pg"]],
     [`import { Pool } from "pg"; const pool = new Pool(); pool.connect((err, c, done) => done());`, "pool.connect", "none", ["pg"]],
-    [`import { createPool } from "mysql2/promise"; const pool = createPool({}); void pool.getConnection();`, "pool.getConnection", "pool handle getConnection", ["mysql2"]],
-    [`import knex from "knex"; const db = knex({ client: "pg" }); void db.transaction(async (trx) => trx("t"));`, "db.transaction", "pool scoped transaction", ["knex"]],
+    [
+      `import { createPool } from "mysql2/promise"; const pool = createPool({}); void pool.getConnection();`,
+      "pool.getConnection",
+      "pool handle getConnection",
+      ["mysql2"],
+    ],
+    [
+      `import knex from "knex"; const db = knex({ client: "pg" }); void db.transaction(async (trx) => trx("t"));`,
+      "db.transaction",
+      "pool scoped transaction",
+      ["knex"],
+    ],
     [`import knex from "knex"; const db = knex({ client: "pg" }); void db("users").where({ id: 1 });`, "db(", "pool query db", ["knex"]],
-    [`import knex, { type Knex } from "knex"; const db = knex({ client: "pg" }); declare const trx: Knex.Transaction; void db("users").where({ id: 1 }).transacting(trx);`, "db(", "none", ["knex"]],
+    [
+      `import knex, { type Knex } from "knex"; const db = knex({ client: "pg" }); declare const trx: Knex.Transaction; void db("users").where({ id: 1 }).transacting(trx);`,
+      "db(",
+      "none",
+      ["knex"],
+    ],
     [`import knex, { type Knex } from "knex"; declare const trx: Knex.Transaction; void trx("users");`, "trx(", "none", ["knex"]],
-    [`class Mutex { async runExclusive(fn: () => number) { return fn(); } } const m = new Mutex(); void m.runExclusive(() => 1);`, "m.runExclusive", "none", []],
+    [
+      `class Mutex { async runExclusive(fn: () => number) { return fn(); } } const m = new Mutex(); void m.runExclusive(() => 1);`,
+      "m.runExclusive",
+      "none",
+      [],
+    ],
     [`const m = new Map<string, number>(); m.set("a", 1); void m.get("a");`, "m.get", "none", []],
   ];
   for (const [code, call, expected, pkgs] of cases) {
@@ -83,21 +128,30 @@ describe("lock-apis: handleRegion", () => {
     return { text: main.text.slice(call.end, r.end).trim().split("\n").pop()!.trim(), names: r.names };
   };
   it("ends at the releaser call", () => {
-    const r = region(`import { Mutex } from "async-mutex"; const m = new Mutex();
+    const r = region(
+      `import { Mutex } from "async-mutex"; const m = new Mutex();
 async function f() { const release = await m.acquire(); try { await g(); } finally { release(); } }
-async function g() {}`, ["async-mutex"]);
+async function g() {}`,
+      ["async-mutex"],
+    );
     assert.deepEqual(r.names, ["release"]);
     assert.match(r.text, /finally \{$/);
   });
   it("ends at client.release() for a pg client", () => {
-    const r = region(`import { Pool } from "pg"; const pool = new Pool();
-async function f() { const client = await pool.connect(); await client.query("x"); client.release(); await pool.query("y"); }`, ["pg"]);
+    const r = region(
+      `import { Pool } from "pg"; const pool = new Pool();
+async function f() { const client = await pool.connect(); await client.query("x"); client.release(); await pool.query("y"); }`,
+      ["pg"],
+    );
     assert.deepEqual(r.names, ["client"]);
     assert.match(r.text, /client.query\("x"\);$/);
   });
   it("ends with the block for using", () => {
-    const { checker, main } = load(`import { Mutex } from "asyncdoctor"; const m = new Mutex();
-async function f() { { using h = await m.acquire(); } await m.runExclusive(() => 1); }`, stubs("asyncdoctor"));
+    const { checker, main } = load(
+      `import { Mutex } from "asyncdoctor"; const m = new Mutex();
+async function f() { { using h = await m.acquire(); } await m.runExclusive(() => 1); }`,
+      stubs("asyncdoctor"),
+    );
     const call = callsStarting(main, "m.acquire")[0]!;
     const fn = main.statements.find(ts.isFunctionDeclaration)!;
     const r = handleRegion(classifyCall(call, checker)!, fn.body!);

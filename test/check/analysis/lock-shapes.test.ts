@@ -12,7 +12,10 @@ function classify(code: string, call: string, pkgs: string[] = [], which: "first
   assert.ok(c, `no call starting with ${call}`);
   const u = classifyCall(c, checker);
   if (!u) return "none";
-  return [u.library, u.kind, u.mode, u.key ? `key=${u.key.getText()}` : "", u.opaque ? "opaque" : ""].filter(Boolean).join(" ") + ` @${u.targets.map((t) => t.getText()).join(",")}`;
+  return (
+    [u.library, u.kind, u.mode, u.key ? `key=${u.key.getText()}` : "", u.opaque ? "opaque" : ""].filter(Boolean).join(" ") +
+    ` @${u.targets.map((t) => t.getText()).join(",")}`
+  );
 }
 
 const makeMutex = `import { Mutex } from "async-mutex";
@@ -131,8 +134,24 @@ void withLock(async () => 1);`;
   });
 
   it("an acquire() with no release(), or a synchronous lock()", () => {
-    assert.equal(classify(`class Loader { async acquire(): Promise<string> { return "x"; } } const l = new Loader(); export async function f() { await l.acquire(); }`, "l.acquire", [], "first"), "none");
-    assert.equal(classify(`class Flag { lock(): boolean { return true; } unlock(): void {} } const f = new Flag(); export function g() { f.lock(); f.unlock(); }`, "f.lock", [], "first"), "none");
+    assert.equal(
+      classify(
+        `class Loader { async acquire(): Promise<string> { return "x"; } } const l = new Loader(); export async function f() { await l.acquire(); }`,
+        "l.acquire",
+        [],
+        "first",
+      ),
+      "none",
+    );
+    assert.equal(
+      classify(
+        `class Flag { lock(): boolean { return true; } unlock(): void {} } const f = new Flag(); export function g() { f.lock(); f.unlock(); }`,
+        "f.lock",
+        [],
+        "first",
+      ),
+      "none",
+    );
   });
 
   it("a promise chained but not kept (`p.then(fn)`), and a cache of a promise", () => {

@@ -12,7 +12,7 @@ function probes(code: string): Record<string, boolean> {
   const out: Record<string, boolean> = {};
   let fn: ts.Node | undefined;
   const visit = (n: ts.Node): void => {
-    if (isFunctionNode(n) && ((ts.isFunctionDeclaration(n) || ts.isMethodDeclaration(n)) && n.name?.getText() === "f")) fn = n;
+    if (isFunctionNode(n) && (ts.isFunctionDeclaration(n) || ts.isMethodDeclaration(n)) && n.name?.getText() === "f") fn = n;
     if (ts.isCallExpression(n) && n.expression.getText() === "probe" && fn && isFunctionNode(fn)) {
       const arg = n.arguments[0]!;
       out[arg.getText()] = sharedTarget(arg, fn, checker, ids) !== undefined;

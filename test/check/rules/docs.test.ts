@@ -48,7 +48,7 @@ describe("rule docs", () => {
 
       if (rule.meta.scope === "file") {
         it("is linked from its ESLint rule", () => {
-          assert.match(String(plugin.rules?.[id] && "meta" in plugin.rules[id]! ? plugin.rules[id]!.meta?.docs?.url : ""), new RegExp(`/docs/rules/${id}\\.md$`));
+          assert.match(String(plugin.rules?.[id] && "meta" in plugin.rules[id] ? plugin.rules[id].meta?.docs?.url : ""), new RegExp(`/docs/rules/${id}\\.md$`));
         });
       }
     });

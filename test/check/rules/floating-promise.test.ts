@@ -47,7 +47,11 @@ ruleTester(floatingPromise, {
   ],
   invalid: [
     { name: "the promise-returning overload", code: overloads + `function f() {\n  maybe("a");\n}`, findings: [{ line: 4 }] },
-    { name: "a generic that returns its promise argument", code: save + `declare function id<T>(x: T): T;\nfunction f() {\n  id(save("a"));\n}`, findings: [{ line: 4 }] },
+    {
+      name: "a generic that returns its promise argument",
+      code: save + `declare function id<T>(x: T): T;\nfunction f() {\n  id(save("a"));\n}`,
+      findings: [{ line: 4 }],
+    },
     {
       name: "a node:test subtest not awaited",
       code: `import { it } from "node:test";\nit("t", (t) => {\n  t.test("sub", () => {});\n});`,
@@ -55,15 +59,31 @@ ruleTester(floatingPromise, {
       findings: [{ line: 3 }],
     },
     { name: "bare call", code: save + `function f() {\n  save("a");\n}`, findings: [{ line: 3, summary: /save\("a"\).*nothing awaits/, fix: /await/ }] },
-    { name: "in a loop (seed: create_task without a reference)", code: save + `async function f(xs: string[]) {\n  for (const x of xs) save(x);\n}`, findings: [{ line: 3 }] },
+    {
+      name: "in a loop (seed: create_task without a reference)",
+      code: save + `async function f(xs: string[]) {\n  for (const x of xs) save(x);\n}`,
+      findings: [{ line: 3 }],
+    },
     { name: "then without a rejection handler", code: save + `function f() {\n  save("a").then(() => {});\n}`, findings: [{ line: 3 }] },
     { name: "finally does not handle", code: save + `function f() {\n  save("a").finally(() => {});\n}`, findings: [{ line: 3 }] },
     { name: "both arms of a conditional", code: save + `function f(c: boolean) {\n  c ? save("a") : save("b");\n}`, findings: [{ line: 3 }, { line: 3 }] },
     { name: "right of &&", code: save + `function f(c: boolean) {\n  c && save("a");\n}`, findings: [{ line: 3 }] },
     { name: "async IIFE", code: `function f() {\n  (async () => { await null; })();\n}`, findings: [{ line: 2 }] },
-    { name: "an array of promises made by slice is new", code: save + `function f(ps: Promise<void>[]) {\n  ps.slice(1).concat([save("a")]);\n}`, findings: [{ line: 3, summary: /array of promises/ }] },
-    { name: "array of promises from map", code: save + `function f(xs: string[]) {\n  xs.map((x) => save(x));\n}`, findings: [{ line: 3, summary: /array of promises/ }] },
-    { name: "local never read (typescript-eslint misses this)", code: save + `async function f() {\n  const pending = save("a");\n  return 1;\n}`, findings: [{ line: 3, summary: /`pending` is never awaited/ }] },
+    {
+      name: "an array of promises made by slice is new",
+      code: save + `function f(ps: Promise<void>[]) {\n  ps.slice(1).concat([save("a")]);\n}`,
+      findings: [{ line: 3, summary: /array of promises/ }],
+    },
+    {
+      name: "array of promises from map",
+      code: save + `function f(xs: string[]) {\n  xs.map((x) => save(x));\n}`,
+      findings: [{ line: 3, summary: /array of promises/ }],
+    },
+    {
+      name: "local never read (typescript-eslint misses this)",
+      code: save + `async function f() {\n  const pending = save("a");\n  return 1;\n}`,
+      findings: [{ line: 3, summary: /`pending` is never awaited/ }],
+    },
     { name: "new Promise dropped", code: `function f() {\n  new Promise<void>((r) => r());\n}`, findings: [{ line: 2 }] },
   ],
 });

@@ -100,7 +100,13 @@ export async function hit(k: string) {
   acct.balance -= amount;
   await acct.save();
 }`,
-      findings: [{ line: 10, summary: /`acct.balance` is read with `await` at main.ts:8, changed from its own value at main.ts:9 and saved here/, fix: /\$inc|increment/ }],
+      findings: [
+        {
+          line: 10,
+          summary: /`acct.balance` is read with `await` at main.ts:8, changed from its own value at main.ts:9 and saved here/,
+          fix: /\$inc|increment/,
+        },
+      ],
     },
     {
       name: "Prisma: the new value computed from the loaded row in update's data",

@@ -167,7 +167,9 @@ export async function coroutine2() {
     await lockA.runExclusive(async () => console.log("2"));
   });
 }`,
-      findings: [{ line: 14, summary: /`lockB` and `lockA` are taken in opposite orders.*main.ts:8/, fix: /take `lockA` before `lockB`.*lockAll\(\[lockA, lockB\]\)/ }],
+      findings: [
+        { line: 14, summary: /`lockB` and `lockA` are taken in opposite orders.*main.ts:8/, fix: /take `lockA` before `lockB`.*lockAll\(\[lockA, lockB\]\)/ },
+      ],
     },
     {
       name: "class fields, one order through a helper method",

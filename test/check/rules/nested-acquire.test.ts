@@ -405,7 +405,12 @@ export async function bugNested() {
     },
     {
       name: "inside an async callback that an awaited library call runs",
-      files: { ...am, "node_modules/p-retry/package.json": '{"name":"p-retry","types":"index.d.ts"}', "node_modules/p-retry/index.d.ts": "export default function pRetry<T>(input: (attempt: number) => PromiseLike<T> | T, options?: { retries?: number }): Promise<T>;" },
+      files: {
+        ...am,
+        "node_modules/p-retry/package.json": '{"name":"p-retry","types":"index.d.ts"}',
+        "node_modules/p-retry/index.d.ts":
+          "export default function pRetry<T>(input: (attempt: number) => PromiseLike<T> | T, options?: { retries?: number }): Promise<T>;",
+      },
       code: `import { Mutex } from "async-mutex";
 import pRetry from "p-retry";
 const m = new Mutex();

@@ -210,7 +210,13 @@ export async function processUser(userId: number, pool: Pool) {
     client.release();
   }
 }`,
-      findings: [{ line: 10, summary: /second connection is taken from pool `pool` \(connect\) while `client` from it is held .* via updateStats\(\)/, fix: /pass the open `client` down to updateStats\(\) instead of `pool`/ }],
+      findings: [
+        {
+          line: 10,
+          summary: /second connection is taken from pool `pool` \(connect\) while `client` from it is held .* via updateStats\(\)/,
+          fix: /pass the open `client` down to updateStats\(\) instead of `pool`/,
+        },
+      ],
     },
     {
       name: "pg: the pool is queried inside the client's transaction",
@@ -228,7 +234,13 @@ export async function transfer(from: number, to: number) {
     client.release();
   }
 }`,
-      findings: [{ line: 8, summary: /`pool.query` takes a second connection .* single connection held, this waits forever.*outside `client`'s transaction/, fix: /`client.query\(…\)`/ }],
+      findings: [
+        {
+          line: 8,
+          summary: /`pool.query` takes a second connection .* single connection held, this waits forever.*outside `client`'s transaction/,
+          fix: /`client.query\(…\)`/,
+        },
+      ],
     },
     {
       name: "mysql2: execute on the pool while a pooled connection is held",
@@ -273,7 +285,13 @@ export async function bugProcessUser(userId: number, pool: Pool<Conn>) {
     await bugUpdateStats(pool, userId);
   });
 }`,
-      findings: [{ line: 9, summary: /pool `pool` \(use\) while `conn` from it is held .* via bugUpdateStats\(\)/, fix: /pass the open `conn` down to bugUpdateStats\(\)/ }],
+      findings: [
+        {
+          line: 9,
+          summary: /pool `pool` \(use\) while `conn` from it is held .* via bugUpdateStats\(\)/,
+          fix: /pass the open `conn` down to bugUpdateStats\(\)/,
+        },
+      ],
     },
     {
       name: "a transaction helper of the program runs a callback that queries the pool",

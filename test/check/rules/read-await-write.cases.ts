@@ -264,7 +264,13 @@ export async function increment() {
   await sleep(0);
   counter = current + 1;
 }`,
-      findings: [{ line: 6, summary: /`counter` is written from its value read before an `await` \(read at main.ts:4, await at main.ts:5\)/, fix: /lock.runExclusive|shared.update/ }],
+      findings: [
+        {
+          line: 6,
+          summary: /`counter` is written from its value read before an `await` \(read at main.ts:4, await at main.ts:5\)/,
+          fix: /lock.runExclusive|shared.update/,
+        },
+      ],
     },
     {
       name: "the seed's demo: a captured outer variable",

@@ -173,7 +173,13 @@ export async function rename(id: number, name: string) {
     await audit(id);
   });
 }`,
-      findings: [{ line: 7, summary: /`db\("audit"\)` goes through `db`, not `trx`, inside the transaction opened at main.ts:5 via audit\(\)/, fix: /pass `trx` down to audit\(\).*\.transacting\(trx\)/ }],
+      findings: [
+        {
+          line: 7,
+          summary: /`db\("audit"\)` goes through `db`, not `trx`, inside the transaction opened at main.ts:5 via audit\(\)/,
+          fix: /pass `trx` down to audit\(\).*\.transacting\(trx\)/,
+        },
+      ],
     },
     {
       name: "knex: raw query on the instance inside the transaction",

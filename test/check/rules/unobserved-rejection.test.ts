@@ -11,20 +11,37 @@ ruleTester(unobservedRejection, {
     { name: "void on a promise that handles its rejection", code: lib + `function f() { void load("a").catch((e) => console.error(e)); }` },
     { name: "void on then(ok, fail), then finally", code: lib + `function f() { void load("a").then(() => {}, () => {}).finally(() => {}); }` },
     { name: "void on an async function that cannot reject", code: lib + `function f() { void quiet(); }` },
-    { name: "void on an async IIFE that cannot reject", code: lib + `function f() { void (async () => { try { await load("a"); } catch { /* shown in the UI */ } })(); }` },
+    {
+      name: "void on an async IIFE that cannot reject",
+      code: lib + `function f() { void (async () => { try { await load("a"); } catch { /* shown in the UI */ } })(); }`,
+    },
     { name: "void on a plain value marks it unused", code: lib + `function f(x: number, p: Promise<void>) { void x; void p; }` },
     { name: "void on a non-promise call", code: lib + `declare function sync(): number;\nfunction f() { void sync(); }` },
     { name: "void checks off by option", code: lib + `function f() { void load("a"); }`, options: { checkVoid: false } },
     { name: "started and awaited together", code: lib + `async function f() { const [a, b] = await Promise.all([load("a"), load("b")]); return a + b; }` },
-    { name: "started, handled, then other awaits", code: lib + `async function f() { const a = load("a"); a.catch(() => {}); const b = await load("b"); return (await a) + b; }` },
+    {
+      name: "started, handled, then other awaits",
+      code: lib + `async function f() { const a = load("a"); a.catch(() => {}); const b = await load("b"); return (await a) + b; }`,
+    },
     { name: "nothing awaited in between", code: lib + `async function f() { const a = load("a"); const b = load("b"); return Promise.all([a, b]); }` },
-    { name: "the await in between cannot throw out (caught)", code: lib + `async function f() { const a = load("a"); let b = ""; try { b = await load("b"); } catch { b = "-"; } return (await a) + b; }` },
+    {
+      name: "the await in between cannot throw out (caught)",
+      code: lib + `async function f() { const a = load("a"); let b = ""; try { b = await load("b"); } catch { b = "-"; } return (await a) + b; }`,
+    },
     { name: "a promise that cannot reject started first", code: lib + `async function f() { const q = quiet(); await load("b"); await q; }` },
     { name: "not in an async function", code: lib + `function f() { const a = load("a"); return a; }` },
   ],
   invalid: [
-    { name: "void on a promise that can reject", code: lib + `function f() {\n  void load("a");\n}`, findings: [{ line: L + 1, summary: /`void load\("a"\)` drops a promise that can reject/, fix: /\.catch/ }] },
-    { name: "void on an async IIFE that can reject", code: lib + `function f() {\n  void (async () => { await load("a"); })();\n}`, findings: [{ line: L + 1 }] },
+    {
+      name: "void on a promise that can reject",
+      code: lib + `function f() {\n  void load("a");\n}`,
+      findings: [{ line: L + 1, summary: /`void load\("a"\)` drops a promise that can reject/, fix: /\.catch/ }],
+    },
+    {
+      name: "void on an async IIFE that can reject",
+      code: lib + `function f() {\n  void (async () => { await load("a"); })();\n}`,
+      findings: [{ line: L + 1 }],
+    },
     {
       name: "started before an await that can throw",
       code: lib + `async function f() {\n  const a = load("a");\n  const b = await load("b");\n  return (await a) + b;\n}`,
@@ -37,7 +54,9 @@ ruleTester(unobservedRejection, {
     },
     {
       name: "the await in between is in a try whose catch rethrows",
-      code: lib + `async function f() {\n  const a = load("a");\n  try { await load("b"); } catch (e) { throw new Error("b failed", { cause: e }); }\n  return a;\n}`,
+      code:
+        lib +
+        `async function f() {\n  const a = load("a");\n  try { await load("b"); } catch (e) { throw new Error("b failed", { cause: e }); }\n  return a;\n}`,
       findings: [{ line: L + 1 }],
     },
   ],
