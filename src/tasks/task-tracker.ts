@@ -2,6 +2,7 @@
  * TaskTracker: keeps every background task it spawned until it settles, counts outcomes,
  * reports failures nobody awaited, and shuts down naming whatever is still running.
  */
+import { AbortError } from "../core/errors.js";
 import { ClosedError } from "../core/errors.js";
 import { registerTaskSource, unregisterTaskSource } from "../core/registry.js";
 import type { TaskSource } from "../core/registry.js";
@@ -199,7 +200,7 @@ export class TaskTracker implements TaskOwner, TaskSource {
     let aborted: Task<unknown>[] = [];
     if (!inTime) {
       aborted = this.tasks();
-      for (const t of aborted) t.abort(new ShutdownAbort(this.name, timeout));
+      for (const t of aborted) t.abort(new AbortError(`tracker "${this.name}" is shutting down (tasks ran past the ${timeout} ms shutdown timeout)`));
       await this.#waitIdle(grace);
     }
     const still = this.tasks();
@@ -228,14 +229,5 @@ export class TaskTracker implements TaskOwner, TaskSource {
   /** `await using tracker = new TaskTracker()` shuts it down at the end of the scope. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.shutdown();
-  }
-}
-
-/** The reason a shutdown gives when it aborts a task. */
-export class ShutdownAbort extends Error {
-  readonly code = "ABORT_ERR";
-  constructor(trackerName: string, timeoutMs: number) {
-    super(`tracker "${trackerName}" is shutting down (tasks ran past the ${timeoutMs} ms shutdown timeout)`);
-    this.name = "AbortError";
   }
 }

@@ -29,6 +29,7 @@ export interface SpawnOptions {
 /** How a task ended, for whoever owns it (a tracker or a group). */
 export interface TaskOwner {
   /** Called once when the task settles, before any awaiter resumes. */
+  /** @internal */
   onSettle(task: Task<unknown>, state: TaskState, error: unknown): void;
   /** True when the owner takes responsibility for failures (a group): no task-failed report. */
   readonly collectsFailures: boolean;

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import * as peer from "async-mutex";
 import * as ours from "../../src/compat/async-mutex.js";
 import { DeadlockError } from "../../src/core/errors.js";
-import { collecting } from "../tasks/helpers.js";
+import { collecting, tick } from "../helpers.js";
 import { E_CANCELED, Mutex, Semaphore } from "../../src/compat/async-mutex.js";
 import type { MutexInterface, SemaphoreInterface } from "../../src/compat/async-mutex.js";
 
@@ -16,7 +16,6 @@ const libs: Array<[string, Lib]> = [
   ["async-mutex", peer as unknown as Lib],
   ["compat", ours],
 ];
-const tick = () => new Promise<void>((r) => setImmediate(r));
 
 for (const [label, lib] of libs) {
   describe(`${label}: async-mutex behaviour`, () => {

@@ -5,13 +5,12 @@ import assert from "node:assert/strict";
 import peerLimit from "p-limit";
 import oursLimit, { limitFunction } from "../../src/compat/p-limit.js";
 import { DeadlockError } from "../../src/core/errors.js";
-import { collecting, deferred } from "../tasks/helpers.js";
+import { collecting, deferred, tick } from "../helpers.js";
 
 const libs: Array<[string, typeof oursLimit]> = [
   ["p-limit", peerLimit],
   ["compat", oursLimit],
 ];
-const tick = () => new Promise<void>((r) => setImmediate(r));
 
 for (const [label, pLimit] of libs) {
   describe(`${label}: p-limit behaviour`, () => {

@@ -11,7 +11,7 @@ import { blockedOn, chainOf, currentActivation } from "../../src/core/await-grap
 import { transformAwaits } from "../../src/diagnose/await-transform.js";
 import { Mutex } from "../../src/sync/mutex.js";
 import { Shared } from "../../src/sync/shared.js";
-import { collecting, deferred } from "../tasks/helpers.js";
+import { collecting, deferred } from "../helpers.js";
 
 const here = "await-graph.test.ts";
 

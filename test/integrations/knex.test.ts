@@ -8,7 +8,7 @@ import type { Knex } from "knex";
 import { TimeoutError } from "../../src/core/errors.js";
 import { guardKnex } from "../../src/integrations/knex.js";
 import { TaskTracker } from "../../src/tasks/task-tracker.js";
-import { barrier, collecting, deferred } from "../tasks/helpers.js";
+import { barrier, collecting, deferred } from "../helpers.js";
 import { pgForTests } from "./pg-helper.js";
 
 const pgt = await pgForTests();

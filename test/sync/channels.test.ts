@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import diagnosticsChannel from "node:diagnostics_channel";
 import { channelNames } from "../../src/core/channels.js";
 import { Mutex } from "../../src/sync/mutex.js";
-import { deferred } from "../tasks/helpers.js";
+import { deferred } from "../helpers.js";
 
 describe("lock channels", () => {
   it("publish wait, acquire (with waitedMs) and release (with heldMs)", async () => {

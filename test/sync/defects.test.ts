@@ -14,9 +14,7 @@ import { configure, getConfig } from "../../src/core/config.js";
 import { AbortError, DeadlockError, TimeoutError } from "../../src/core/errors.js";
 import { withTimeout } from "../../src/tasks/with-timeout.js";
 import { TaskTracker } from "../../src/tasks/task-tracker.js";
-import { collecting, deferred } from "../tasks/helpers.js";
-
-const tick = () => new Promise<void>((r) => setImmediate(r));
+import { collecting, deferred, tick } from "../helpers.js";
 
 describe("defects found by trial", () => {
   it("an onDiagnosis that throws a value whose String() throws leaves no ghost waiter, and the caller still gets its DeadlockError", async () => {

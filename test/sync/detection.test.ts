@@ -11,9 +11,7 @@ import { DeadlockError, TimeoutError } from "../../src/core/errors.js";
 import { configure } from "../../src/core/config.js";
 import { addCollector } from "../../src/core/diagnosis.js";
 import { spawn } from "../../src/tasks/default-tracker.js";
-import { collecting, deferred } from "../tasks/helpers.js";
-
-const tick = () => new Promise<void>((r) => setImmediate(r));
+import { collecting, deferred, tick } from "../helpers.js";
 
 function deadlock(kind: string) {
   return (e: unknown) => e instanceof DeadlockError && e.kind === kind;

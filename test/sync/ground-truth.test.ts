@@ -19,7 +19,7 @@ import { Mutex } from "../../src/sync/mutex.js";
 import { Semaphore } from "../../src/sync/semaphore.js";
 import { DeadlockError } from "../../src/core/errors.js";
 import { configure } from "../../src/core/config.js";
-import { collecting } from "../tasks/helpers.js";
+import { collecting, tick } from "../helpers.js";
 
 type Step =
   { t: "tick" } | { t: "lock"; lock: number; awaited: boolean; via: "direct" | "immediate" | "listener"; limit: "none" | "timeout" | "abort"; body: Step[] };
@@ -50,8 +50,6 @@ const programArb = (limits: boolean): fc.Arbitrary<Program> =>
 interface Locks {
   run(i: number, fn: () => Promise<void>, limit: "none" | "timeout" | "abort"): Promise<void>;
 }
-
-const tick = () => new Promise<void>((r) => setImmediate(r));
 
 function asyncdoctorLocks(): Locks {
   const locks = [new Mutex({ name: "m0" }), new Mutex({ name: "m1" }), new Semaphore(2, { name: "s2" })];

@@ -6,7 +6,7 @@ import { Mutex } from "../../src/sync/mutex.js";
 import { RWLock } from "../../src/sync/rwlock.js";
 import { Semaphore } from "../../src/sync/semaphore.js";
 import { currentTask } from "../../src/core/task.js";
-import { collecting } from "../tasks/helpers.js";
+import { collecting } from "../helpers.js";
 
 describe("lockAll", () => {
   it("holds every lock while fn runs, as one scope, and releases them after", async () => {

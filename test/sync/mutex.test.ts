@@ -7,10 +7,9 @@ import { ReleaseError } from "../../src/sync/lease.js";
 import { AbortError, TimeoutError } from "../../src/core/errors.js";
 import { currentTask } from "../../src/core/task.js";
 import { snapshot } from "../../src/core/registry.js";
-import type { LockSnapshot } from "../../src/core/registry.js";
 import { withTimeout } from "../../src/tasks/with-timeout.js";
 import { spawn } from "../../src/tasks/default-tracker.js";
-import { deferred } from "../tasks/helpers.js";
+import { deferred } from "../helpers.js";
 
 describe("Mutex", () => {
   it("serialises runExclusive callers in FIFO order", async () => {
@@ -193,7 +192,7 @@ describe("Mutex", () => {
     const gate = deferred();
     const held = spawn(() => m.runExclusive(() => gate.promise), { name: "holder-task" });
     const waiting = spawn(() => m.runExclusive(async () => {}), { name: "waiter-task" });
-    const locks = snapshot().locks as LockSnapshot[];
+    const locks = snapshot().locks;
     const mine = locks.find((l) => l.name === "snap");
     assert.ok(mine);
     assert.equal(mine.kind, "mutex");

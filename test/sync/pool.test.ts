@@ -3,7 +3,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { Pool } from "../../src/sync/pool.js";
 import { DeadlockError, TimeoutError } from "../../src/core/errors.js";
-import { collecting, deferred } from "../tasks/helpers.js";
+import { collecting, deferred } from "../helpers.js";
 
 describe("Pool", () => {
   it("creates up to max resources, reuses idle ones, and queues beyond max", async () => {

@@ -10,7 +10,7 @@ import { DeadlockError } from "../../src/core/errors.js";
 import { channelNames } from "../../src/core/channels.js";
 import { runInTask, TaskRecord } from "../../src/core/task.js";
 import type { Diagnosis } from "../../src/core/diagnosis.js";
-import { collecting, deferred } from "../tasks/helpers.js";
+import { collecting, deferred } from "../helpers.js";
 
 const yieldTimes = async (n: number) => {
   for (let i = 0; i < n; i++) await Promise.resolve();

@@ -3,7 +3,7 @@ import { describe, it } from "node:test";
 import { Shared } from "../../src/sync/shared.js";
 import { TaskGroup } from "../../src/tasks/task-group.js";
 import { TaskTracker } from "../../src/tasks/task-tracker.js";
-import { collecting, deferred } from "../tasks/helpers.js";
+import { collecting, deferred } from "../helpers.js";
 
 const yieldOnce = () => new Promise<void>((r) => setImmediate(r));
 

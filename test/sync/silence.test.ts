@@ -11,9 +11,7 @@ import { withTimeout } from "../../src/tasks/with-timeout.js";
 import { spawn } from "../../src/tasks/default-tracker.js";
 import { TaskGroup } from "../../src/tasks/task-group.js";
 import pLimit from "../../src/compat/p-limit.js";
-import { collecting, deferred } from "../tasks/helpers.js";
-
-const tick = () => new Promise<void>((r) => setImmediate(r));
+import { collecting, deferred, tick } from "../helpers.js";
 
 describe("detection stays silent on correct code", () => {
   beforeEach(() => resetLockOrder());

@@ -16,9 +16,7 @@ import { DeadlockError } from "../../src/core/errors.js";
 import pLimit from "../../src/compat/p-limit.js";
 import { Mutex as CompatMutex } from "../../src/compat/async-mutex.js";
 import { withTimeout } from "../../src/tasks/with-timeout.js";
-import { collecting, deferred } from "../tasks/helpers.js";
-
-const tick = () => new Promise<void>((r) => setImmediate(r));
+import { collecting, deferred, tick } from "../helpers.js";
 
 type Program = () => Promise<unknown>;
 

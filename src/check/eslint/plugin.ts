@@ -18,7 +18,9 @@ import type ts from "typescript";
 import type { Finding, Rule } from "../rule.js";
 import { rules as allRules } from "../rules/index.js";
 import { findSuppressions, isSuppressed } from "../suppression.js";
-import { DEFAULT_DOCS_BASE } from "../../report/sarif.js";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { moduleFileOf, packageRootOf } from "../../core/site.js";
 
 /** What typescript-eslint's parser puts in `sourceCode.parserServices` when type information is on. */
 interface TypedParserServices {
@@ -37,13 +39,21 @@ function message(f: Finding): string {
   return `${f.summary}. Fix: ${f.fix}`;
 }
 
+/** The package's docs/rules folder, found from this file (src/ or dist/<esm|cjs>/src/). */
+const docsDir = join(packageRootOf(pluginFile()), "docs", "rules");
+
+function pluginFile(): string {
+  return moduleFileOf(pluginFile);
+}
+
 /** Wraps one asyncdoctor rule as an ESLint rule. */
 function adapt(rule: Rule): ESLintRule.RuleModule {
   const id = rule.meta.id;
   return {
     meta: {
       type: "problem",
-      docs: { description: rule.meta.description, recommended: true, url: `${DEFAULT_DOCS_BASE}${id}.md` },
+      // the page ships in the package (docs/rules/): a file URL, not a site that may not exist
+      docs: { description: rule.meta.description, recommended: true, url: pathToFileURL(join(docsDir, `${id}.md`)).href },
       // ESLint validates the options against it: an unknown key (a typo) stops the lint
       // (our schema type is a readonly subset of ESLint's JSON Schema 4)
       schema: (rule.meta.optionsSchema ? [rule.meta.optionsSchema] : []) as ESLintRule.RuleMetaData["schema"],
