@@ -17,8 +17,11 @@ import { renderJson } from "../report/json.js";
 import { renderHtml } from "../report/html.js";
 import { TimelineRecorder } from "./timeline.js";
 import { leakedTaskDiagnosis } from "../tasks/tracker-report.js";
-import { isTrackingPromises, neverSettledDiagnoses, pendingAwaits } from "./promise-tracking.js";
+import { isTrackingPromises, pendingAwaits } from "./promise-tracking.js";
 import { leakedResourceDiagnosis, openResources } from "./resources.js";
+import { checkRuleIds } from "./rule-ids.js";
+import { stuckAwaitsReport } from "./stuck-awaits.js";
+import { isExcusedFromExitReport } from "../tasks/default-tracker.js";
 
 /** Why the program is ending. */
 export type ExitReason = "drained" | "exit" | "SIGINT" | "SIGTERM";
@@ -52,6 +55,8 @@ export function exitFindings(reason: ExitReason): Diagnosis[] {
   const when = drained ? "when the event loop drained: nothing is left that could finish it" : reason === "exit" ? "when the process exited; its work was cut off" : `when the process received ${reason}; its work was cut off`;
   const out: Diagnosis[] = [];
   for (const t of pendingTasks()) {
+    // allow-listed by a test helper as meant to outlive its test: reported there as allowed, not again here
+    if (isExcusedFromExitReport(t)) continue;
     const d = leakedTaskDiagnosis(
       t,
       when,
@@ -60,7 +65,7 @@ export function exitFindings(reason: ExitReason): Diagnosis[] {
         : "await the task (or its tracker's shutdown({ timeout })) before exiting, or handle the signal by shutting down the tracker first",
     );
     // what the task awaits, when debug mode saw the await (its own or a child's)
-    const awaits = isTrackingPromises() ? pendingAwaits().filter((a) => a.taskName === t.name) : [];
+    const awaits = isTrackingPromises() ? pendingAwaits().filter((a) => a.task !== undefined && a.task.isWithin(t)) : [];
     const seen = new Set<string>();
     const waits: Subject[] = awaits.filter((a) => {
       const key = `${a.site?.file}:${a.site?.line}:${a.site?.column}`;
@@ -76,7 +81,8 @@ export function exitFindings(reason: ExitReason): Diagnosis[] {
     }
   }
   for (const r of openResources()) out.push(leakedResourceDiagnosis(r, "observed", drained ? "before the program ended" : when));
-  if (drained && isTrackingPromises()) out.push(...neverSettledDiagnoses());
+  // proven when drained; at exit() or a signal, the awaits pending past the threshold, observed
+  out.push(...stuckAwaitsReport(reason));
   return out;
 }
 
@@ -119,6 +125,7 @@ export function installExitReport(options: ExitReportOptions = {}): () => void {
   if (options.failOn !== undefined && !(Array.isArray(options.failOn) && options.failOn.every((r) => typeof r === "string"))) {
     throw new InvalidArgTypeError("options.failOn", "an array of rule ids", options.failOn);
   }
+  if (options.failOn !== undefined) checkRuleIds(options.failOn, "options.failOn");
   if (options.reportFile !== undefined && typeof options.reportFile !== "string") {
     throw new InvalidArgTypeError("options.reportFile", "of type string", options.reportFile);
   }

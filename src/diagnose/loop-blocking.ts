@@ -11,6 +11,8 @@
  *
  * Production mode offers cheap loop-delay statistics (`perf_hooks.monitorEventLoopDelay`).
  */
+import { readFileSync } from "node:fs";
+import diagnosticsChannel from "node:diagnostics_channel";
 import { monitorEventLoopDelay, performance } from "node:perf_hooks";
 import type { IntervalHistogram } from "node:perf_hooks";
 import { promiseHooks } from "node:v8";
@@ -18,6 +20,7 @@ import { Worker } from "node:worker_threads";
 import { getConfig } from "../core/config.js";
 import { createDiagnosis, report } from "../core/diagnosis.js";
 import type { Diagnosis, Subject } from "../core/diagnosis.js";
+import { channelNames } from "../core/channels.js";
 import { currentTask } from "../core/task.js";
 import type { TaskRecord } from "../core/task.js";
 import { InvalidArgTypeError, validateObject, validateTimeoutMs } from "../core/validate.js";
@@ -34,17 +37,67 @@ export interface LoopBlockingOptions {
 }
 
 const CLOCK_TICK_MS = 2;
+/** Every this many ticks the worker samples the main thread's scheduler statistics (Linux). */
+const SCHED_EVERY = 10;
+const RING = 8;
+// [0] time, [1] process CPU ms, then RING samples of the main thread's
+// (time, ms on a CPU, ms waiting for one) from /proc/<pid>/task/<pid>/schedstat
 const CLOCK_SOURCE = `
 const { workerData } = require("node:worker_threads");
-const clock = new Float64Array(workerData);
+const { readFileSync } = require("node:fs");
+const clock = new Float64Array(workerData.buffer);
+const file = "/proc/" + workerData.pid + "/task/" + workerData.pid + "/schedstat";
+let n = 0, slot = 0, sched = true;
 const tick = () => {
   const cpu = process.cpuUsage();
   clock[1] = (cpu.user + cpu.system) / 1000;
   clock[0] = performance.timeOrigin + performance.now();
+  if (sched && n++ % ${SCHED_EVERY} === 0) {
+    try {
+      const [run, wait] = readFileSync(file, "latin1").split(" ").map(Number);
+      const at = 2 + 3 * slot;
+      clock[at] = clock[0]; clock[at + 1] = run / 1e6; clock[at + 2] = wait / 1e6;
+      slot = (slot + 1) % ${RING};
+    } catch { sched = false; }
+  }
 };
 tick();
 setInterval(tick, ${CLOCK_TICK_MS});
 `;
+
+/** The main thread's own scheduler statistics now (ms on a CPU, ms runnable but waiting), on Linux. */
+function mainSchedstat(): { run: number; wait: number } | undefined {
+  try {
+    const [run, wait] = readFileSync("/proc/thread-self/schedstat", "latin1").split(" ").map(Number);
+    return run === undefined || wait === undefined || !Number.isFinite(run) || !Number.isFinite(wait) ? undefined : { run: run / 1e6, wait: wait / 1e6 };
+  } catch {
+    return undefined;
+  }
+}
+
+/** How a stall of the loop is read. */
+export type StallKind = "busy" | "syscall" | "starved";
+
+/**
+ * Tells a loop that was busy (the program's own work) from one that was starved (runnable, but
+ * the machine gave it no CPU) and from one blocked in a system call (execSync, sync I/O): a
+ * busy loop gets a fair share of a core even on a loaded machine; a starved one spent the stretch
+ * waiting for a CPU. `waitMs` (time runnable but not running, from the scheduler) is known on
+ * Linux; without it, little CPU is taken for starvation.
+ *
+ * @example
+ * ```ts
+ * classifyStall({ wallMs: 300, cpuMs: 290 });               // "busy"
+ * classifyStall({ wallMs: 300, cpuMs: 4, waitMs: 280 });    // "starved"
+ * classifyStall({ wallMs: 300, cpuMs: 4, waitMs: 1 });      // "syscall"
+ * ```
+ */
+export function classifyStall(stall: { wallMs: number; cpuMs: number; waitMs?: number | undefined }): StallKind {
+  const { wallMs, cpuMs, waitMs } = stall;
+  if (cpuMs >= wallMs / 5) return "busy";
+  if (waitMs === undefined) return "starved";
+  return waitMs >= (wallMs - cpuMs) / 2 ? "starved" : "syscall";
+}
 
 let active: { stop: () => void } | undefined;
 
@@ -67,9 +120,9 @@ export function monitorLoopBlocking(options: LoopBlockingOptions = {}): () => vo
   const threshold = options.thresholdMs ?? getConfig().loopBlockMs;
   // absolute ms, so the worker's clock and a precise main-thread read can be compared
   // [0]: the time, [1]: the process's CPU time (ms), as of the worker's last tick
-  const clock = new Float64Array(new SharedArrayBuffer(16));
+  const clock = new Float64Array(new SharedArrayBuffer(8 * (2 + 3 * RING)));
   const origin = performance.timeOrigin;
-  const worker = new Worker(CLOCK_SOURCE, { eval: true, workerData: clock.buffer });
+  const worker = new Worker(CLOCK_SOURCE, { eval: true, workerData: { buffer: clock.buffer, pid: process.pid } });
   worker.unref();
   // the coarse clock can under-read by one tick at each end
   const coarse = Math.max(1, threshold - 2 * CLOCK_TICK_MS);
@@ -79,7 +132,6 @@ export function monitorLoopBlocking(options: LoopBlockingOptions = {}): () => vo
   let lastReportAt = 0;
   let stopped = false;
   let armed = !options.skipStartup;
-  if (!armed) setImmediate(() => (armed = true));
 
   // Until the worker's first tick (it takes a few tens of ms to boot) the main thread reads a
   // precise clock; afterwards the worker's clock, and a precise read only for the rare long one.
@@ -107,11 +159,69 @@ export function monitorLoopBlocking(options: LoopBlockingOptions = {}): () => vo
       const cpu = cpuMs() - startCpu;
       const task = taskAtBefore ?? currentTask();
       lastReportAt = performance.now();
+      // a spawned task's synchronous body inside this continuation was reported on its own
+      if (bodyReportedMs > 0 && ms - bodyReportedMs < threshold) {
+        startedAt = 0;
+        bodyReportedMs = 0;
+        return;
+      }
+      const stall = stallOf(startedAt, ms, cpu);
       // not from inside a promise hook: report on the next turn
-      setImmediate(() => report(loopBlockedDiagnosis(ms, task, "a promise continuation", threshold, cpu)));
+      if (stall.kind !== "starved") setImmediate(() => report(loopBlockedDiagnosis(ms, task, "a promise continuation", threshold, cpu, stall.kind)));
     }
     startedAt = 0;
+    bodyReportedMs = 0;
   };
+
+  // The main thread's CPU and run-queue wait over a stretch that began at `from` (absolute ms):
+  // from the worker's last sample before it, and a fresh read now (rare: only for a long stretch).
+  const stallOf = (from: number, wallMs: number, processCpu: number): { kind: StallKind } => {
+    const now = mainSchedstat();
+    let base: { at: number; run: number; wait: number } | undefined;
+    for (let i = 0; i < RING; i++) {
+      const at = clock[2 + 3 * i]!;
+      if (at > 0 && at <= from && (!base || at > base.at)) base = { at, run: clock[3 + 3 * i]!, wait: clock[4 + 3 * i]! };
+    }
+    if (!now || !base) return { kind: classifyStall({ wallMs, cpuMs: processCpu }) };
+    const span = origin + performance.now() - base.at;
+    // the sample may predate the stretch by up to SCHED_EVERY ticks: scale to the stretch
+    const scale = span > 0 ? Math.min(1, wallMs / span) : 1;
+    return { kind: classifyStall({ wallMs, cpuMs: (now.run - base.run) * scale, waitMs: (now.wait - base.wait) * scale }) };
+  };
+
+  // A spawned task's synchronous body (up to its first await) runs inside spawn(), not as a
+  // promise continuation: timed from the spawn (published just before the body runs) to the
+  // first promise made outside that task afterwards (spawn's own bookkeeping, right after the
+  // body returns). The init hook is on only while a body runs.
+  let bodyReportedMs = 0;
+  const bodies: { task: TaskRecord; start: number; cpu: number }[] = [];
+  let stopInit: (() => void) | undefined;
+  const onBodyInit = () => {
+    const now = currentTask();
+    while (bodies.length > 0) {
+      const top = bodies[bodies.length - 1]!;
+      if (now !== undefined && now.isWithin(top.task)) return;
+      bodies.pop();
+      const ms = origin + performance.now() - top.start;
+      if (armed && ms >= threshold) {
+        const cpu = cpuMs() - top.cpu;
+        const stall = stallOf(top.start, ms, cpu);
+        const task = top.task;
+        bodyReportedMs += ms;
+        lastReportAt = performance.now();
+        if (stall.kind !== "starved") setImmediate(() => report(loopBlockedDiagnosis(Math.round(ms), task, "the synchronous body of a spawned task", threshold, cpu, stall.kind)));
+      }
+    }
+    stopInit?.();
+    stopInit = undefined;
+  };
+  const onSpawn = (message: unknown) => {
+    const task = (message as { task?: unknown }).task as TaskRecord | undefined;
+    if (!task || stopped) return;
+    bodies.push({ task, start: origin + performance.now(), cpu: cpuMs() });
+    stopInit ??= promiseHooks.onInit(onBodyInit) as () => void;
+  };
+  diagnosticsChannel.subscribe(channelNames.taskSpawn, onSpawn);
   const stopHook = promiseHooks.createHook({ before, after }) as () => void;
 
   // timers and I/O callbacks: the lag of an interval
@@ -126,14 +236,27 @@ export function monitorLoopBlocking(options: LoopBlockingOptions = {}): () => vo
     expected = now + INTERVAL;
     lastCpu = cpu;
     // a block already reported (with its task) by the hook during this lag is not reported twice
-    if (armed && lag >= threshold && lastReportAt < now - lag) report(loopBlockedDiagnosis(Math.round(lag), undefined, "a callback", threshold, cpuSpent));
+    if (armed && lag >= threshold && lastReportAt < now - lag) {
+      const stall = stallOf(origin + now - lag - INTERVAL, lag, cpuSpent);
+      if (stall.kind !== "starved") report(loopBlockedDiagnosis(Math.round(lag), undefined, "a callback", threshold, cpuSpent, stall.kind));
+    }
   }, INTERVAL);
   interval.unref();
+  if (!armed) {
+    setImmediate(() => {
+      armed = true;
+      // the lag measured from here: loading the program's modules before this turn is not a block
+      expected = performance.now() + INTERVAL;
+      lastCpu = cpuMs();
+    });
+  }
 
   const stop = () => {
     if (stopped) return;
     stopped = true;
     stopHook();
+    stopInit?.();
+    diagnosticsChannel.unsubscribe(channelNames.taskSpawn, onSpawn);
     clearInterval(interval);
     void worker.terminate();
     if (active?.stop === stop) active = undefined;
@@ -148,9 +271,9 @@ function cpuMs(): number {
 }
 
 /**
- * The loop-blocked Diagnosis. When the process spent little CPU during the stall, it may not be
- * the program's doing (the OS did not schedule it) — or a blocking system call (execSync, sync
- * I/O on a slow disk): that is reported as *potential*, saying so.
+ * The loop-blocked Diagnosis. A stall in which the loop's thread hardly ran is not reported at
+ * all when it was starved (the machine did not schedule it: not the program's doing); one spent
+ * in a blocking system call (execSync, sync I/O on a slow disk) is reported, saying so.
  */
 export function loopBlockedDiagnosis(
   durationMs: number,
@@ -158,24 +281,24 @@ export function loopBlockedDiagnosis(
   what: string,
   thresholdMs = getConfig().loopBlockMs,
   cpuMsSpent = durationMs,
+  kind: StallKind = classifyStall({ wallMs: durationMs, cpuMs: cpuMsSpent }),
 ): Diagnosis {
-  // a CPU-bound block on a loaded machine still gets a fair share of a core; a stall gets ~none
-  const busy = cpuMsSpent >= durationMs / 5;
   const subjects: Subject[] = task
     ? [{ kind: "task", name: task.name, role: "was running", site: task.site, detail: `blocked the loop ${durationMs} ms` }]
     : [];
   return createDiagnosis({
     rule: "loop-blocked",
-    certainty: busy ? "observed" : "potential",
+    certainty: kind === "starved" ? "potential" : "observed",
     summary:
       `the event loop was blocked for ${durationMs} ms by ${what}` +
       (task ? ` in task "${task.name}"` : " (no tracked task was running)") +
       `; nothing else could run meanwhile (threshold ${thresholdMs} ms)` +
-      (busy ? "" : `; the process used only ${Math.round(cpuMsSpent)} ms of CPU meanwhile: a blocking system call (execSync, sync I/O), or the machine did not schedule it`),
+      (kind === "syscall" ? `; it used only ${Math.round(cpuMsSpent)} ms of CPU meanwhile: a blocking system call (execSync, sync I/O)` : "") +
+      (kind === "starved" ? `; the process used only ${Math.round(cpuMsSpent)} ms of CPU meanwhile: the machine did not schedule it` : ""),
     subjects,
     site: task?.site,
     fix: "move the synchronous work off the loop (a worker thread, or chunks separated by `await setImmediate()`), or use the async version of the call (fs.promises, crypto's async APIs)",
-    data: { durationMs, thresholdMs, cpuMs: Math.round(cpuMsSpent) },
+    data: { durationMs, thresholdMs, cpuMs: Math.round(cpuMsSpent), stall: kind },
   });
 }
 

@@ -182,9 +182,33 @@ export function markClosed(resource: object): void {
   finalizer.unregister(entry);
 }
 
-/** The tracked resources still open. */
+// Resources of Node's own kinds observed in debug mode with no track() call (node-resources.ts):
+// their entries read their state from the live object, weakly held.
+const observed = new Set<ResourceEntry>();
+
+/** A fresh resource id (ids are shared by tracked and observed resources). */
+export function nextResourceId(): number {
+  return nextId++;
+}
+
+/**
+ * Adds a resource observed without a track() call (a socket, an fs stream, a child process…):
+ * its entry's `closed` reads the live object's state. The test helpers see it as they see a
+ * tracked one.
+ */
+export function addObservedResource(entry: ResourceEntry): void {
+  observed.add(entry);
+  for (const l of listeners) l(entry);
+}
+
+/** The tracked resources still open, then the observed ones still open. */
 export function openResources(): ResourceEntry[] {
-  return [...open.values()];
+  const out = [...open.values()];
+  for (const e of observed) {
+    if (e.closed) observed.delete(e);
+    else out.push(e);
+  }
+  return out;
 }
 
 /** The site that created a resource entry. */
