@@ -57,37 +57,42 @@ export interface StuckAwaitsOptions {
   handles?: boolean;
 }
 
+/** Outermost first; the same line awaited again (a loop, Promise.all over one function) is one step. */
+function ordered(list: readonly PendingAwait[]): PendingAwait[] {
+  const seen = new Set<string>();
+  return [...list].sort((x, y) => (y.seq ?? 0) - (x.seq ?? 0)).filter((a) => {
+    const k = formatSite(a.site);
+    return !seen.has(k) && seen.add(k);
+  });
+}
+
 /**
  * The default chains: per task, its awaits from the outermost in (an outer await is recorded
  * after the awaits it waits on, since the callee runs up to its first await before the caller
- * awaits it). Awaits outside every task: one chain per line.
+ * awaits it). Awaits outside every task: one chain per test (their context), else one per line.
  */
 export const chainsByTask: ChainBuilder = (awaits) => {
   const byTask = new Map<TaskRecord, PendingAwait[]>();
-  const loose = new Map<string, PendingAwait[]>();
+  const loose = new Map<unknown, PendingAwait[]>();
   for (const a of awaits) {
     if (a.task) {
       const list = byTask.get(a.task) ?? [];
       list.push(a);
       byTask.set(a.task, list);
     } else {
-      const key = formatSite(a.site);
+      // outside every task: the awaits of one test (its context) are one chain, else one per line
+      const key = a.context !== undefined ? a.context : formatSite(a.site);
       const list = loose.get(key) ?? [];
       list.push(a);
       loose.set(key, list);
     }
   }
   const out: AwaitChain[] = [];
-  for (const [task, list] of byTask) {
-    const seen = new Set<string>();
-    // the same line awaited again (a loop, or Promise.all over one function) is one step
-    const steps = [...list].sort((x, y) => (y.seq ?? 0) - (x.seq ?? 0)).filter((a) => {
-      const k = formatSite(a.site);
-      return !seen.has(k) && seen.add(k);
-    });
-    out.push({ task, awaits: steps });
+  for (const [task, list] of byTask) out.push({ task, awaits: ordered(list) });
+  for (const [key, list] of loose) {
+    if (typeof key === "string") out.push({ task: undefined, awaits: [list[0]!] });
+    else out.push({ task: undefined, awaits: ordered(list) });
   }
-  for (const list of loose.values()) out.push({ task: undefined, awaits: [list[0]!] });
   return out;
 };
 

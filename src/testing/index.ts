@@ -199,10 +199,20 @@ export function setupLeakChecks(hooks: TestHooks, options: LeakCheckOptions = {}
   });
 }
 
-/** Jest and Vitest expose the running test's name through `expect.getState()`. */
+/**
+ * Jest and Vitest expose the running test's name through `expect.getState()`. For Jest's
+ * concurrent tests `currentTestName` is the last one started; Jest 30 names the one running in
+ * this async context with `currentConcurrentTestName()`.
+ */
 function currentTestName(): string | undefined {
-  const e = (globalThis as { expect?: { getState?: () => { currentTestName?: unknown } } }).expect;
-  const name = e?.getState?.().currentTestName;
+  type State = { currentTestName?: unknown; currentConcurrentTestName?: unknown };
+  const e = (globalThis as { expect?: { getState?: () => State } }).expect;
+  const state = e?.getState?.();
+  if (typeof state?.currentConcurrentTestName === "function") {
+    const own: unknown = (state.currentConcurrentTestName as () => unknown)();
+    if (typeof own === "string") return own;
+  }
+  const name = state?.currentTestName;
   return typeof name === "string" ? name : undefined;
 }
 

@@ -2,7 +2,9 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "../../src/tasks/default-tracker.js";
-import { assertNoLeaks, leakCheck, LeakError, setupLeakChecks } from "../../src/testing/index.js";
+import { assertNoLeaks, leakCheck, LeakError, setupLeakChecks, TestTimeoutError } from "../../src/testing/index.js";
+import { exitFindings } from "../../src/diagnose/exit-report.js";
+import { isExcusedFromExitReport } from "../../src/tasks/default-tracker.js";
 import { deferred } from "../tasks/helpers.js";
 import diagnosticsChannel from "node:diagnostics_channel";
 import { channelNames } from "../../src/core/channels.js";
@@ -103,8 +105,74 @@ describe("leakCheck()", () => {
     assert.throws(() => setupLeakChecks({ beforeEach: () => {} } as never), { name: "TypeError", message: /"hooks\.afterEach" argument must be a function/ });
   });
 
-  it("assertNoLeaks() outside a checked test says how to set it up", async () => {
-    await assert.rejects(assertNoLeaks(), /not inside a checked test; wrap the test with leakCheck\(\)/);
+  it("assertNoLeaks() outside a checked test checks the whole process, as goleak's VerifyNone does", async () => {
+    await assertNoLeaks(); // nothing left running: passes
+    const gate = deferred();
+    const left = spawn(() => gate.promise, { name: "process-wide-orphan" });
+    await assert.rejects(assertNoLeaks(), (err: unknown) => {
+      assert.ok(err instanceof LeakError);
+      assert.deepEqual(err.diagnoses.map((d) => d.rule), ["leaked-task"]);
+      assert.match(err.message, /task "process-wide-orphan" was still running when assertNoLeaks\(\) checked the whole process/);
+      return true;
+    });
+    await assertNoLeaks({ allow: ["process-wide-orphan"] });
+    gate.resolve();
+    await left;
+    await assertNoLeaks();
     await assert.rejects(assertNoLeaks(null as never), { name: "TypeError", message: /"options"/ });
+  });
+
+  it("mid-test, assertNoLeaks() says where it was called, not that the test ended", async () => {
+    const gate = deferred();
+    await assert.rejects(
+      leakCheck(async () => {
+        spawn(() => gate.promise, { name: "mid-test" });
+        await assertNoLeaks();
+      }, { name: "checks early" })(),
+      (err: unknown) => {
+        assert.ok(err instanceof LeakError);
+        assert.match(err.message, /task "mid-test" was still running when assertNoLeaks\(\) was called in test "checks early"/);
+        assert.doesNotMatch(err.message, /ended/);
+        return true;
+      },
+    );
+    gate.resolve();
+  });
+
+  it("does not report an allow-listed task again at exit", async () => {
+    const gate = deferred();
+    let task: ReturnType<typeof spawn> | undefined;
+    await leakCheck(async () => {
+      task = spawn(() => gate.promise, { name: "metrics-flusher-2" });
+    }, { allow: ["metrics-flusher-2"] })();
+    assert.ok(isExcusedFromExitReport(task!.record));
+    assert.deepEqual(exitFindings("exit").filter((d) => /metrics-flusher-2/.test(d.summary)), []);
+    gate.resolve();
+    await task;
+  });
+
+  it("with a timeout, a stuck test fails naming the await it is stuck in (its own only)", async () => {
+    const gate = deferred();
+    const other = deferred();
+    async function waitForReply(): Promise<void> {
+      await gate.promise;
+    }
+    const elsewhere = (async () => {
+      await other.promise; // pending, but not the test's
+    })();
+    await assert.rejects(leakCheck(async () => {
+      await waitForReply();
+    }, { name: "hangs", timeout: 50 })(), (err: unknown) => {
+      assert.ok(err instanceof TestTimeoutError);
+      assert.match(err.message, /test "hangs" did not finish within 50 ms; it is stuck here/);
+      assert.match(err.message, /waitForReply\(\) has been awaiting a promise for \d+ ms; seen when test "hangs" timed out/);
+      assert.equal(err.diagnoses.length, 1);
+      return true;
+    });
+    gate.resolve();
+    other.resolve();
+    await elsewhere;
+    assert.equal(await leakCheck(async () => 5, { timeout: 1_000 })(), 5, "a test within its limit passes");
+    assert.throws(() => leakCheck(async () => {}, { timeout: -1 }), { name: "RangeError", message: /"options\.timeout"/ });
   });
 });

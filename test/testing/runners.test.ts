@@ -71,6 +71,10 @@ describe("asyncdoctor/testing in real test runners", () => {
     assert.match(out, /✕ jest leaves a resource open/);
     assert.match(out, /✓ jest clean unwrapped/);
     assert.match(out, /spawned here: task "jest-orphan" at test\/testing\/fixtures\/jest\/leaks\.test\.cjs:14:5/);
+    // named after the test (concurrent ones too), not "test#1"
+    assert.match(out, /LeakError: test "wrapped, concurrent jest leaks a task" leaked 1 thing\(s\)/);
+    assert.doesNotMatch(out, /test "test#\d+"/);
+    assert.doesNotMatch(out, /test "wrapped, concurrent jest concurrent clean" leaked/);
     assert.match(out, /created here: code "setInterval" at test\/testing\/fixtures\/jest\/leaks\.test\.cjs:26:20/);
     assert.match(out, /Tests: {7}3 failed, 2 passed, 5 total/);
   });
