@@ -39,7 +39,7 @@ export interface LoopBlockingOptions {
 const CLOCK_TICK_MS = 2;
 /** Every this many ticks the worker samples the main thread's scheduler statistics (Linux). */
 const SCHED_EVERY = 10;
-const RING = 8;
+const RING = 16;
 // [0] time, [1] process CPU ms, then RING samples of the main thread's
 // (time, ms on a CPU, ms waiting for one) from /proc/<pid>/task/<pid>/schedstat
 const CLOCK_SOURCE = `
@@ -173,20 +173,25 @@ export function monitorLoopBlocking(options: LoopBlockingOptions = {}): () => vo
     bodyReportedMs = 0;
   };
 
-  // The main thread's CPU and run-queue wait over a stretch that began at `from` (absolute ms):
-  // from the worker's last sample before it, and a fresh read now (rare: only for a long stretch).
+  // The main thread's CPU and run-queue wait over a stretch that began at `from` (absolute ms),
+  // from the worker's latest sample before it (else its oldest, taken during the stretch: a part
+  // of a stall tells what kind it is as well as the whole) and a fresh read now (rare: only for a
+  // long stretch). Without scheduler figures, the process's CPU time over the stretch.
   const stallOf = (from: number, wallMs: number, processCpu: number): { kind: StallKind } => {
     const now = mainSchedstat();
-    let base: { at: number; run: number; wait: number } | undefined;
+    let before: { at: number; run: number; wait: number } | undefined;
+    let oldest: { at: number; run: number; wait: number } | undefined;
     for (let i = 0; i < RING; i++) {
       const at = clock[2 + 3 * i]!;
-      if (at > 0 && at <= from && (!base || at > base.at)) base = { at, run: clock[3 + 3 * i]!, wait: clock[4 + 3 * i]! };
+      if (at <= 0) continue;
+      const sample = { at, run: clock[3 + 3 * i]!, wait: clock[4 + 3 * i]! };
+      if (at <= from && (!before || at > before.at)) before = sample;
+      if (!oldest || at < oldest.at) oldest = sample;
     }
-    if (!now || !base) return { kind: classifyStall({ wallMs, cpuMs: processCpu }) };
-    const span = origin + performance.now() - base.at;
-    // the sample may predate the stretch by up to SCHED_EVERY ticks: scale to the stretch
-    const scale = span > 0 ? Math.min(1, wallMs / span) : 1;
-    return { kind: classifyStall({ wallMs, cpuMs: (now.run - base.run) * scale, waitMs: (now.wait - base.wait) * scale }) };
+    const base = before ?? oldest;
+    const span = base ? origin + performance.now() - base.at : 0;
+    if (!now || !base || span < wallMs / 2) return { kind: classifyStall({ wallMs, cpuMs: processCpu }) };
+    return { kind: classifyStall({ wallMs: span, cpuMs: now.run - base.run, waitMs: now.wait - base.wait }) };
   };
 
   // A spawned task's synchronous body (up to its first await) runs inside spawn(), not as a

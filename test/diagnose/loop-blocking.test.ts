@@ -6,7 +6,8 @@ import assert from "node:assert/strict";
 import { addCollector } from "../../src/core/diagnosis.js";
 import type { Diagnosis } from "../../src/core/diagnosis.js";
 import { configure } from "../../src/core/config.js";
-import { monitorLoopBlocking } from "../../src/diagnose/loop-blocking.js";
+import { execSync } from "node:child_process";
+import { classifyStall, loopBlockedDiagnosis, monitorLoopBlocking } from "../../src/diagnose/loop-blocking.js";
 import { TaskTracker } from "../../src/tasks/task-tracker.js";
 
 configure({ onDiagnosis: () => {} });
@@ -81,5 +82,68 @@ describe("monitorLoopBlocking()", () => {
     });
     // a stall during which the process hardly ran (a loaded machine) is only a "potential" one
     assert.deepEqual(found.filter((d) => d.certainty === "observed").map((d) => d.summary), []);
+  });
+
+  it("names the spawned task whose synchronous body blocked the loop (not a continuation, no task)", async () => {
+    const found = await blocks(async (tracker) => {
+      await new Promise((r) => setImmediate(r));
+      // spawned from a callback: the body runs inside spawn(), before any await
+      await new Promise<void>((resolve) => setImmediate(() => {
+        tracker.spawn(() => {
+          busy(150);
+        }, { name: "hash-passwords" });
+        tracker.spawn(async () => {
+          busy(120);
+          await null;
+        }, { name: "build-index" });
+        resolve();
+      }));
+      await tracker.waitAll();
+    });
+    const summaries = found.map((d) => d.summary);
+    assert.equal(found.length, 2, summaries.join("\n"));
+    assert.match(summaries[0]!, /blocked for \d+ ms by the synchronous body of a spawned task in task "hash-passwords"/);
+    assert.match(summaries[1]!, /by the synchronous body of a spawned task in task "build-index"/);
+    assert.doesNotMatch(summaries.join("\n"), /no tracked task was running/);
+  });
+
+  it("stays silent for short spawned bodies", async () => {
+    const found = await blocks(async (tracker) => {
+      await new Promise((r) => setImmediate(r));
+      for (let i = 0; i < 10; i++) {
+        tracker.spawn(() => busy(2), { name: `small-${i}` });
+        await new Promise((r) => setImmediate(r));
+      }
+      await tracker.waitAll();
+    });
+    assert.deepEqual(found.filter((d) => d.certainty === "observed").map((d) => d.summary), []);
+  });
+
+  it("still reports a blocking system call, which uses little CPU but is the program's doing", async () => {
+    const found = await blocks((tracker) =>
+      tracker.spawn(async () => {
+        await null;
+        execSync("sleep 0.2");
+      }, { name: "shell-out" }),
+    );
+    assert.equal(found.length, 1, found.map((d) => d.summary).join("\n"));
+    assert.equal(found[0]!.certainty, "observed");
+    assert.match(found[0]!.summary, /in task "shell-out"/);
+  });
+});
+
+describe("classifyStall() and the loop-blocked report", () => {
+  it("busy when the loop's thread ran; starved when it waited for a CPU; a system call when it slept", () => {
+    assert.equal(classifyStall({ wallMs: 300, cpuMs: 290 }), "busy");
+    assert.equal(classifyStall({ wallMs: 300, cpuMs: 70, waitMs: 220 }), "busy", "a fair share on a loaded machine is still busy");
+    assert.equal(classifyStall({ wallMs: 300, cpuMs: 4, waitMs: 280 }), "starved");
+    assert.equal(classifyStall({ wallMs: 300, cpuMs: 4 }), "starved", "no scheduler figures: little CPU is taken for starvation");
+    assert.equal(classifyStall({ wallMs: 300, cpuMs: 4, waitMs: 2 }), "syscall");
+  });
+
+  it("says what kind of stall it was", () => {
+    assert.match(loopBlockedDiagnosis(250, undefined, "a callback", 100, 3, "syscall").summary, /used only 3 ms of CPU meanwhile: a blocking system call/);
+    assert.equal(loopBlockedDiagnosis(250, undefined, "a callback", 100, 240).certainty, "observed");
+    assert.equal(loopBlockedDiagnosis(250, undefined, "a callback", 100, 3, "starved").certainty, "potential");
   });
 });
