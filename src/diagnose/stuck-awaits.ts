@@ -46,7 +46,7 @@ export type ChainBuilder = (awaits: readonly PendingAwait[]) => AwaitChain[];
 export interface StuckAwaitsOptions {
   /**
    * Only awaits pending at least this long (ms). Default 0 when the loop drained or something
-   * timed out, else 1000.
+   * timed out, else the stuck threshold ({@link setStuckThreshold}, 1000 by default).
    */
   thresholdMs?: number;
   /** Only the awaits this keeps (a test's, a task's). */
@@ -97,6 +97,23 @@ export const chainsByTask: ChainBuilder = (awaits) => {
 };
 
 let builder: ChainBuilder = chainsByTask;
+
+/** How long an await must have been pending to be stuck, on a live loop (ms). */
+let stuckAfterMs = 1000;
+
+/**
+ * Sets how long an await must have been pending to count as stuck on a live loop (at exit,
+ * on a signal, in a dump); `run --stuck-after <ms>` sets it. Default 1000 ms.
+ *
+ * @example
+ * ```ts
+ * setStuckThreshold(5_000);
+ * ```
+ */
+export function setStuckThreshold(ms: number): void {
+  validateTimeoutMs(ms, "ms", { allowZero: true });
+  stuckAfterMs = ms;
+}
 
 /**
  * Replaces how pending awaits become chains (the await graph's activation chains). Undefined
@@ -183,7 +200,7 @@ export function stuckAwaitsReport(reason: StuckReason, options: StuckAwaitsOptio
   if (options.operation !== undefined && typeof options.operation !== "string") throw new InvalidArgTypeError("options.operation", "of type string", options.operation);
   if (!isTrackingPromises()) return [];
   const drained = reason === "drained";
-  const threshold = options.thresholdMs ?? (drained || reason === "timeout" || reason === "test-timeout" ? 0 : 1000);
+  const threshold = options.thresholdMs ?? (drained || reason === "timeout" || reason === "test-timeout" ? 0 : stuckAfterMs);
   const filter = options.filter;
   const awaits = pendingAwaits().filter((a) => a.forMs >= threshold && (!filter || filter(a)));
   if (awaits.length === 0) return [];

@@ -21,7 +21,7 @@ function cli(args: string[], extra: NodeJS.ProcessEnv = {}) {
 }
 
 /** Starts `run`, sends `signal` to run's own pid once the program says "ready", and resolves with how it ended. */
-function runAndSignal(args: string[], signal: NodeJS.Signals): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function runAndSignal(args: readonly string[], signal: NodeJS.Signals): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     // stdin is not a terminal here, as under docker or systemd
     const child = spawn(process.execPath, ["bin/asyncdoctor.js", "run", ...args], { env: env(), stdio: ["ignore", "pipe", "pipe"] });
@@ -166,5 +166,12 @@ describe("asyncdoctor run --stuck-after", () => {
     assert.match(r.stderr, /already emitted 1 time\(s\) before the listener was added/);
     assert.match(r.stderr, /keeps the event loop alive: resource "setInterval" at test\/cli\/fixtures\/run-stuck\.ts:9:14/);
     assert.doesNotMatch(r.stdout, /worker started/);
+  });
+
+  it("makes the report again when a signal ends the program, with the same threshold", async () => {
+    const r = await runAndSignal([fixture("run-stuck.ts"), "--stuck-after", "150", "--", "signal"], "SIGTERM");
+    assert.equal(r.code, 143, r.stderr);
+    assert.match(r.stderr, /exit report \(SIGTERM\)/);
+    assert.match(r.stderr, /waitUntilReady\(\) has been awaiting a promise for \d+ ms \(in task "worker"\); seen when the process received SIGTERM/);
   });
 });
