@@ -47,7 +47,7 @@ const { workerData } = require("node:worker_threads");
 const { readFileSync } = require("node:fs");
 const clock = new Float64Array(workerData.buffer);
 const file = "/proc/" + workerData.pid + "/task/" + workerData.pid + "/schedstat";
-let n = 0, slot = 0, sched = true;
+let n = 0, slot = 1, sched = true;
 const tick = () => {
   const cpu = process.cpuUsage();
   clock[1] = (cpu.user + cpu.system) / 1000;
@@ -80,23 +80,26 @@ export type StallKind = "busy" | "syscall" | "starved";
 
 /**
  * Tells a loop that was busy (the program's own work) from one that was starved (runnable, but
- * the machine gave it no CPU) and from one blocked in a system call (execSync, sync I/O): a
- * busy loop gets a fair share of a core even on a loaded machine; a starved one spent the stretch
- * waiting for a CPU. `waitMs` (time runnable but not running, from the scheduler) is known on
- * Linux; without it, little CPU is taken for starvation.
+ * the machine gave it no CPU) and from one blocked in a system call (execSync, sync I/O). The
+ * question is whether the stretch would have blocked past the threshold on an idle machine: its
+ * own CPU time plus the time it slept in the kernel (wall time minus CPU minus the time it
+ * waited for a CPU). `waitMs` comes from the scheduler (Linux); without it, a stretch that got
+ * under a fifth of a core is taken for starvation.
  *
  * @example
  * ```ts
- * classifyStall({ wallMs: 300, cpuMs: 290 });               // "busy"
- * classifyStall({ wallMs: 300, cpuMs: 4, waitMs: 280 });    // "starved"
- * classifyStall({ wallMs: 300, cpuMs: 4, waitMs: 1 });      // "syscall"
+ * classifyStall({ wallMs: 300, cpuMs: 290, thresholdMs: 100 });              // "busy"
+ * classifyStall({ wallMs: 300, cpuMs: 4, waitMs: 280, thresholdMs: 100 });   // "starved"
+ * classifyStall({ wallMs: 300, cpuMs: 4, waitMs: 1, thresholdMs: 100 });     // "syscall"
  * ```
  */
-export function classifyStall(stall: { wallMs: number; cpuMs: number; waitMs?: number | undefined }): StallKind {
-  const { wallMs, cpuMs, waitMs } = stall;
-  if (cpuMs >= wallMs / 5) return "busy";
-  if (waitMs === undefined) return "starved";
-  return waitMs >= (wallMs - cpuMs) / 2 ? "starved" : "syscall";
+export function classifyStall(stall: { wallMs: number; cpuMs: number; waitMs?: number | undefined; thresholdMs: number }): StallKind {
+  const { wallMs, cpuMs, waitMs, thresholdMs } = stall;
+  if (waitMs === undefined) return cpuMs >= wallMs / 5 ? "busy" : "starved";
+  if (cpuMs >= thresholdMs) return "busy";
+  const slept = Math.max(0, wallMs - cpuMs - waitMs);
+  if (cpuMs + slept < thresholdMs) return "starved";
+  return slept > cpuMs ? "syscall" : "busy";
 }
 
 let active: { stop: () => void } | undefined;
@@ -122,6 +125,13 @@ export function monitorLoopBlocking(options: LoopBlockingOptions = {}): () => vo
   // [0]: the time, [1]: the process's CPU time (ms), as of the worker's last tick
   const clock = new Float64Array(new SharedArrayBuffer(8 * (2 + 3 * RING)));
   const origin = performance.timeOrigin;
+  // a first sample taken here: the worker takes tens of ms to boot, and a stall may come first
+  const first = mainSchedstat();
+  if (first) {
+    clock[2] = origin + performance.now();
+    clock[3] = first.run;
+    clock[4] = first.wait;
+  }
   const worker = new Worker(CLOCK_SOURCE, { eval: true, workerData: { buffer: clock.buffer, pid: process.pid } });
   worker.unref();
   // the coarse clock can under-read by one tick at each end
@@ -190,8 +200,10 @@ export function monitorLoopBlocking(options: LoopBlockingOptions = {}): () => vo
     }
     const base = before ?? oldest;
     const span = base ? origin + performance.now() - base.at : 0;
-    if (!now || !base || span < wallMs / 2) return { kind: classifyStall({ wallMs, cpuMs: processCpu }) };
-    return { kind: classifyStall({ wallMs: span, cpuMs: now.run - base.run, waitMs: now.wait - base.wait }) };
+    if (!now || !base || span < wallMs / 2) return { kind: classifyStall({ wallMs, cpuMs: processCpu, thresholdMs: threshold }) };
+    // the window may run a little past the stretch, or cover only part of it: judged at the stretch's length
+    const k = wallMs / span;
+    return { kind: classifyStall({ wallMs, cpuMs: (now.run - base.run) * k, waitMs: (now.wait - base.wait) * k, thresholdMs: threshold }) };
   };
 
   // A spawned task's synchronous body (up to its first await) runs inside spawn(), not as a
@@ -286,7 +298,7 @@ export function loopBlockedDiagnosis(
   what: string,
   thresholdMs = getConfig().loopBlockMs,
   cpuMsSpent = durationMs,
-  kind: StallKind = classifyStall({ wallMs: durationMs, cpuMs: cpuMsSpent }),
+  kind: StallKind = classifyStall({ wallMs: durationMs, cpuMs: cpuMsSpent, thresholdMs }),
 ): Diagnosis {
   const subjects: Subject[] = task
     ? [{ kind: "task", name: task.name, role: "was running", site: task.site, detail: `blocked the loop ${durationMs} ms` }]

@@ -42,6 +42,8 @@ export interface ResourceEntry {
   closed: boolean;
   /** Resolved at once: V8's raw frames reference their receivers, which may be the resource. */
   readonly site: Site | undefined;
+  /** Why it counts as open, when there is more to say than "never closed" (observed resources). */
+  readonly why?: string | undefined;
 }
 
 /** The method names that count as closing a resource, in the order they are preferred. */
@@ -237,7 +239,7 @@ export function leakedResourceDiagnosis(entry: ResourceEntry, certainty: "proven
   return createDiagnosis({
     rule: "leaked-resource",
     certainty,
-    summary: `resource "${entry.name}" ${when}` + (entry.taskName ? ` (opened in task "${entry.taskName}")` : ""),
+    summary: `resource "${entry.name}" ${when}` + (entry.taskName ? ` (opened in task "${entry.taskName}")` : "") + (certainty === "observed" && entry.why ? `: ${entry.why}` : ""),
     subjects: [{ kind: "resource", name: entry.name, role: "opened here", site, detail: `open for ${age} ms` }],
     site,
     fix: `close "${entry.name}" on every path: \`await using x = track(…)\`, or close it in a finally block`,

@@ -12,9 +12,14 @@ import { TaskTracker } from "../../src/tasks/task-tracker.js";
 
 configure({ onDiagnosis: () => {} });
 
+/** Synchronous work of `ms` of CPU time (not wall time: on a loaded machine that would be less work). */
 function busy(ms: number): void {
-  const end = performance.now() + ms;
-  while (performance.now() < end) {
+  const cpu = () => {
+    const c = process.cpuUsage();
+    return (c.user + c.system) / 1000;
+  };
+  const end = cpu() + ms;
+  while (cpu() < end) {
     // synchronous work
   }
 }
@@ -133,12 +138,15 @@ describe("monitorLoopBlocking()", () => {
 });
 
 describe("classifyStall() and the loop-blocked report", () => {
-  it("busy when the loop's thread ran; starved when it waited for a CPU; a system call when it slept", () => {
-    assert.equal(classifyStall({ wallMs: 300, cpuMs: 290 }), "busy");
-    assert.equal(classifyStall({ wallMs: 300, cpuMs: 70, waitMs: 220 }), "busy", "a fair share on a loaded machine is still busy");
-    assert.equal(classifyStall({ wallMs: 300, cpuMs: 4, waitMs: 280 }), "starved");
-    assert.equal(classifyStall({ wallMs: 300, cpuMs: 4 }), "starved", "no scheduler figures: little CPU is taken for starvation");
-    assert.equal(classifyStall({ wallMs: 300, cpuMs: 4, waitMs: 2 }), "syscall");
+  it("busy when its own work passed the threshold; starved when only the wait for a CPU did; a system call when it slept", () => {
+    const t = { thresholdMs: 100 };
+    assert.equal(classifyStall({ wallMs: 300, cpuMs: 290, waitMs: 5, ...t }), "busy");
+    assert.equal(classifyStall({ wallMs: 1500, cpuMs: 300, waitMs: 1200, ...t }), "busy", "a long job on a loaded machine still blocks");
+    assert.equal(classifyStall({ wallMs: 300, cpuMs: 4, waitMs: 280, ...t }), "starved");
+    assert.equal(classifyStall({ wallMs: 157, cpuMs: 40, waitMs: 100, ...t }), "starved", "a short chunk that waited for a CPU");
+    assert.equal(classifyStall({ wallMs: 300, cpuMs: 4, waitMs: 2, ...t }), "syscall");
+    assert.equal(classifyStall({ wallMs: 300, cpuMs: 80, ...t }), "busy", "no scheduler figures: a fifth of a core or more is busy");
+    assert.equal(classifyStall({ wallMs: 300, cpuMs: 4, ...t }), "starved", "no scheduler figures: little CPU is taken for starvation");
   });
 
   it("says what kind of stall it was", () => {

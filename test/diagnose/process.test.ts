@@ -63,17 +63,18 @@ describe("loop blocking (debug mode)", () => {
   it("names the task that blocked the loop and for how long", () => {
     const r = register("loop-block.ts", ["bug"]);
     assert.equal(r.status, 0);
-    // (observed; "potential" only when a loaded machine gave the busy loop under a fifth of a core)
-    const m = /(?:OBSERVED|POTENTIAL) event loop blocked \[loop-blocked\]\n {2}the event loop was blocked for (\d+) ms by a promise continuation in task "render-report"/.exec(r.stderr);
+    // its own CPU time passed the threshold: observed, however loaded the machine
+    const m = /OBSERVED event loop blocked \[loop-blocked\]\n {2}the event loop was blocked for (\d+) ms by a promise continuation in task "render-report"/.exec(r.stderr);
     assert.ok(m, r.stderr);
     assert.ok(Number(m[1]) >= 250, `duration ${m[1]} ms`);
-    assert.match(r.stderr, /was running: task "render-report" at test\/diagnose\/fixtures\/loop-block\.ts:14:9/);
+    assert.match(r.stderr, /was running: task "render-report" at test\/diagnose\/fixtures\/loop-block\.ts:19:9/);
   });
 
   it("stays silent when the work yields between short chunks", () => {
     const r = register("loop-block.ts", ["fixed"]);
     assert.equal(r.status, 0);
-    assert.doesNotMatch(r.stderr, /OBSERVED event loop blocked/); // (a loaded machine may cause a "potential" stall)
+    // short chunks stay short however loaded the machine: a stall that only waited for a CPU is not reported
+    assert.doesNotMatch(r.stderr, /event loop blocked/);
   });
 });
 
