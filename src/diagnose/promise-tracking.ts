@@ -8,9 +8,12 @@
  * When the event loop has drained (`beforeExit`), every recorded promise still pending can
  * never settle: nothing is left that could settle it.
  *
- * The records hold awaited promises weakly. A promise collected while still pending had no
- * resolver left anywhere: the function awaiting it can never resume, and is collected in
- * silence with it. That is reported at once as a *proven* `never-settled`.
+ * A record holds its awaited promise strongly only until the end of the loop turn it was made
+ * in (most awaits resume within the same turn, and then cost no more), and weakly from then on.
+ * (A WeakRef made on the hot path would keep its target alive to the end of the current job:
+ * a long chain of microtasks would retain every promise it awaited.) A promise collected while
+ * still pending had no resolver left anywhere: the function awaiting it can never resume, and is
+ * collected in silence with it. That is reported at once as a *proven* `never-settled`.
  */
 import { promiseHooks } from "node:v8";
 import { performance } from "node:perf_hooks";
@@ -25,8 +28,10 @@ import { inspect } from "node:util";
 
 /** One await on a promise that was pending when it was awaited. */
 export interface AwaitRecord {
-  /** The awaited promise, held weakly so that tracking never keeps it alive. */
-  readonly promise: WeakRef<Promise<unknown>>;
+  /** The awaited promise, until the end of the turn of the await (then {@link AwaitRecord.weak}). */
+  strong: Promise<unknown> | undefined;
+  /** The awaited promise, held weakly so that tracking never keeps it alive past its turn. */
+  weak: WeakRef<Promise<unknown>> | undefined;
   /** The innermost frames of the await (raw: formatted only when reported). */
   readonly frames: NodeJS.CallSite[];
   readonly task: TaskRecord | undefined;
@@ -55,15 +60,45 @@ export interface PendingAwait {
 
 // several tasks may await one promise (a shared gate): each await is its own record, up to a few
 const MAX_AWAITS_PER_PROMISE = 16;
-let byPromise = new WeakMap<Promise<unknown>, AwaitRecord[]>();
+// this turn's records, by promise (strong: cheap to add and delete on the hot path) …
+let recent = new Map<Promise<unknown>, AwaitRecord[]>();
+// … and the older ones, weakly (live holds their records for iteration)
+let older = new WeakMap<Promise<unknown>, AwaitRecord[]>();
 let live = new Set<AwaitRecord>();
 let lastSettled: Promise<unknown> | undefined;
 let lastCreated: Promise<unknown> | undefined;
 let stop: (() => void) | undefined;
 let seq = 0;
 let contextOf: (() => unknown) | undefined;
+let weakening = false;
 
-// The held value is the record, which holds the promise only weakly.
+/** At the end of the turn: the awaits still pending now hold their promises weakly. */
+function weaken(): void {
+  weakening = false;
+  const list = recent;
+  recent = new Map();
+  for (const [p, recs] of list) {
+    const pending = recs.filter((r) => !r.settled);
+    if (pending.length === 0) continue;
+    const ref = new WeakRef(p);
+    for (const rec of pending) {
+      rec.strong = undefined;
+      rec.weak = ref;
+      live.add(rec);
+      collected.register(p, rec, rec);
+    }
+    const before = older.get(p);
+    if (before) before.push(...pending);
+    else older.set(p, pending);
+  }
+}
+
+/** The awaited promise of a record, while it is alive. */
+export function awaitedPromise(rec: AwaitRecord): Promise<unknown> | undefined {
+  return rec.strong ?? rec.weak?.deref();
+}
+
+// The held value is the record, which holds the promise only weakly by then.
 const collected = new FinalizationRegistry<AwaitRecord>((rec) => {
   if (rec.settled || !live.has(rec)) return;
   live.delete(rec);
@@ -75,10 +110,11 @@ function onInit(promise: Promise<unknown>, parent: Promise<unknown> | undefined)
   lastCreated = promise;
   // no parent: a fresh promise, not an await; parent just settled: the await will resume at once
   if (parent === undefined || parent === lastSettled) return;
-  const others = byPromise.get(parent);
+  const others = recent.get(parent);
   if (others && others.length >= MAX_AWAITS_PER_PROMISE) return;
   const rec: AwaitRecord = {
-    promise: new WeakRef(parent),
+    strong: parent,
+    weak: undefined,
     frames: captureFrames(onInit, 5),
     task: currentTask(),
     context: contextOf?.(),
@@ -87,22 +123,34 @@ function onInit(promise: Promise<unknown>, parent: Promise<unknown> | undefined)
     settled: false,
   };
   if (others) others.push(rec);
-  else byPromise.set(parent, [rec]);
-  live.add(rec);
-  collected.register(parent, rec, rec);
+  else recent.set(parent, [rec]);
+  if (!weakening) {
+    weakening = true;
+    setImmediate(weaken);
+  }
+}
+
+function settle(rec: AwaitRecord): void {
+  rec.settled = true;
+  rec.strong = undefined;
+  if (rec.weak) {
+    live.delete(rec);
+    collected.unregister(rec);
+  }
 }
 
 function onSettled(promise: Promise<unknown>): void {
   lastSettled = promise;
+  const now = recent.size > 0 ? recent.get(promise) : undefined;
+  if (now) {
+    for (const rec of now) settle(rec);
+    recent.delete(promise);
+  }
   if (live.size === 0) return;
-  const recs = byPromise.get(promise);
-  if (recs) {
-    for (const rec of recs) {
-      rec.settled = true;
-      live.delete(rec);
-      collected.unregister(rec);
-    }
-    byPromise.delete(promise);
+  const old = older.get(promise);
+  if (old) {
+    for (const rec of old) settle(rec);
+    older.delete(promise);
   }
 }
 
@@ -124,7 +172,8 @@ export function trackPromises(): () => void {
     stopHook();
     stop = undefined;
     for (const rec of live) collected.unregister(rec);
-    byPromise = new WeakMap();
+    recent = new Map();
+    older = new WeakMap();
     live = new Set();
     lastSettled = undefined;
     lastCreated = undefined;
@@ -182,17 +231,18 @@ function ownSite(rec: AwaitRecord): Site | undefined {
  */
 export function pendingAwaitRecords(): AwaitRecord[] {
   const out: AwaitRecord[] = [];
-  for (const rec of live) {
-    const p = rec.promise.deref();
+  const all = [...[...recent.values()].flat(), ...live].sort((a, b) => a.seq - b.seq);
+  for (const rec of all) {
+    if (rec.settled) continue;
+    const p = awaitedPromise(rec);
     // an await on a promise that had settled long before (not the one just settled) is recorded
     // too; its state is checked here, on the rare reporting path, rather than on every settle
     if (!p || !isPending(p)) {
       if (p) {
-        rec.settled = true;
-        byPromise.delete(p);
-        collected.unregister(rec);
-      }
-      live.delete(rec);
+        for (const r of recent.get(p) ?? older.get(p) ?? []) settle(r);
+        recent.delete(p);
+        older.delete(p);
+      } else settle(rec);
       continue;
     }
     out.push(rec);
@@ -213,7 +263,7 @@ export function pendingAwaits(): PendingAwait[] {
       forMs: Math.round(now - rec.since),
       task: rec.task,
       context: rec.context,
-      promise: rec.promise.deref(),
+      promise: awaitedPromise(rec),
       seq: rec.seq,
     });
   }

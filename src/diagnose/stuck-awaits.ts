@@ -24,7 +24,7 @@ import { InvalidArgTypeError, validateObject, validateOneOf, validateTimeoutMs }
 import { settleHints } from "./emitter-watch.js";
 import type { SettleHint } from "./emitter-watch.js";
 import { loopKeepers } from "./node-resources.js";
-import { isTrackingPromises, pendingAwaitRecords, pendingAwaits } from "./promise-tracking.js";
+import { awaitedPromise, isTrackingPromises, pendingAwaitRecords, pendingAwaits } from "./promise-tracking.js";
 import type { PendingAwait } from "./promise-tracking.js";
 
 /** What made the report. */
@@ -164,7 +164,7 @@ function hintsFor(chain: AwaitChain, onlyLooseChain: boolean): SettleHint[] {
   for (const rec of pendingAwaitRecords()) {
     // an await inside an async function awaiting `new Promise(...)` is a link Node made in the same task
     if (chain.task ? rec.task === chain.task : onlyLooseChain && rec.task === undefined) {
-      const p = rec.promise.deref();
+      const p = awaitedPromise(rec);
       if (p) promises.add(p);
     }
   }
