@@ -10,17 +10,17 @@
  * `import { createReadStream } from "node:fs"` sees the wrapper). Every entry holds its object
  * weakly and reads its state from it when asked.
  */
-import childProcess from "node:child_process";
+import type childProcessModule from "node:child_process";
 import diagnosticsChannel from "node:diagnostics_channel";
 import fs from "node:fs";
 import type { FileHandle } from "node:fs/promises";
-import { syncBuiltinESMExports } from "node:module";
-import net from "node:net";
-import { performance } from "node:perf_hooks";
-import timers from "node:timers";
-import http from "node:http";
+import type httpModule from "node:http";
 import type { ClientRequest, IncomingMessage } from "node:http";
-import https from "node:https";
+import { createRequire, syncBuiltinESMExports } from "node:module";
+import type netModule from "node:net";
+import { sep } from "node:path";
+import { performance } from "node:perf_hooks";
+import type timersModule from "node:timers";
 import type { Site } from "../core/site.js";
 import { currentTask } from "../core/task.js";
 import { addObservedResource, nextResourceId } from "./resources.js";
@@ -101,6 +101,15 @@ export class NodeResourceEntry<T extends object = object> implements ResourceEnt
 
 const live = new Set<NodeResourceEntry>();
 
+/**
+ * A built-in module, loaded when observing starts: importing asyncdoctor must not load http,
+ * https (and TLS), net and child_process for programs that never use debug mode.
+ */
+function builtin<T>(name: string): T {
+  const get = (process as { getBuiltinModule?: (id: string) => unknown }).getBuiltinModule;
+  return (get ? get(name) : createRequire(process.cwd() + sep)(name)) as T;
+}
+
 function observe<T extends object>(kind: NodeResourceKind, target: T, probe: Probe<T>, site: Site | undefined): void {
   // made by asyncdoctor itself or by Node with no user frame on the stack: not the program's
   if (!site) return;
@@ -140,12 +149,12 @@ const intervalProbe: Probe<NodeJS.Timeout> = {
   why: () => "it is still scheduled (never cleared) and keeps the process alive",
 };
 
-function endpoint(s: net.Socket): string {
+function endpoint(s: netModule.Socket): string {
   const host = s.remoteAddress ?? (s as unknown as { _host?: string })._host;
   return host ? `${host}:${s.remotePort ?? ""}` : "an unconnected endpoint";
 }
 
-const socketProbe: Probe<net.Socket> = {
+const socketProbe: Probe<netModule.Socket> = {
   // an http request's socket is reported as that request or its response, and one kept in an
   // agent's pool of free keep-alive sockets is the agent's to close (it listens for agentRemove)
   // (an idle pooled socket that fetch's client unref'd is the pool's, too)
@@ -158,7 +167,7 @@ const socketProbe: Probe<net.Socket> = {
   name: (s) => `socket to ${endpoint(s)}`,
 };
 
-const serverProbe: Probe<net.Server> = {
+const serverProbe: Probe<netModule.Server> = {
   isOpen: (s) => s.listening,
   keepsAlive: (s) => refd((s as unknown as { _handle?: unknown })._handle),
   name: (s) => {
@@ -168,7 +177,7 @@ const serverProbe: Probe<net.Server> = {
   why: () => "it was never closed (server.close())",
 };
 
-const childProbe: Probe<childProcess.ChildProcess> = {
+const childProbe: Probe<childProcessModule.ChildProcess> = {
   isOpen: (c) => c.exitCode === null && c.signalCode === null && c.pid !== undefined,
   keepsAlive: (c) => refd((c as unknown as { _handle?: unknown })._handle),
   name: (c) => `child process ${c.spawnfile ?? "?"} (pid ${c.pid ?? "?"})`,
@@ -229,6 +238,11 @@ let uninstall: (() => void) | undefined;
  */
 export function observeNodeResources(): () => void {
   if (uninstall) return uninstall;
+  const net = builtin<typeof netModule>("node:net");
+  const http = builtin<typeof httpModule>("node:http");
+  const https = builtin<typeof httpModule>("node:https");
+  const childProcess = builtin<typeof childProcessModule>("node:child_process");
+  const timers = builtin<typeof timersModule>("node:timers");
   const undo: (() => void)[] = [];
   const patch = <O extends object, K extends keyof O>(owner: O, key: K, make: (original: O[K]) => O[K]) => {
     const original = owner[key];
@@ -255,14 +269,14 @@ export function observeNodeResources(): () => void {
   undo.push(() => diagnosticsChannel.unsubscribe("net.client.socket", onSocket));
 
   patch(net.Server.prototype, "listen", (original) =>
-    function listenObserved(this: net.Server, ...args: unknown[]) {
+    function listenObserved(this: netModule.Server, ...args: unknown[]) {
       observe("server", this, serverProbe, captureUserSite(listenObserved));
-      return (original as (...a: unknown[]) => net.Server).apply(this, args);
+      return (original as (...a: unknown[]) => netModule.Server).apply(this, args);
     } as typeof original,
   );
 
   patch(childProcess.ChildProcess.prototype as unknown as { spawn: (...a: unknown[]) => unknown }, "spawn", (original) =>
-    function spawnObserved(this: childProcess.ChildProcess, ...args: unknown[]) {
+    function spawnObserved(this: childProcessModule.ChildProcess, ...args: unknown[]) {
       const site = captureUserSite(spawnObserved);
       const r = (original as (...a: unknown[]) => unknown).apply(this, args);
       observe("child-process", this, childProbe, site);
