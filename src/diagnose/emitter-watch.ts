@@ -1,9 +1,10 @@
 /**
  * Debug mode: which event could settle a stuck await. Listeners added with `on`/`once` and the
  * promises of `events.once()` are recorded with the event, the emitter and where they were
- * added, and each emitter counts the events it emitted. A stuck await on `once(server, "ready")`
- * can then say "settled by event "ready" of Server, which was emitted once, before the listener
- * was added": the classic lost-event race.
+ * added, and each emitter counts the events it emitted while nothing listened for them (the
+ * only emits that matter here, and the cheap ones to count: an emit with listeners costs one
+ * property read). A stuck await on `once(server, "ready")` can then say "settled by event "ready"
+ * of Server, which was emitted once, before the listener was added": the lost-event race.
  */
 import events, { EventEmitter } from "node:events";
 import { syncBuiltinESMExports } from "node:module";
@@ -18,10 +19,10 @@ export interface SettleHint {
   readonly emitterName: string;
   /** Where the listener (or `events.once()`) was added. */
   readonly site: Site | undefined;
-  /** How many times the emitter had emitted the event before the listener was added. */
+  /** How many times the emitter had emitted the event, with nothing listening, before the listener was added. */
   readonly emittedBefore: number;
-  /** How many times since (read when the hint is read). */
-  readonly emittedSince: number;
+  /** The listener is still registered (so the event has not been emitted since, for a `once`). */
+  readonly stillListening: boolean | undefined;
 }
 
 interface HintRecord {
@@ -30,6 +31,8 @@ interface HintRecord {
   readonly emitterName: string;
   readonly site: Site | undefined;
   readonly emittedBefore: number;
+  /** Weakly: a strong reference to a resolve function would keep its promise resolvable. */
+  readonly listener: WeakRef<Function> | undefined;
 }
 
 const emitted = new WeakMap<object, Map<string | symbol, number>>();
@@ -39,8 +42,9 @@ function count(emitter: object, event: string | symbol): number {
   return emitted.get(emitter)?.get(event) ?? 0;
 }
 
-function remember(promise: Promise<unknown>, emitter: EventEmitter, event: string | symbol, above: Function): void {
+function remember(promise: Promise<unknown>, emitter: EventEmitter, event: string | symbol, listener: Function | undefined, above: Function): void {
   const rec: HintRecord = {
+    listener: listener ? new WeakRef(listener) : undefined,
     event,
     emitter: new WeakRef(emitter),
     emitterName: emitter.constructor?.name || "EventEmitter",
@@ -56,8 +60,10 @@ function remember(promise: Promise<unknown>, emitter: EventEmitter, event: strin
 export function settleHints(promise: Promise<unknown>): SettleHint[] {
   return (hints.get(promise) ?? []).map((h) => {
     const emitter = h.emitter.deref();
-    const total = emitter ? count(emitter, h.event) : h.emittedBefore;
-    return { event: String(h.event), emitterName: h.emitterName, site: h.site, emittedBefore: h.emittedBefore, emittedSince: total - h.emittedBefore };
+    const listener = h.listener?.deref();
+    const stillListening =
+      emitter && listener ? emitter.rawListeners(h.event).some((l) => l === listener || (l as { listener?: unknown }).listener === listener) : undefined;
+    return { event: String(h.event), emitterName: h.emitterName, site: h.site, emittedBefore: h.emittedBefore, stillListening };
   });
 }
 
@@ -88,13 +94,18 @@ export function watchEmitters(): () => void {
   const inExecutor = (self: EventEmitter, event: string | symbol, listener: unknown, above: Function) => {
     if (!isSettleFunction(listener)) return;
     const p = lastCreatedPromise();
-    if (p) remember(p, self, event, above);
+    if (p) remember(p, self, event, listener as Function, above);
   };
-  proto.emit = function emitCounted(this: EventEmitter, event: string | symbol, ...args: unknown[]): boolean {
-    let m = emitted.get(this);
-    if (!m) emitted.set(this, (m = new Map()));
-    m.set(event, (m.get(event) ?? 0) + 1);
-    return emit.call(this, event, ...args);
+  proto.emit = function emitCounted(this: EventEmitter, event: string | symbol): boolean {
+    // only an emit nobody listens to is counted: that is the one a later listener misses
+    const listeners = (this as unknown as { _events?: Record<string | symbol, unknown> })._events;
+    if (listeners === undefined || listeners[event] === undefined) {
+      let m = emitted.get(this);
+      if (!m) emitted.set(this, (m = new Map()));
+      m.set(event, (m.get(event) ?? 0) + 1);
+    }
+    // eslint-disable-next-line prefer-rest-params -- forwards the call unchanged, without a rest array per emit
+    return Reflect.apply(emit, this, arguments) as boolean;
   };
   proto.once = function onceRecorded(this: EventEmitter, event: string | symbol, listener: (...args: unknown[]) => void) {
     inExecutor(this, event, listener, onceRecorded);
@@ -106,7 +117,7 @@ export function watchEmitters(): () => void {
   };
   const patchedOnce = function eventsOnceRecorded(emitter: unknown, name: string | symbol, options?: unknown): Promise<unknown[]> {
     const p = (eventsOnce as (e: unknown, n: string | symbol, o?: unknown) => Promise<unknown[]>)(emitter, name, options);
-    if (emitter instanceof EventEmitter) remember(p, emitter, name, eventsOnceRecorded);
+    if (emitter instanceof EventEmitter) remember(p, emitter, name, undefined, eventsOnceRecorded);
     return p;
   } as typeof events.once;
   events.once = patchedOnce;

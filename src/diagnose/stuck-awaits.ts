@@ -147,11 +147,11 @@ function whenText(reason: StuckReason, operation: string | undefined): string {
 
 function hintSubject(h: SettleHint): Subject {
   const state =
-    h.emittedSince > 0
-      ? `"${h.event}" was emitted ${h.emittedSince} time(s) since`
-      : h.emittedBefore > 0
-        ? `"${h.event}" was already emitted ${h.emittedBefore} time(s) before the listener was added, and never since: the listener missed it`
-        : `"${h.event}" was never emitted`;
+    h.emittedBefore > 0
+      ? `"${h.event}" was already emitted ${h.emittedBefore} time(s) before the listener was added, while nothing listened: the listener missed it`
+      : h.stillListening
+        ? `still listening: "${h.event}" has not been emitted since the listener was added`
+        : `"${h.event}" was not emitted before the listener was added`;
   // (kind "promise": the text report folds "code" subjects into the steps)
   return { kind: "promise", name: `a listener for event "${h.event}" on ${h.emitterName}`, role: "could settle it", site: h.site, detail: state };
 }
@@ -248,7 +248,7 @@ export function stuckAwaitsReport(reason: StuckReason, options: StuckAwaitsOptio
       ...hints.map(hintSubject),
       ...keeperSubjects,
     ];
-    const missed = hints.find((h) => h.emittedBefore > 0 && h.emittedSince === 0);
+    const missed = hints.find((h) => h.emittedBefore > 0 && h.stillListening !== false);
     out.push(
       createDiagnosis({
         rule: "never-settled",

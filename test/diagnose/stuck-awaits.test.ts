@@ -93,7 +93,7 @@ describe("stuckAwaitsReport()", () => {
       assert.match(hint?.site?.file ?? "", /stuck-awaits\.test\.ts$/);
       const waiting = found.find((d) => /task "waiting"/.test(d.summary));
       assert.doesNotMatch(waiting!.summary, /emitted before/);
-      assert.match(waiting!.subjects.find((s) => s.role === "could settle it")?.detail ?? "", /"connected" was never emitted/);
+      assert.match(waiting!.subjects.find((s) => s.role === "could settle it")?.detail ?? "", /still listening: "connected" has not been emitted since the listener was added/);
       early.emit("ready");
       late.emit("connected");
       await tracker.waitAll();
