@@ -96,16 +96,27 @@ export function watchEmitters(): () => void {
     const p = lastCreatedPromise();
     if (p) remember(p, self, event, listener as Function, above);
   };
-  proto.emit = function emitCounted(this: EventEmitter, event: string | symbol): boolean {
+  const countUnheard = (self: EventEmitter, event: string | symbol) => {
+    let m = emitted.get(self);
+    if (!m) emitted.set(self, (m = new Map()));
+    m.set(event, (m.get(event) ?? 0) + 1);
+  };
+  proto.emit = function emitCounted(this: EventEmitter, event: string | symbol, a?: unknown, b?: unknown): boolean {
     // only an emit nobody listens to is counted: that is the one a later listener misses
     const listeners = (this as unknown as { _events?: Record<string | symbol, unknown> })._events;
-    if (listeners === undefined || listeners[event] === undefined) {
-      let m = emitted.get(this);
-      if (!m) emitted.set(this, (m = new Map()));
-      m.set(event, (m.get(event) ?? 0) + 1);
+    if (listeners === undefined || listeners[event] === undefined) countUnheard(this, event);
+    // the common arities forwarded directly: no arguments object or rest array per emit
+    switch (arguments.length) {
+      case 1:
+        return emit.call(this, event);
+      case 2:
+        return emit.call(this, event, a);
+      case 3:
+        return emit.call(this, event, a, b);
+      default:
+        // eslint-disable-next-line prefer-rest-params -- forwards the call unchanged
+        return Reflect.apply(emit, this, arguments) as boolean;
     }
-    // eslint-disable-next-line prefer-rest-params -- forwards the call unchanged, without a rest array per emit
-    return Reflect.apply(emit, this, arguments) as boolean;
   };
   proto.once = function onceRecorded(this: EventEmitter, event: string | symbol, listener: (...args: unknown[]) => void) {
     inExecutor(this, event, listener, onceRecorded);
