@@ -43,6 +43,16 @@ describe("asyncdoctor/testing in real test runners", () => {
     assert.doesNotMatch(r.stdout, /not ok 2/);
   });
 
+  it("node:test's own timeout: the wrapped test's stuck await is named, with its chain", () => {
+    const r = run(["--import", "tsx", "--test", "--test-reporter=tap", "test/testing/fixtures/node-test/timeout.test.ts"]);
+    const out = r.stdout + r.stderr;
+    assert.notEqual(r.status, 0);
+    assert.match(out, /not ok 1 - waits for a reply that never comes/);
+    assert.match(out, /test "waits for a reply that never comes" did not finish in time; it is stuck here/);
+    assert.match(out, /waitForReply\(\) has been awaiting a promise for \d+ ms; seen when test "waits for a reply that never comes" timed out/);
+    assert.match(out, /2\. waitForReply awaits the pending promise here at test\/testing\/fixtures\/node-test\/timeout\.test\.ts:9:3/);
+  });
+
   it("Vitest: concurrent wrapped tests and setupLeakChecks()", () => {
     const r = run(["node_modules/vitest/vitest.mjs", "run", "--root", "test/testing/fixtures/vitest", "--reporter=verbose"]);
     const out = r.stdout + r.stderr;
