@@ -184,9 +184,12 @@ export function monitorLoopBlocking(options: LoopBlockingOptions = {}): () => vo
   };
 
   // The main thread's CPU and run-queue wait over a stretch that began at `from` (absolute ms),
-  // from the worker's latest sample before it (else its oldest, taken during the stretch: a part
-  // of a stall tells what kind it is as well as the whole) and a fresh read now (rare: only for a
-  // long stretch). Without scheduler figures, the process's CPU time over the stretch.
+  // from the worker's latest sample before it and a fresh read now (rare: only for a long
+  // stretch). The window then begins up to a sample interval early: its deltas are used as they
+  // are (time idle before the stretch can only add to "asleep", a few ms). A sample much older
+  // than that (the worker was itself held up) says nothing of the stretch; with only samples
+  // taken during it, the part they cover is scaled to the whole. Without scheduler figures, the
+  // process's CPU time over the stretch.
   const stallOf = (from: number, wallMs: number, processCpu: number): { kind: StallKind } => {
     const now = mainSchedstat();
     let before: { at: number; run: number; wait: number } | undefined;
@@ -198,12 +201,17 @@ export function monitorLoopBlocking(options: LoopBlockingOptions = {}): () => vo
       if (at <= from && (!before || at > before.at)) before = sample;
       if (!oldest || at < oldest.at) oldest = sample;
     }
-    const base = before ?? oldest;
-    const span = base ? origin + performance.now() - base.at : 0;
-    if (!now || !base || span < wallMs / 2) return { kind: classifyStall({ wallMs, cpuMs: processCpu, thresholdMs: threshold }) };
-    // the window may run a little past the stretch, or cover only part of it: judged at the stretch's length
+    const fallback = { kind: classifyStall({ wallMs, cpuMs: processCpu, thresholdMs: threshold }) };
+    if (!now) return fallback;
+    const end = origin + performance.now();
+    if (before && from - before.at <= 3 * SCHED_EVERY * CLOCK_TICK_MS) {
+      return { kind: classifyStall({ wallMs: end - before.at, cpuMs: now.run - before.run, waitMs: now.wait - before.wait, thresholdMs: threshold }) };
+    }
+    const inside = oldest && oldest.at > from ? oldest : undefined;
+    const span = inside ? end - inside.at : 0;
+    if (!inside || span < wallMs / 2) return fallback;
     const k = wallMs / span;
-    return { kind: classifyStall({ wallMs, cpuMs: (now.run - base.run) * k, waitMs: (now.wait - base.wait) * k, thresholdMs: threshold }) };
+    return { kind: classifyStall({ wallMs, cpuMs: (now.run - inside.run) * k, waitMs: (now.wait - inside.wait) * k, thresholdMs: threshold }) };
   };
 
   // A spawned task's synchronous body (up to its first await) runs inside spawn(), not as a

@@ -1,5 +1,6 @@
 // monitorLoopBlocking() in-process: a long continuation is named with its task; short ones, and
 // the continuation that was running when the monitor started, are not reported.
+import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
 import { createHook } from "node:async_hooks";
 import assert from "node:assert/strict";
@@ -12,15 +13,23 @@ import { TaskTracker } from "../../src/tasks/task-tracker.js";
 
 configure({ onDiagnosis: () => {} });
 
-/** Synchronous work of `ms` of CPU time (not wall time: on a loaded machine that would be less work). */
+/**
+ * `ms` of this thread's own CPU time (Linux: its scheduler statistics; elsewhere the process's):
+ * a wall-clock deadline would be less work on a loaded machine, and the process's CPU counts
+ * other threads' too.
+ */
 function busy(ms: number): void {
-  const cpu = () => {
-    const c = process.cpuUsage();
-    return (c.user + c.system) / 1000;
+  const cpu = (): number => {
+    try {
+      return Number(readFileSync("/proc/thread-self/schedstat", "latin1").split(" ")[0]) / 1e6;
+    } catch {
+      const c = process.cpuUsage();
+      return (c.user + c.system) / 1000;
+    }
   };
   const end = cpu() + ms;
   while (cpu() < end) {
-    // synchronous work
+    // synchronous work: nothing else can run
   }
 }
 

@@ -67,7 +67,7 @@ describe("loop blocking (debug mode)", () => {
     const m = /OBSERVED event loop blocked \[loop-blocked\]\n {2}the event loop was blocked for (\d+) ms by a promise continuation in task "render-report"/.exec(r.stderr);
     assert.ok(m, r.stderr);
     assert.ok(Number(m[1]) >= 250, `duration ${m[1]} ms`);
-    assert.match(r.stderr, /was running: task "render-report" at test\/diagnose\/fixtures\/loop-block\.ts:19:9/);
+    assert.match(r.stderr, /was running: task "render-report" at test\/diagnose\/fixtures\/loop-block\.ts:28:9/);
   });
 
   it("stays silent when the work yields between short chunks", () => {
