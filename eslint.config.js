@@ -1,20 +1,7 @@
 // Lint: typescript-eslint's type-checked recommended set, no floating promises, no `any`, and a
 // few async rules we hold ourselves to. JavaScript files outside the TypeScript project are
 // linted without type information.
-import { readFileSync } from "node:fs";
 import tseslint from "typescript-eslint";
-
-/**
- * The handed-over block of .prettierignore: files being rewritten on other branches, left out of
- * lint as of formatting until the lead merges them. One list for both tools.
- */
-function handedOver() {
-  const lines = readFileSync(new URL("./.prettierignore", import.meta.url), "utf8").split("\n");
-  const start = lines.findIndex((l) => l.startsWith("# >>> HANDED-OVER BLOCK"));
-  const end = lines.findIndex((l) => l.startsWith("# <<< END OF HANDED-OVER BLOCK"));
-  if (start === -1 || end < start) return [];
-  return lines.slice(start + 1, end).filter((l) => l.trim() !== "" && !l.startsWith("#"));
-}
 
 export default tseslint.config(
   {
@@ -27,7 +14,6 @@ export default tseslint.config(
       "test-artifacts/**",
       "corpus/cases/**",
       "corpus/node_modules/**",
-      ...handedOver(),
     ],
   },
   ...tseslint.configs.recommendedTypeChecked,

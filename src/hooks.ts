@@ -34,6 +34,12 @@ export { installExitReport, exitFindings } from "./diagnose/exit-report.js";
 export type { ExitReportOptions, ExitReason } from "./diagnose/exit-report.js";
 export { trackPromises, pendingAwaits } from "./diagnose/promise-tracking.js";
 export type { PendingAwait } from "./diagnose/promise-tracking.js";
+export { installDebugReach } from "./diagnose/debug-reach.js";
+export { installAwaitTransform } from "./diagnose/await-loader.js";
+
+// the await graph: which async call awaits which promise (debug mode)
+export { currentActivation, chainOf, startAwaitGraph, stopAwaitGraph } from "./core/await-graph.js";
+export type { Activation, ChainLink } from "./core/await-graph.js";
 
 // the live state as data, and as the text dump() prints
 export { dumpState } from "./diagnose/dump.js";

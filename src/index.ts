@@ -79,6 +79,9 @@ export type { HtmlReportInput } from "./report/html/page.js";
 // integrations (each loads nothing until it is called)
 export { enableOpenTelemetry } from "./integrations/opentelemetry.js";
 export type { OpenTelemetryOptions, OpenTelemetryBridge } from "./integrations/opentelemetry.js";
+// the stuck-awaits report (the async jstack): what every pending await waits on, and why
+export { stuckAwaitsReport, setStuckThreshold, startStuckWatchdog } from "./diagnose/stuck-awaits.js";
+export type { StuckReason, StuckAwaitsOptions, AwaitChain, ChainBuilder } from "./diagnose/stuck-awaits.js";
 export { guardPool } from "./integrations/pg.js";
 export type { GuardPoolOptions, GuardedPool, GuardedPoolExtras, PgPoolLike, PgClientLike, PgClientOf } from "./integrations/pg.js";
 export { guardKnex } from "./integrations/knex.js";

@@ -7,6 +7,7 @@
 import { installAwaitTransform } from "./diagnose/await-loader.js";
 import { enableDebugMode } from "./index.js";
 import type { DebugModeOptions } from "./index.js";
+import { parseFailOn } from "./diagnose/rule-ids.js";
 
 // A copy of asyncdoctor loaded through the other module system (require() next to this import)
 // shares the process-wide state (tasks, registry, configuration: core/process-wide.ts); the
@@ -15,11 +16,15 @@ process.env.ASYNCDOCTOR = process.env.ASYNCDOCTOR ? `${process.env.ASYNCDOCTOR},
 
 const options: DebugModeOptions = {};
 const failOn = process.env.ASYNCDOCTOR_FAIL_ON;
-if (failOn)
-  options.failOn = failOn
-    .split(",")
-    .map((r) => r.trim())
-    .filter(Boolean);
+if (failOn) {
+  try {
+    options.failOn = parseFailOn(failOn, "ASYNCDOCTOR_FAIL_ON");
+  } catch (err) {
+    // a typo would make a gate that can never fail: stop before the program runs
+    process.stderr.write(`asyncdoctor: ${(err as Error).message}\n`);
+    process.exit(2);
+  }
+}
 const reportFile = process.env.ASYNCDOCTOR_REPORT;
 if (reportFile) options.reportFile = reportFile;
 const blockMs = Number(process.env.ASYNCDOCTOR_LOOP_BLOCK_MS);

@@ -10,6 +10,9 @@ import { installExitReport } from "./exit-report.js";
 import type { ExitReportOptions } from "./exit-report.js";
 import { monitorLoopBlocking } from "./loop-blocking.js";
 import { trackPromises } from "./promise-tracking.js";
+import { installDebugReach } from "./debug-reach.js";
+import { timeoutStuckAwaits } from "./stuck-awaits.js";
+import { setTimeoutExplainer } from "../core/timeout-explainer.js";
 
 /** Options of {@link enableDebugMode}. */
 export interface DebugModeOptions extends ExitReportOptions {
@@ -37,7 +40,17 @@ export function enableDebugMode(options: DebugModeOptions = {}): () => void {
   disable?.();
   const { loopBlockMs, ...exitOptions } = options;
   configure(loopBlockMs === undefined ? { mode: "debug" } : { mode: "debug", loopBlockMs });
-  const stops = [installGuards(), trackPromises(), monitorLoopBlocking({ skipStartup: true }), installExitReport(exitOptions), dumpOnSignal()];
+  const explainer = setTimeoutExplainer((operation, task) => timeoutStuckAwaits(operation, task));
+  const stops = [
+    installGuards(),
+    trackPromises(),
+    monitorLoopBlocking({ skipStartup: true }),
+    installExitReport(exitOptions),
+    dumpOnSignal(),
+    // Node's own resources (streams, sockets, requests, child processes, intervals) and emitters
+    installDebugReach(),
+    () => setTimeoutExplainer(explainer),
+  ];
   disable = () => {
     for (const s of stops) s();
     disable = undefined;

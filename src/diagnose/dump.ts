@@ -10,6 +10,8 @@ import { renderHtml } from "../report/html/page.js";
 import type { Diagnosis } from "../core/diagnosis.js";
 import type { StateReport, WaitForEdge } from "../report/state-text.js";
 import "./resources.js";
+import { renderText } from "../report/text.js";
+import { stuckAwaitsReport } from "./stuck-awaits.js";
 
 /** Options of {@link dump}. */
 export interface DumpOptions {
@@ -57,11 +59,24 @@ export function dump(options: DumpOptions = {}): string {
     throw new InvalidArgTypeError("options.to", `"stderr", "none" or a file path`, options.to);
   }
   let text: string;
+  // the async jstack: awaits pending past the threshold, with their chains (debug mode)
+  const stuck: Diagnosis[] = stuckAwaitsReport("dump");
   if (options.format === "html") {
-    text = renderHtml({ diagnoses: options.diagnoses ?? [], snapshot: snapshot(), title: `asyncdoctor: state of process ${process.pid}` });
+    text = renderHtml({
+      diagnoses: [...((options.diagnoses ?? []) as readonly Diagnosis[]), ...stuck],
+      snapshot: snapshot(),
+      title: `asyncdoctor: state of process ${process.pid}`,
+    });
   } else {
     const state = dumpState();
-    text = options.format === "json" ? JSON.stringify(state, null, 2) + "\n" : renderStateText(state);
+    if (options.format === "json") text = JSON.stringify({ ...state, stuckAwaits: stuck }, null, 2) + "\n";
+    else {
+      text = renderStateText(state);
+      if (stuck.length > 0) {
+        const noColor = { color: false };
+        text += `stuck awaits (${stuck.length}):\n` + stuck.map((d) => renderText(d, noColor).replace(/^/gm, "  ")).join("\n") + "\n";
+      }
+    }
   }
   const to = options.to ?? "stderr";
   if (to === "stderr") process.stderr.write(text);

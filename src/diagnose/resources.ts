@@ -42,6 +42,8 @@ export interface ResourceEntry {
   closed: boolean;
   /** Resolved at once: V8's raw frames reference their receivers, which may be the resource. */
   readonly site: Site | undefined;
+  /** Why it counts as open, when there is more to say than "never closed" (observed resources). */
+  readonly why?: string | undefined;
 }
 
 /** The method names that count as closing a resource, in the order they are preferred. */
@@ -85,7 +87,7 @@ export function track<T extends object>(resource: T, options: TrackOptions<T> = 
   if (resource === null || (typeof resource !== "object" && typeof resource !== "function")) {
     throw new InvalidArgTypeError("resource", "an object", resource);
   }
-  validateObject(options as unknown, "options");
+  validateObject(options, "options");
   validateOptionalString(options.name, "options.name");
   const how = options.close;
   if (how !== undefined && typeof how !== "string" && typeof how !== "symbol" && typeof how !== "function") {
@@ -99,11 +101,7 @@ export function track<T extends object>(resource: T, options: TrackOptions<T> = 
   const closers = CLOSERS.filter((k) => typeof (resource as Record<string | symbol, unknown>)[k] === "function");
   if (typeof how === "string" || typeof how === "symbol") closers.push(how);
   if (closers.length === 0 && typeof how !== "function") {
-    throw new InvalidArgTypeError(
-      "resource",
-      "an object with a close(), end(), destroy() or [Symbol.asyncDispose]() method (or pass options.close)",
-      resource,
-    );
+    throw new InvalidArgTypeError("resource", "an object with a close(), end(), destroy() or [Symbol.asyncDispose]() method (or pass options.close)", resource);
   }
   if (!Object.isExtensible(resource)) {
     throw new InvalidArgTypeError("resource", "an extensible object (its close method is observed)", resource);
@@ -150,7 +148,7 @@ export function track<T extends object>(resource: T, options: TrackOptions<T> = 
       enumerable: false,
       value: async function disposeTracked(this: T): Promise<void> {
         markClosed();
-        if (closeFn) await closeFn(this);
+        if (closeFn) await (closeFn as (r: T) => unknown)(this);
         else if (first !== undefined) await (this as Record<string | symbol, () => unknown>)[first]!();
       },
     });
@@ -182,9 +180,33 @@ export function markClosed(resource: object): void {
   finalizer.unregister(entry);
 }
 
-/** The tracked resources still open. */
+// Resources of Node's own kinds observed in debug mode with no track() call (node-resources.ts):
+// their entries read their state from the live object, weakly held.
+const observed = new Set<ResourceEntry>();
+
+/** A fresh resource id (ids are shared by tracked and observed resources). */
+export function nextResourceId(): number {
+  return nextId++;
+}
+
+/**
+ * Adds a resource observed without a track() call (a socket, an fs stream, a child process…):
+ * its entry's `closed` reads the live object's state. The test helpers see it as they see a
+ * tracked one.
+ */
+export function addObservedResource(entry: ResourceEntry): void {
+  observed.add(entry);
+  for (const l of listeners) l(entry);
+}
+
+/** The tracked resources still open, then the observed ones still open. */
 export function openResources(): ResourceEntry[] {
-  return [...open.values()];
+  const out = [...open.values()];
+  for (const e of observed) {
+    if (e.closed) observed.delete(e);
+    else out.push(e);
+  }
+  return out;
 }
 
 /** The site that created a resource entry. */
@@ -213,7 +235,10 @@ export function leakedResourceDiagnosis(entry: ResourceEntry, certainty: "proven
   return createDiagnosis({
     rule: "leaked-resource",
     certainty,
-    summary: `resource "${entry.name}" ${when}` + (entry.taskName ? ` (opened in task "${entry.taskName}")` : ""),
+    summary:
+      `resource "${entry.name}" ${when}` +
+      (entry.taskName ? ` (opened in task "${entry.taskName}")` : "") +
+      (certainty === "observed" && entry.why ? `: ${entry.why}` : ""),
     subjects: [{ kind: "resource", name: entry.name, role: "opened here", site, detail: `open for ${age} ms` }],
     site,
     fix: `close "${entry.name}" on every path: \`await using x = track(…)\`, or close it in a finally block`,

@@ -151,7 +151,7 @@ export function guardPool<P extends PgPoolLike>(pool: P, options: GuardPoolOptio
     const lease = await guard.acquire(acquireOptions);
     if (hold) reportNested(hold, "pool.connect()", site);
     const client = lease.resource;
-    // eslint-disable-next-line @typescript-eslint/unbound-method -- put back on the client below, never called detached
+
     const pgRelease = client.release;
     // pg sets client.release at each checkout; ours gives the permit back and then calls it
     client.release = (err?: Error | boolean) => {

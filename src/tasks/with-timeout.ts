@@ -11,6 +11,7 @@ import { captureSite } from "../core/site.js";
 import { currentTask, runInTask, TaskRecord } from "../core/task.js";
 import type { WaitInfo } from "../core/task.js";
 import { isDebug } from "../core/config.js";
+import { explainTimeout } from "../core/timeout-explainer.js";
 import { InvalidArgTypeError, isThenable, validateObject, validateOptionalString, validateSignal, validateTimeoutMs } from "../core/validate.js";
 
 /** Options of {@link withTimeout}. */
@@ -166,14 +167,18 @@ function timeoutError(
       : fix;
   }
   const budget = limitedByOuter ? ` (the budget left by the enclosing "${parent?.name}" deadline)` : "";
+  // debug mode: the awaits the operation is stuck in, as chains (the stuck-awaits report)
+  const stuck = explainTimeout(name, scope);
+  const steps = stuck.flatMap((d) => d.steps ?? (d.site ? [{ text: d.summary, site: d.site }] : []));
   const diagnosis = createDiagnosis({
     rule: "timeout",
     certainty: "observed",
     summary: `operation "${name}" did not finish within ${limitMs} ms${budget} (stopped after ${elapsed} ms)${waiting}`,
     subjects,
+    steps: steps.length > 0 ? steps : undefined,
     site: scope.site,
     fix,
-    data: { timeoutMs: limitMs, elapsedMs: elapsed },
+    data: { timeoutMs: limitMs, elapsedMs: elapsed, ...(stuck.length > 0 ? { stuckAwaits: stuck.map((d) => d.summary) } : {}) },
   });
   return new TimeoutError(name, limitMs, elapsed, diagnosis);
 }

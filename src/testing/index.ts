@@ -5,8 +5,9 @@
  */
 import { renderText } from "../report/text.js";
 import type { Diagnosis } from "../core/diagnosis.js";
-import { InvalidArgTypeError, validateFunction, validateObject } from "../core/validate.js";
-import { scopeLeaks } from "./leaks.js";
+import { InvalidArgTypeError, validateFunction, validateObject, validateTimeoutMs } from "../core/validate.js";
+import { stuckAwaitsReport } from "../diagnose/stuck-awaits.js";
+import { processLeaks, scopeLeaks } from "./leaks.js";
 import type { AllowEntry, LeakCheckOptions } from "./leaks.js";
 import { closeWindow, currentScope, LeakScope, openWindow, releaseScope, runInScope, startAttribution } from "./scope.js";
 
@@ -36,6 +37,34 @@ function checkOptions(options: unknown): asserts options is LeakCheckOptions {
     });
   }
   if (o.timers !== undefined && typeof o.timers !== "boolean") throw new InvalidArgTypeError("options.timers", "of type boolean", o.timers);
+}
+
+/** A wrapped test ran past its `timeout`: the message lists the awaits it was stuck in. */
+export class TestTimeoutError extends Error {
+  readonly code = "ASYNCDOCTOR_TEST_TIMEOUT";
+  /** The stuck-awaits report of the test (may be empty: the test was busy, or awaited outside its scope). */
+  readonly diagnoses: readonly Diagnosis[];
+  constructor(testName: string, ms: number, diagnoses: readonly Diagnosis[]) {
+    const body = diagnoses.map((d) => renderText(d, { color: false }).replace(/^/gm, "  ")).join("\n");
+    super(
+      `test "${testName}" did not finish within ${ms} ms` +
+        (diagnoses.length > 0 ? `; it is stuck here:\n\n${body}` : "; no await of the test is pending (it may be busy, or waiting outside its own code)"),
+    );
+    this.name = "TestTimeoutError";
+    this.diagnoses = diagnoses;
+  }
+}
+
+/** The stuck awaits of one test, made in its own scope. */
+function testStuckAwaits(scope: LeakScope): Diagnosis[] {
+  return stuckAwaitsReport("test-timeout", { operation: scope.name, filter: (a) => a.context === scope });
+}
+
+/** A test context's AbortSignal (node:test and Vitest abort it when the test times out). */
+function signalOf(ctx: unknown): AbortSignal | undefined {
+  if (ctx === null || (typeof ctx !== "object" && typeof ctx !== "function")) return undefined;
+  const s = (ctx as { signal?: unknown }).signal;
+  return s instanceof AbortSignal ? s : undefined;
 }
 
 /** Lets work that finishes right after the test (a settled task's bookkeeping) complete first. */
@@ -68,29 +97,58 @@ let unnamed = 0;
  */
 export function leakCheck<A extends unknown[], R>(
   fn: (...args: A) => R | Promise<R>,
-  options: LeakCheckOptions & { name?: string } = {},
+  options: LeakCheckOptions & { name?: string; timeout?: number } = {},
 ): (...args: A) => Promise<R> {
   validateFunction(fn, "fn");
   checkOptions(options);
   if (options.name !== undefined && typeof options.name !== "string") throw new InvalidArgTypeError("options.name", "of type string", options.name);
+  if (options.timeout !== undefined) validateTimeoutMs(options.timeout, "options.timeout");
   startAttribution(); // stays on for the life of the test file: its tests may run at any time
-  const name = options.name ?? (fn.name || `test#${++unnamed}`);
+  const fallback = options.name ?? (fn.name || undefined);
   // no declared parameters: Jest would take one as a done callback
   return async function leakChecked(...args: A): Promise<R> {
-    const testName = options.name ?? testNameOf(args[0]) ?? name;
+    // node:test and Vitest pass a context; Jest names the running test in expect.getState()
+    const testName = options.name ?? testNameOf(args[0]) ?? currentTestName() ?? fallback ?? `test#${++unnamed}`;
     const scope = new LeakScope(testName);
+    // when the runner times the test out, say where it was stuck (the runner reports the timeout itself)
+    const signal = signalOf(args[0]);
+    const onAbort = () => {
+      const stuck = testStuckAwaits(scope);
+      if (stuck.length > 0) process.stderr.write(new TestTimeoutError(testName, 0, stuck).message.replace(/ within 0 ms/, " in time") + "\n");
+    };
+    signal?.addEventListener("abort", onAbort, { once: true });
     let result: R;
     try {
-      result = await runInScope(scope, () => fn(...args));
+      const run = runInScope(scope, () => fn(...args));
+      result = options.timeout === undefined ? await run : await withTestTimeout(Promise.resolve(run), options.timeout, scope);
     } catch (err) {
       releaseScope(scope); // the test failed on its own: that is its report
       throw err;
+    } finally {
+      signal?.removeEventListener("abort", onAbort);
     }
     await settle();
     const leaks = finish(scope, options);
     if (leaks.length > 0) throw new LeakError(testName, leaks);
     return result;
   };
+}
+
+/** Races a test body against its own time limit; on expiry, a TestTimeoutError with its stuck awaits. */
+function withTestTimeout<R>(run: Promise<R>, ms: number, scope: LeakScope): Promise<R> {
+  return new Promise<R>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new TestTimeoutError(scope.name, ms, testStuckAwaits(scope))), ms);
+    run.then(
+      (v) => {
+        clearTimeout(timer);
+        resolve(v);
+      },
+      (err: unknown) => {
+        clearTimeout(timer);
+        reject(err instanceof Error ? err : new Error(String(err)));
+      },
+    );
+  });
 }
 
 /** node:test passes a TestContext with `name`; Vitest a context (a function) with `task.name`. */
@@ -144,16 +202,28 @@ export function setupLeakChecks(hooks: TestHooks, options: LeakCheckOptions = {}
   });
 }
 
-/** Jest and Vitest expose the running test's name through `expect.getState()`. */
+/**
+ * Jest and Vitest expose the running test's name through `expect.getState()`. For Jest's
+ * concurrent tests `currentTestName` is the last one started; Jest 30 names the one running in
+ * this async context with `currentConcurrentTestName()`.
+ */
 function currentTestName(): string | undefined {
-  const e = (globalThis as { expect?: { getState?: () => { currentTestName?: unknown } } }).expect;
-  const name = e?.getState?.().currentTestName;
+  type State = { currentTestName?: unknown; currentConcurrentTestName?: unknown };
+  const e = (globalThis as { expect?: { getState?: () => State } }).expect;
+  const state = e?.getState?.();
+  if (typeof state?.currentConcurrentTestName === "function") {
+    const own: unknown = (state.currentConcurrentTestName as () => unknown)();
+    if (typeof own === "string") return own;
+  }
+  const name = state?.currentTestName;
   return typeof name === "string" ? name : undefined;
 }
 
 /**
- * Fails (throws a {@link LeakError}) when work created in the current test — or, outside any
- * checked test, in the current window — is still running. Call it at the end of a test body.
+ * Fails (throws a {@link LeakError}) when work created in the current test (or the current
+ * window of setupLeakChecks()) is still running. Outside any checked test it checks the whole
+ * process instead, as goleak's `VerifyNone` does: every pending task, held lock and open
+ * resource. Call it at the end of a test body.
  *
  * @example
  * ```ts
@@ -166,10 +236,13 @@ function currentTestName(): string | undefined {
 export async function assertNoLeaks(options: LeakCheckOptions = {}): Promise<void> {
   checkOptions(options);
   const scope = currentScope();
-  if (!scope) {
-    throw new Error("assertNoLeaks(): not inside a checked test; wrap the test with leakCheck(), or call setupLeakChecks() in the file");
-  }
   await settle();
-  const leaks = scopeLeaks(scope, options);
+  if (!scope) {
+    // not inside a checked test: the whole process is checked, as goleak's VerifyNone does
+    const leaks = processLeaks(options);
+    if (leaks.length > 0) throw new LeakError(currentTestName() ?? "<whole process>", leaks);
+    return;
+  }
+  const leaks = scopeLeaks(scope, options, "asserted");
   if (leaks.length > 0) throw new LeakError(scope.name, leaks);
 }

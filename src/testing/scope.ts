@@ -12,6 +12,9 @@ import { channelNames } from "../core/channels.js";
 import { captureSiteMapped } from "../core/site.js";
 import type { Site } from "../core/site.js";
 import { TaskRecord } from "../core/task.js";
+import { watchEmitters } from "../diagnose/emitter-watch.js";
+import { NodeResourceEntry, observeNodeResources } from "../diagnose/node-resources.js";
+import { setAwaitContext, trackPromises } from "../diagnose/promise-tracking.js";
 import { onResourceTracked } from "../diagnose/resources.js";
 import type { ResourceEntry } from "../diagnose/resources.js";
 
@@ -32,6 +35,8 @@ export class LeakScope {
   readonly timers = new Map<number, TimerEntry>();
   /** Tasks that acquired a lock inside this scope (lock holders are matched by task id). */
   readonly lockTaskIds = new Set<number>();
+  /** Bare acquires made outside every task and not released yet, by lock name. */
+  readonly bareHolds = new Map<string, number>();
   closed = false;
   constructor(name: string) {
     this.name = name;
@@ -78,10 +83,44 @@ const onSpawn = (message: unknown) => {
   if (scope) scope.tasks.set(task, task.site ?? captureSiteMapped(onSpawn));
 };
 
+// the scopes that made each lock's bare (task-less) acquires still held, oldest first
+const bareOwners = new Map<string, LeakScope[]>();
+
+function lockName(message: unknown): string | undefined {
+  const name = (message as { lock?: { name?: unknown } } | null)?.lock?.name;
+  return typeof name === "string" ? name : undefined;
+}
+
 const onLock = (message: unknown) => {
-  // sync/ publishes the acquiring task when it knows it; without one, a holder cannot be attributed
+  // sync/ publishes the acquiring task when it knows it
   const task = (message as { task?: unknown } | null)?.task;
-  if (task instanceof TaskRecord) currentScope()?.lockTaskIds.add(task.id);
+  const scope = currentScope();
+  if (!scope) return;
+  if (task instanceof TaskRecord) {
+    scope.lockTaskIds.add(task.id);
+    return;
+  }
+  // a bare acquire() outside every task: the test that made it holds it until a task-less release
+  const name = lockName(message);
+  if (name === undefined) return;
+  scope.bareHolds.set(name, (scope.bareHolds.get(name) ?? 0) + 1);
+  const owners = bareOwners.get(name) ?? [];
+  owners.push(scope);
+  bareOwners.set(name, owners);
+};
+
+const onRelease = (message: unknown) => {
+  const task = (message as { task?: unknown } | null)?.task;
+  if (task instanceof TaskRecord) return;
+  const name = lockName(message);
+  const owners = name === undefined ? undefined : bareOwners.get(name);
+  if (!owners || owners.length === 0 || name === undefined) return;
+  // the releasing code's own test if it holds one, else the oldest holder (releases carry no identity)
+  const mine = currentScope();
+  const i = mine ? owners.indexOf(mine) : -1;
+  const [owner] = owners.splice(i >= 0 ? i : 0, 1);
+  if (owner) owner.bareHolds.set(name, Math.max(0, (owner.bareHolds.get(name) ?? 0) - 1));
+  if (owners.length === 0) bareOwners.delete(name);
 };
 
 let stopResources: (() => void) | undefined;
@@ -92,7 +131,16 @@ export function startAttribution(): () => void {
   if (users === 1) {
     diagnosticsChannel.subscribe(channelNames.taskSpawn, onSpawn);
     diagnosticsChannel.subscribe(channelNames.lockAcquire, onLock);
+    diagnosticsChannel.subscribe(channelNames.lockRelease, onRelease);
+    // the test helpers see what debug mode sees: Node's own resources, and the awaits a timed-out test is stuck in
+    // (left on when attribution stops: debug mode may have started them and relies on them)
+    observeNodeResources();
+    watchEmitters();
+    trackPromises();
+    setAwaitContext(currentScope);
     stopResources = onResourceTracked((entry) => {
+      // timers have their own check (leaked-timer); a runner's or a library's own sockets and streams are not the test's
+      if (entry instanceof NodeResourceEntry && (entry.kind === "interval" || !isUserSite(entry.site))) return;
       const scope = currentScope();
       if (scope) {
         entry.scope = scope;
@@ -108,7 +156,7 @@ export function startAttribution(): () => void {
         // a test runner's or a library's own timers are not the test's leak
         if (!isUserSite(site)) return;
         const repeat = (resource as { _repeat?: unknown })._repeat != null;
-        scope.timers.set(asyncId, { asyncId, site, timer: new WeakRef(resource as object), repeat });
+        scope.timers.set(asyncId, { asyncId, site, timer: new WeakRef(resource), repeat });
         timerOwner.set(asyncId, scope);
       },
       destroy(asyncId) {
@@ -127,6 +175,8 @@ export function startAttribution(): () => void {
     if (users === 0) {
       diagnosticsChannel.unsubscribe(channelNames.taskSpawn, onSpawn);
       diagnosticsChannel.unsubscribe(channelNames.lockAcquire, onLock);
+      diagnosticsChannel.unsubscribe(channelNames.lockRelease, onRelease);
+      setAwaitContext(undefined);
       stopResources?.();
       hook?.disable();
       hook = undefined;

@@ -9,6 +9,8 @@ import { registerSnapshotSection } from "../../src/core/registry.js";
 import type { LockSnapshot } from "../../src/core/registry.js";
 import { dump, dumpState } from "../../src/diagnose/dump.js";
 import { track } from "../../src/diagnose/resources.js";
+import { trackPromises } from "../../src/diagnose/promise-tracking.js";
+import { setStuckThreshold } from "../../src/diagnose/stuck-awaits.js";
 import { TaskTracker } from "../../src/tasks/task-tracker.js";
 import { deferred } from "../tasks/helpers.js";
 
@@ -19,13 +21,20 @@ describe("dump()", () => {
   it("shows the task tree, locks with holders and waiters, the wait-for graph and open resources", async () => {
     const gate = deferred();
     const tracker = new TaskTracker({ name: "t", captureSites: true });
-    const parent = tracker.spawn(async () => {
-      await tracker.spawn(() => gate.promise, { name: "child" });
-    }, { name: "parent" });
+    const parent = tracker.spawn(
+      async () => {
+        await tracker.spawn(() => gate.promise, { name: "child" });
+      },
+      { name: "parent" },
+    );
     const session = track({ async close() {} }, { name: "db" });
     locks = [
       {
-        id: 1, name: "accounts", kind: "mutex", site: undefined, capacity: 1,
+        id: 1,
+        name: "accounts",
+        kind: "mutex",
+        site: undefined,
+        capacity: 1,
         holders: [{ taskId: parent.id, taskName: undefined, site: undefined, forMs: 5, permits: 1 }],
         waiters: [{ taskId: 999, taskName: "transfer", site: undefined, forMs: 3, permits: 1 }],
       },
@@ -78,5 +87,33 @@ describe("dump()", () => {
     assert.throws(() => dump({ format: "html", diagnoses: "none" as never }), { name: "TypeError", message: /"options\.diagnoses"/ });
     assert.throws(() => dump({ to: "" }), { name: "TypeError", message: /"options\.to"/ });
     assert.throws(() => dump({ to: 1 as never }), { name: "TypeError", message: /"options\.to".*Received type number/ });
+  });
+
+  it("adds the stuck awaits (the async jstack) when promise tracking is on; none when nothing is stuck", async () => {
+    const stop = trackPromises();
+    const gate = deferred();
+    setStuckThreshold(0);
+    try {
+      async function awaitsReply(): Promise<void> {
+        await gate.promise;
+      }
+      const running = awaitsReply();
+      const text = dump({ to: "none" });
+      assert.match(
+        text,
+        /stuck awaits \(1\):\n {2}OBSERVED await that can never settle \[never-settled\]\n {4}awaitsReply\(\) has been awaiting a promise for \d+ ms; seen in a state dump/,
+      );
+      const json = JSON.parse(dump({ to: "none", format: "json" })) as { stuckAwaits: { rule: string }[] };
+      assert.deepEqual(
+        json.stuckAwaits.map((d) => d.rule),
+        ["never-settled"],
+      );
+      gate.resolve();
+      await running;
+      assert.doesNotMatch(dump({ to: "none" }), /stuck awaits/);
+    } finally {
+      setStuckThreshold(1000);
+      stop();
+    }
   });
 });

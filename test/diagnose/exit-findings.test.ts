@@ -20,19 +20,34 @@ describe("exitFindings()", () => {
     const tracker = new TaskTracker({ name: "jobs", captureSites: true });
     const task = tracker.spawn(() => gate.promise, { name: "transfer" });
     const conn = track({ async close() {} }, { name: "db-conn" });
-    locks = [{
-      id: 1, name: "accounts", kind: "mutex", site, capacity: 1,
-      holders: [{ taskId: task.id, taskName: "transfer", site, forMs: 40, permits: 1 }],
-      waiters: [{ taskId: 77, taskName: "audit", site, forMs: 30, permits: 1 }],
-    }];
+    locks = [
+      {
+        id: 1,
+        name: "accounts",
+        kind: "mutex",
+        site,
+        capacity: 1,
+        holders: [{ taskId: task.id, taskName: "transfer", site, forMs: 40, permits: 1 }],
+        waiters: [{ taskId: 77, taskName: "audit", site, forMs: 30, permits: 1 }],
+      },
+    ];
     try {
       const drained = exitFindings("drained");
-      assert.deepEqual(drained.map((d) => `${d.certainty} ${d.rule}`), ["proven leaked-task", "proven leaked-lock", "observed leaked-resource"]);
+      assert.deepEqual(
+        drained.map((d) => `${d.certainty} ${d.rule}`),
+        ["proven leaked-task", "proven leaked-lock", "observed leaked-resource"],
+      );
       const lock = drained[1]!;
       assert.match(lock.summary, /mutex "accounts" was still held by "transfer" when the event loop drained.*with 1 waiter\(s\) that never got it/);
-      assert.deepEqual(lock.subjects.map((s) => `${s.role}: ${s.name}`), ["mutex created here: accounts", "holder, acquired here: transfer", "waiter, waiting here: audit"]);
+      assert.deepEqual(
+        lock.subjects.map((s) => `${s.role}: ${s.name}`),
+        ["mutex created here: accounts", "holder, acquired here: transfer", "waiter, waiting here: audit"],
+      );
       const atSignal = exitFindings("SIGINT");
-      assert.deepEqual(atSignal.map((d) => `${d.certainty} ${d.rule}`), ["observed leaked-task", "observed leaked-lock", "observed leaked-resource"]);
+      assert.deepEqual(
+        atSignal.map((d) => `${d.certainty} ${d.rule}`),
+        ["observed leaked-task", "observed leaked-lock", "observed leaked-resource"],
+      );
       assert.match(atSignal[0]!.summary, /when the process received SIGINT; its work was cut off/);
     } finally {
       locks = [];

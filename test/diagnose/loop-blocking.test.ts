@@ -1,20 +1,35 @@
 // monitorLoopBlocking() in-process: a long continuation is named with its task; short ones, and
 // the continuation that was running when the monitor started, are not reported.
+import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
 import { createHook } from "node:async_hooks";
 import assert from "node:assert/strict";
 import { addCollector } from "../../src/core/diagnosis.js";
 import type { Diagnosis } from "../../src/core/diagnosis.js";
 import { configure } from "../../src/core/config.js";
-import { monitorLoopBlocking } from "../../src/diagnose/loop-blocking.js";
+import { execSync } from "node:child_process";
+import { classifyStall, loopBlockedDiagnosis, monitorLoopBlocking } from "../../src/diagnose/loop-blocking.js";
 import { TaskTracker } from "../../src/tasks/task-tracker.js";
 
 configure({ onDiagnosis: () => {} });
 
+/**
+ * `ms` of this thread's own CPU time (Linux: its scheduler statistics; elsewhere the process's):
+ * a wall-clock deadline would be less work on a loaded machine, and the process's CPU counts
+ * other threads' too.
+ */
 function busy(ms: number): void {
-  const end = performance.now() + ms;
-  while (performance.now() < end) {
-    // synchronous work
+  const cpu = (): number => {
+    try {
+      return Number(readFileSync("/proc/thread-self/schedstat", "latin1").split(" ")[0]) / 1e6;
+    } catch {
+      const c = process.cpuUsage();
+      return (c.user + c.system) / 1000;
+    }
+  };
+  const end = cpu() + ms;
+  while (cpu() < end) {
+    // synchronous work: nothing else can run
   }
 }
 
@@ -38,10 +53,13 @@ async function blocks(fn: (tracker: TaskTracker) => Promise<unknown>): Promise<D
 describe("monitorLoopBlocking()", () => {
   it("reports a long continuation with its task and duration", async () => {
     const found = await blocks((tracker) =>
-      tracker.spawn(async () => {
-        await null;
-        busy(150);
-      }, { name: "parse-big-json" }),
+      tracker.spawn(
+        async () => {
+          await Promise.resolve();
+          busy(150);
+        },
+        { name: "parse-big-json" },
+      ),
     );
     assert.equal(found.length, 1);
     assert.match(found[0]!.summary, /blocked for (\d+) ms by a promise continuation in task "parse-big-json"/);
@@ -57,10 +75,13 @@ describe("monitorLoopBlocking()", () => {
       if (when === "before") hook = createHook({ init() {} }).enable();
       const found = await blocks(async (tracker) => {
         if (when === "after") hook = createHook({ init() {} }).enable();
-        await tracker.spawn(async () => {
-          await null;
-          busy(100);
-        }, { name: `render-${when}` });
+        await tracker.spawn(
+          async () => {
+            await Promise.resolve();
+            busy(100);
+          },
+          { name: `render-${when}` },
+        );
       });
       hook?.disable();
       assert.equal(found.length, 1, when);
@@ -72,7 +93,7 @@ describe("monitorLoopBlocking()", () => {
     const found = await blocks(async (tracker) => {
       for (let i = 0; i < 20; i++) {
         await tracker.spawn(async () => {
-          await null;
+          await Promise.resolve();
           busy(2);
         });
         // (chained microtasks alone would not let the loop turn: together they would block it)
@@ -80,6 +101,89 @@ describe("monitorLoopBlocking()", () => {
       }
     });
     // a stall during which the process hardly ran (a loaded machine) is only a "potential" one
-    assert.deepEqual(found.filter((d) => d.certainty === "observed").map((d) => d.summary), []);
+    assert.deepEqual(
+      found.filter((d) => d.certainty === "observed").map((d) => d.summary),
+      [],
+    );
+  });
+
+  it("names the spawned task whose synchronous body blocked the loop (not a continuation, no task)", async () => {
+    const found = await blocks(async (tracker) => {
+      await new Promise((r) => setImmediate(r));
+      // spawned from a callback: the body runs inside spawn(), before any await
+      await new Promise<void>((resolve) =>
+        setImmediate(() => {
+          tracker.spawn(
+            () => {
+              busy(150);
+            },
+            { name: "hash-passwords" },
+          );
+          tracker.spawn(
+            async () => {
+              busy(120);
+              await Promise.resolve();
+            },
+            { name: "build-index" },
+          );
+          resolve();
+        }),
+      );
+      await tracker.waitAll();
+    });
+    const summaries = found.map((d) => d.summary);
+    assert.equal(found.length, 2, summaries.join("\n"));
+    assert.match(summaries[0]!, /blocked for \d+ ms by the synchronous body of a spawned task in task "hash-passwords"/);
+    assert.match(summaries[1]!, /by the synchronous body of a spawned task in task "build-index"/);
+    assert.doesNotMatch(summaries.join("\n"), /no tracked task was running/);
+  });
+
+  it("stays silent for short spawned bodies", async () => {
+    const found = await blocks(async (tracker) => {
+      await new Promise((r) => setImmediate(r));
+      for (let i = 0; i < 10; i++) {
+        tracker.spawn(() => busy(2), { name: `small-${i}` });
+        await new Promise((r) => setImmediate(r));
+      }
+      await tracker.waitAll();
+    });
+    assert.deepEqual(
+      found.filter((d) => d.certainty === "observed").map((d) => d.summary),
+      [],
+    );
+  });
+
+  it("still reports a blocking system call, which uses little CPU but is the program's doing", async () => {
+    const found = await blocks((tracker) =>
+      tracker.spawn(
+        async () => {
+          await Promise.resolve();
+          execSync("sleep 0.2");
+        },
+        { name: "shell-out" },
+      ),
+    );
+    assert.equal(found.length, 1, found.map((d) => d.summary).join("\n"));
+    assert.equal(found[0]!.certainty, "observed");
+    assert.match(found[0]!.summary, /in task "shell-out"/);
+  });
+});
+
+describe("classifyStall() and the loop-blocked report", () => {
+  it("busy when its own work passed the threshold; starved when only the wait for a CPU did; a system call when it slept", () => {
+    const t = { thresholdMs: 100 };
+    assert.equal(classifyStall({ wallMs: 300, cpuMs: 290, waitMs: 5, ...t }), "busy");
+    assert.equal(classifyStall({ wallMs: 1500, cpuMs: 300, waitMs: 1200, ...t }), "busy", "a long job on a loaded machine still blocks");
+    assert.equal(classifyStall({ wallMs: 300, cpuMs: 4, waitMs: 280, ...t }), "starved");
+    assert.equal(classifyStall({ wallMs: 157, cpuMs: 40, waitMs: 100, ...t }), "starved", "a short chunk that waited for a CPU");
+    assert.equal(classifyStall({ wallMs: 300, cpuMs: 4, waitMs: 2, ...t }), "syscall");
+    assert.equal(classifyStall({ wallMs: 300, cpuMs: 80, ...t }), "busy", "no scheduler figures: a fifth of a core or more is busy");
+    assert.equal(classifyStall({ wallMs: 300, cpuMs: 4, ...t }), "starved", "no scheduler figures: little CPU is taken for starvation");
+  });
+
+  it("says what kind of stall it was", () => {
+    assert.match(loopBlockedDiagnosis(250, undefined, "a callback", 100, 3, "syscall").summary, /used only 3 ms of CPU meanwhile: a blocking system call/);
+    assert.equal(loopBlockedDiagnosis(250, undefined, "a callback", 100, 240).certainty, "observed");
+    assert.equal(loopBlockedDiagnosis(250, undefined, "a callback", 100, 3, "starved").certainty, "potential");
   });
 });

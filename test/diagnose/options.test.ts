@@ -8,7 +8,10 @@ import { enableDebugMode } from "../../src/diagnose/debug-mode.js";
 describe("bad input", () => {
   it("installExitReport", () => {
     assert.throws(() => installExitReport(null as never), { name: "TypeError", message: /"options"/ });
-    assert.throws(() => installExitReport({ failOn: "leaked-task" as never }), { name: "TypeError", message: /"options\.failOn" argument must be an array of rule ids/ });
+    assert.throws(() => installExitReport({ failOn: "leaked-task" as never }), {
+      name: "TypeError",
+      message: /"options\.failOn" argument must be an array of rule ids/,
+    });
     assert.throws(() => installExitReport({ failOn: [1 as never] }), { name: "TypeError", message: /"options\.failOn"/ });
     assert.throws(() => installExitReport({ reportFile: 5 as never }), { name: "TypeError", message: /"options\.reportFile".*Received type number \(5\)/ });
   });

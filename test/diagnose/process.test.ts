@@ -28,7 +28,10 @@ describe("exit report (--import asyncdoctor/register)", () => {
     const r = register("exit-stuck.ts");
     assert.equal(r.status, 0, "reporting alone does not change the exit code");
     assert.match(r.stderr, /exit report \(the event loop drained\): 3 finding\(s\)/);
-    assert.match(r.stderr, /PROVEN leaked task \[leaked-task\]\n {2}task "sync-inventory" was still running when the event loop drained: nothing is left that could finish it/);
+    assert.match(
+      r.stderr,
+      /PROVEN leaked task \[leaked-task\]\n {2}task "sync-inventory" was still running when the event loop drained: nothing is left that could finish it/,
+    );
     assert.match(r.stderr, /waiting at: promise "await in syncInventory" at test\/diagnose\/fixtures\/exit-stuck\.ts:14:23/);
     assert.match(r.stderr, /PROVEN await that can never settle \[never-settled\]\n {2}syncInventory\(\) awaits a promise that can never settle/);
     assert.match(r.stderr, /at test\/diagnose\/fixtures\/exit-stuck\.ts:14:23\n\s+14 \| const reply = await waitForReply\(\);/);
@@ -47,7 +50,10 @@ describe("exit report (--import asyncdoctor/register)", () => {
     const r = register("exit-signal.ts");
     assert.equal(r.signal, "SIGTERM");
     assert.match(r.stderr, /exit report \(SIGTERM\)/);
-    assert.match(r.stderr, /OBSERVED leaked task \[leaked-task\]\n {2}task "long-upload" was still running when the process received SIGTERM; its work was cut off/);
+    assert.match(
+      r.stderr,
+      /OBSERVED leaked task \[leaked-task\]\n {2}task "long-upload" was still running when the process received SIGTERM; its work was cut off/,
+    );
   });
 
   it("on process.exit(): the running task is reported and the exit code is kept", () => {
@@ -63,17 +69,21 @@ describe("loop blocking (debug mode)", () => {
   it("names the task that blocked the loop and for how long", () => {
     const r = register("loop-block.ts", ["bug"]);
     assert.equal(r.status, 0);
-    // (observed; "potential" only when a loaded machine gave the busy loop under a fifth of a core)
-    const m = /(?:OBSERVED|POTENTIAL) event loop blocked \[loop-blocked\]\n {2}the event loop was blocked for (\d+) ms by a promise continuation in task "render-report"/.exec(r.stderr);
+    // its own CPU time passed the threshold: observed, however loaded the machine
+    const m =
+      /OBSERVED event loop blocked \[loop-blocked\]\n {2}the event loop was blocked for (\d+) ms by a promise continuation in task "render-report"/.exec(
+        r.stderr,
+      );
     assert.ok(m, r.stderr);
     assert.ok(Number(m[1]) >= 250, `duration ${m[1]} ms`);
-    assert.match(r.stderr, /was running: task "render-report" at test\/diagnose\/fixtures\/loop-block\.ts:14:9/);
+    assert.match(r.stderr, /was running: task "render-report" at test\/diagnose\/fixtures\/loop-block\.ts:28:9/);
   });
 
   it("stays silent when the work yields between short chunks", () => {
     const r = register("loop-block.ts", ["fixed"]);
     assert.equal(r.status, 0);
-    assert.doesNotMatch(r.stderr, /OBSERVED event loop blocked/); // (a loaded machine may cause a "potential" stall)
+    // short chunks stay short however loaded the machine: a stall that only waited for a CPU is not reported
+    assert.doesNotMatch(r.stderr, /event loop blocked/);
   });
 });
 
@@ -82,7 +92,10 @@ describe("dump on SIGUSR2 (debug mode)", () => {
     const r = register("dump-signal.ts");
     assert.equal(r.status, 0);
     assert.match(r.stderr, /asyncdoctor dump at .* \(pid \d+\)/);
-    assert.match(r.stderr, /tasks \(2 pending\):\n {2}- "parent-sync" #\d+ pending \d+ ms, spawned at test\/diagnose\/fixtures\/dump-signal\.ts:6:16\n {4}- "child-fetch"/);
+    assert.match(
+      r.stderr,
+      /tasks \(2 pending\):\n {2}- "parent-sync" #\d+ pending \d+ ms, spawned at test\/diagnose\/fixtures\/dump-signal\.ts:6:16\n {4}- "child-fetch"/,
+    );
     assert.match(r.stderr, /open resources \(1\):\n {2}- "db-session" open \d+ ms, opened at test\/diagnose\/fixtures\/dump-signal\.ts:9:17/);
     assert.doesNotMatch(r.stderr, /exit report/, "it finished cleanly afterwards");
   });

@@ -2,7 +2,8 @@
 // await site; awaits on settled promises, and chaining inside libraries, are not.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { isTrackingPromises, neverSettledDiagnoses, pendingAwaits, trackPromises } from "../../src/diagnose/promise-tracking.js";
+import { isTrackingPromises, pendingAwaits, trackPromises } from "../../src/diagnose/promise-tracking.js";
+import { neverSettledDiagnoses } from "../../src/diagnose/stuck-awaits.js";
 
 async function waitsForever(gate: Promise<void>): Promise<void> {
   await gate;
@@ -18,7 +19,7 @@ describe("promise tracking", () => {
       const found = pendingAwaits().filter((a) => a.site?.functionName === "waitsForever");
       assert.equal(found.length, 1);
       assert.match(found[0]!.site!.file, /promise-tracking\.test\.ts$/);
-      assert.equal(found[0]!.site!.line, 8);
+      assert.equal(found[0]!.site!.line, 9);
       const d = neverSettledDiagnoses().find((x) => x.site?.functionName === "waitsForever");
       assert.equal(d?.certainty, "proven");
       assert.match(d?.summary ?? "", /waitsForever\(\) awaits a promise that can never settle/);

@@ -82,7 +82,10 @@ describe("track()", () => {
     openAndDrop("sentinel"); // once this one is reported, the others had their chance too
     await collectUntil(() => found.some((d) => d.summary.includes("sentinel")));
     stop();
-    assert.deepEqual(found.map((d) => d.summary.match(/"([^"]+)"/)?.[1]), ["sentinel"]);
+    assert.deepEqual(
+      found.map((d) => d.summary.match(/"([^"]+)"/)?.[1]),
+      ["sentinel"],
+    );
   });
 
   it("keeps the close method's result and `this`, and lists open resources in snapshots", async () => {
@@ -95,16 +98,26 @@ describe("track()", () => {
   });
 
   it("works with end(), destroy() and Symbol.asyncDispose, and returns the same object", async () => {
-    const stream = { ended: 0, end() { this.ended++; } };
+    const stream = {
+      ended: 0,
+      end() {
+        this.ended++;
+      },
+    };
     assert.equal(track(stream, { name: "stream" }), stream);
     stream.end();
     assert.equal(stream.ended, 1);
     assert.ok(!openResources().some((r) => r.name === "stream"));
     const socket = { destroy() {} };
     track(socket, { name: "socket" });
-    await socket[Symbol.asyncDispose as never as "destroy"]();
+    await Promise.resolve(socket[Symbol.asyncDispose as never as "destroy"]());
     assert.ok(!openResources().some((r) => r.name === "socket"));
-    const disposable = { disposed: false, async [Symbol.asyncDispose]() { this.disposed = true; } };
+    const disposable = {
+      disposed: false,
+      async [Symbol.asyncDispose]() {
+        this.disposed = true;
+      },
+    };
     track(disposable, { name: "disposable" });
     await disposable[Symbol.asyncDispose]();
     assert.equal(disposable.disposed, true);

@@ -32,7 +32,11 @@ describe("TimelineRecorder", () => {
     const child = rec.events()[1]!;
     assert.equal(child.parentId, parent.id);
     const times = rec.events().map((e) => e.time);
-    assert.deepEqual([...times].sort((a, b) => a - b), times, "oldest first");
+    assert.deepEqual(
+      [...times].sort((a, b) => a - b),
+      times,
+      "oldest first",
+    );
   });
 
   it("records lock waits, acquires and releases, naming the primitive and the task", async () => {
@@ -73,7 +77,10 @@ describe("TimelineRecorder", () => {
     channels.lockAcquire.publish({ lock: lockA, task: topScope, permits: 1 });
     channels.lockAcquire.publish({ lock: lockA, task: task.record, permits: 1 });
     assert.deepEqual(
-      rec.events().filter((e) => e.kind === "acquire").map((e) => [e.taskId, e.ownerId, e.ownerName]),
+      rec
+        .events()
+        .filter((e) => e.kind === "acquire")
+        .map((e) => [e.taskId, e.ownerId, e.ownerName]),
       [
         [inner.id, task.id, "worker"],
         [topScope.id, topScope.id, "mutex-a-holder-1"],
@@ -85,7 +92,10 @@ describe("TimelineRecorder", () => {
   it("keeps only the newest events when the ring is full, and counts the dropped ones", () => {
     using rec = new TimelineRecorder({ capacity: 3 }).start();
     for (let i = 0; i < 5; i++) channels.lockWait.publish({ lock: i % 2 ? lockA : lockB, task: undefined, permits: i + 1 });
-    assert.deepEqual(rec.events().map((e) => e.permits), [3, 4, 5]);
+    assert.deepEqual(
+      rec.events().map((e) => e.permits),
+      [3, 4, 5],
+    );
     assert.equal(rec.dropped, 2);
     rec.clear();
     assert.deepEqual(rec.events(), []);

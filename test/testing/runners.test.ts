@@ -43,6 +43,16 @@ describe("asyncdoctor/testing in real test runners", () => {
     assert.doesNotMatch(r.stdout, /not ok 2/);
   });
 
+  it("node:test's own timeout: the wrapped test's stuck await is named, with its chain", () => {
+    const r = run(["--import", "tsx", "--test", "--test-reporter=tap", "test/testing/fixtures/node-test/timeout.test.ts"]);
+    const out = r.stdout + r.stderr;
+    assert.notEqual(r.status, 0);
+    assert.match(out, /not ok 1 - waits for a reply that never comes/);
+    assert.match(out, /test "waits for a reply that never comes" did not finish in time; it is stuck here/);
+    assert.match(out, /waitForReply\(\) has been awaiting a promise for \d+ ms; seen when test "waits for a reply that never comes" timed out/);
+    assert.match(out, /2\. waitForReply awaits the pending promise here at test\/testing\/fixtures\/node-test\/timeout\.test\.ts:9:3/);
+  });
+
   it("Vitest: concurrent wrapped tests and setupLeakChecks()", () => {
     const r = run(["node_modules/vitest/vitest.mjs", "run", "--root", "test/testing/fixtures/vitest", "--reporter=verbose"]);
     const out = r.stdout + r.stderr;
@@ -71,6 +81,10 @@ describe("asyncdoctor/testing in real test runners", () => {
     assert.match(out, /✕ jest leaves a resource open/);
     assert.match(out, /✓ jest clean unwrapped/);
     assert.match(out, /spawned here: task "jest-orphan" at test\/testing\/fixtures\/jest\/leaks\.test\.cjs:14:5/);
+    // named after the test (concurrent ones too), not "test#1"
+    assert.match(out, /LeakError: test "wrapped, concurrent jest leaks a task" leaked 1 thing\(s\)/);
+    assert.doesNotMatch(out, /test "test#\d+"/);
+    assert.doesNotMatch(out, /test "wrapped, concurrent jest concurrent clean" leaked/);
     assert.match(out, /created here: code "setInterval" at test\/testing\/fixtures\/jest\/leaks\.test\.cjs:26:20/);
     assert.match(out, /Tests: {7}3 failed, 2 passed, 5 total/);
   });
