@@ -34,7 +34,7 @@ interface Gate {
   /** Leases of bare acquires, oldest first, for a release() without the releaser. */
   readonly bare: Lease[];
   /** Set while one of our releasers calls async-mutex's (whose releaser calls `release()`). */
-  releasing: Lease | undefined;
+  releasing: Lease | typeof ENDED | undefined;
   /** Set while a scoped runExclusive gives async-mutex's permits back (its scope releases ours). */
   internal: boolean;
   /** True once the gate cannot follow async-mutex any more: everything passes straight through. */
@@ -57,6 +57,9 @@ const state = processWide<State>("instrumentAsyncMutex", () => ({
   isStandIn: new WeakSet(),
   gates: new WeakMap(),
 }));
+
+// marks a releaser whose hold a release() by hand had ended already
+const ENDED: unique symbol = Symbol("asyncdoctor.async-mutex.ended");
 
 // the reason our cancel() aborts a queued waiter with: it then rejects with async-mutex's cancel error
 const CANCELLED: unique symbol = Symbol("asyncdoctor.async-mutex.cancelled");
@@ -111,7 +114,17 @@ function instrumentInstance(instance: Record<string, unknown>, isSemaphore: bool
       if (done) return;
       done = true;
       const i = gate.bare.indexOf(lease);
-      if (i !== -1) gate.bare.splice(i, 1);
+      if (i === -1) {
+        // a release() by hand ended this hold already: async-mutex now counts a permit more than
+        // it was made with, which the gate's fixed permits cannot follow
+        gate.releasing = ENDED;
+        original();
+        gate.releasing = undefined;
+        gate.direct = true;
+        wakeUnlockWaiters(gate);
+        return;
+      }
+      gate.bare.splice(i, 1);
       gate.releasing = lease;
       original();
       // a mutex's releaser does not go through release(): give the permit back here
@@ -229,7 +242,7 @@ function instrumentInstance(instance: Record<string, unknown>, isSemaphore: bool
       }
       const weight = a ?? 1;
       call("release", ...(a === undefined ? [] : [a]));
-      if (gate.internal) return;
+      if (gate.internal || gate.releasing === ENDED) return;
       const lease = gate.releasing;
       if (lease !== undefined) {
         gate.releasing = undefined;

@@ -3,7 +3,7 @@
  * property it was assigned to and the line (`pool (src/db.ts:4)`), so a report says which of
  * the program's objects it is about. Costs one stack capture per construction, not per use.
  */
-import { captureStack, formatSite, relativeFile, sourceLine } from "../core/site.js";
+import { captureStack, formatSite, relativeFile, sourceLine, sourceLines } from "../core/site.js";
 import type { Site } from "../core/site.js";
 import type { TaskRecord } from "../core/task.js";
 
@@ -16,6 +16,9 @@ export interface ConstructionName {
 // `const pool = new pg.Pool(`, `this.db = knex(`, `db: new Pool(`, `export const lock = new Mutex(`
 const ASSIGNED = /(?:\b(?:const|let|var)\s+|(?:this|self)\s*\.\s*|^|[{,]\s*)([A-Za-z_$][\w$]*)\s*(?::\s*[^=]+?)?\s*[:=]\s*(?:await\s+)?(?:new\b|[\w$.]+\s*\()/;
 
+// the same, ending where the construction begins
+const ASSIGNED_BEFORE = /([A-Za-z_$][\w$]*)\s*(?::\s*[^=;]+?)?\s*[:=]\s*(?:await\s+)?(?:new\s+)?$/;
+
 /**
  * The name of a library object constructed just now, by the code above `above` on the stack.
  * Frames inside node_modules are skipped: a library that builds the object for the user (knex
@@ -26,8 +29,11 @@ export function constructionName(above: Function, kind: string): ConstructionNam
   const site = stack.find((s) => !/[\\/]node_modules[\\/]/.test(s.file)) ?? stack[0];
   if (site === undefined) return { name: kind, site: undefined };
   const where = `${relativeFile(site.file)}:${site.line}`;
+  // the assignment just before the construction's column (`const a = new M(), b = new M()`)
+  const raw = sourceLines(site.file)?.[site.line - 1];
+  const before = raw === undefined ? undefined : ASSIGNED_BEFORE.exec(raw.slice(0, Math.max(0, site.column - 1)));
   const line = sourceLine(site);
-  const m = line === undefined ? null : ASSIGNED.exec(line);
+  const m = before ?? (line === undefined ? null : ASSIGNED.exec(line));
   const variable = m?.[1];
   return { name: variable && !/^(?:new|await|return|export)$/.test(variable) ? `${variable} (${where})` : `${kind} at ${where}`, site };
 }

@@ -190,7 +190,7 @@ describe("PostgreSQL's own deadlock (40P01) through instrumented pg (real server
     const { result, found } = await collecting(() => transfers([[1, 2], [2, 1]], true));
     const failed = result.filter((r): r is PromiseRejectedResult => r.status === "rejected");
     assert.equal(failed.length, 1, "the server aborts exactly one of them");
-    const err = failed[0]!.reason as Error & { code?: string; diagnosis?: Diagnosis };
+    const err = failed[0]!.reason as PgModule.DatabaseError & { diagnosis?: Diagnosis };
     // pg's error, as pg made it
     assert.ok(err instanceof pg.DatabaseError);
     assert.equal(err.code, "40P01");
@@ -222,7 +222,13 @@ describe("PostgreSQL's own deadlock (40P01) through instrumented pg (real server
   });
 
   it("other database errors are left alone: no finding, the same error", async () => {
-    const { result, found } = await collecting(() => pool.query("insert into accounts values (1, 0), (1, 0)").catch((e: unknown) => e as Error & { code?: string }));
+    const { result, found } = await collecting(() =>
+      pool.query("insert into accounts values (1, 0), (1, 0)").then(
+        () => undefined,
+        (e: unknown) => e as Error & { code?: string },
+      ),
+    );
+    assert.ok(result instanceof Error);
     assert.equal(result.code, "23505");
     assert.equal(Object.hasOwn(result, "diagnosis"), false);
     assert.deepEqual(found, []);
