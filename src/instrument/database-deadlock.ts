@@ -8,7 +8,7 @@
  */
 import { createDiagnosis, report } from "../core/diagnosis.js";
 import type { Diagnosis, Step, Subject } from "../core/diagnosis.js";
-import { captureStack, formatSite, LazySite } from "../core/site.js";
+import { formatSite, LazySite } from "../core/site.js";
 import type { Site } from "../core/site.js";
 import { currentTask } from "../core/task.js";
 import type { TaskRecord } from "../core/task.js";
@@ -58,19 +58,14 @@ export class ConnectionRecord {
 
 /** The origin of a query issued here: the current task and a site resolved later. */
 export function originHere(above: Function): QueryOrigin {
-  return { task: currentTask(), lazySite: new LazySite(above, 16) };
+  // a short stack: the caller of the driver is near the top, and a capture costs by its depth
+  return { task: currentTask(), lazySite: new LazySite(above, 10) };
 }
 
-/** The user's site of a query, skipping frames of libraries (knex, an ORM) between it and the driver. */
+/** Where a query was issued (resolved now, from the frames captured then). */
 export function siteOf(q: QueryRecord | QueryOrigin | undefined): Site | undefined {
   const s = q?.lazySite;
   return s instanceof LazySite ? s.site : s;
-}
-
-/** The first stack frame outside node_modules: where the user's code called into a library. */
-export function userSiteHere(above: Function): Site | undefined {
-  const stack = captureStack(above, 32);
-  return stack.find((s) => !/[\\/]node_modules[\\/]/.test(s.file));
 }
 
 function shorten(text: string): string {
