@@ -1,6 +1,6 @@
 /**
  * Debug-mode instrumentation of the user's own libraries, at load, with no change to their
- * code: pg, knex, async-mutex and p-limit as they come from npm feed asyncdoctor's wait-for graph,
+ * code: pg, knex, mysql2, async-mutex and p-limit as they come from npm feed asyncdoctor's wait-for graph,
  * so re-entrance, cycles and pool exhaustion are reported on the user's pool or lock under its
  * own name, and the database's own deadlocks are reported with both sides.
  */
@@ -8,14 +8,18 @@ import { InvalidArgTypeError, OutOfRangeError, validateObject } from "../core/va
 import { asyncMutexInstrumentation } from "./async-mutex.js";
 import { installLoadHooks, loaderProblem } from "./hooks.js";
 import { knexInstrumentation } from "./knex.js";
+import { mysql2Instrumentation, mysql2PromiseInstrumentation } from "./mysql2.js";
 import type { Instrumentation } from "./library.js";
 import { pLimitInstrumentation } from "./p-limit.js";
 import { pgInstrumentation } from "./pg.js";
 
-const LIBRARIES: readonly Instrumentation[] = [pgInstrumentation, knexInstrumentation, asyncMutexInstrumentation, pLimitInstrumentation];
+const LIBRARIES: readonly Instrumentation[] = [pgInstrumentation, knexInstrumentation, mysql2Instrumentation, mysql2PromiseInstrumentation, asyncMutexInstrumentation, pLimitInstrumentation];
+
+/** The package an instrumentation belongs to: `mysql2/promise` is mysql2's. */
+const packageOf = (module: string): string => module.split("/")[0]!;
 
 /** The packages asyncdoctor can instrument. */
-export const instrumentableLibraries: readonly string[] = LIBRARIES.map((l) => l.module);
+export const instrumentableLibraries: readonly string[] = [...new Set(LIBRARIES.map((l) => packageOf(l.module)))];
 
 /** Options of {@link installInstrumentations}. */
 export interface InstrumentationOptions {
@@ -35,7 +39,7 @@ export interface InstalledInstrumentations {
 
 /**
  * Instruments the user's libraries as they load, for `require()` and `import` alike: every pg
- * `Pool`, knex instance, async-mutex `Mutex`/`Semaphore` and p-limit limiter made after this
+ * `Pool`, knex instance, mysql2 pool, async-mutex `Mutex`/`Semaphore` and p-limit limiter made after this
  * call is watched for deadlocks under the name of the variable it is assigned to. Libraries
  * already loaded through `require()` are instrumented too; an `import` that already ran is not,
  * so call this first (debug mode does, before the program loads). Calling it again replaces the
@@ -58,7 +62,8 @@ export function installInstrumentations(options: InstrumentationOptions = {}): I
       if (!instrumentableLibraries.includes(name)) throw new OutOfRangeError(`options.libraries[${i}]`, `one of ${instrumentableLibraries.join(", ")}`, name);
     }
   }
-  const enabled = new Set(wanted ?? instrumentableLibraries);
+  const packages = new Set(wanted ?? instrumentableLibraries);
+  const enabled = new Set(LIBRARIES.filter((l) => packages.has(packageOf(l.module))).map((l) => l.module));
   const uninstall = installLoadHooks(LIBRARIES, enabled);
-  return { libraries: [...enabled], importProblem: loaderProblem(), uninstall };
+  return { libraries: [...packages], importProblem: loaderProblem(), uninstall };
 }

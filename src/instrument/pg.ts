@@ -72,6 +72,7 @@ function observeError(rec: ConnectionRecord, q: QueryRecord, err: unknown): void
   const e = err as { detail?: unknown; message?: unknown };
   const d = reportDatabaseDeadlock({
     server: "PostgreSQL",
+    backendWord: "backend",
     code: "40P01",
     victim: rec,
     victimQuery: q,
