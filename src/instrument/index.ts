@@ -1,11 +1,12 @@
 /**
  * Debug-mode instrumentation of the user's own libraries, at load, with no change to their
- * code: pg, knex, mysql2, async-mutex and p-limit as they come from npm feed asyncdoctor's wait-for graph,
+ * code: pg, knex, mysql2, generic-pool, async-mutex and p-limit as they come from npm feed asyncdoctor's wait-for graph,
  * so re-entrance, cycles and pool exhaustion are reported on the user's pool or lock under its
  * own name, and the database's own deadlocks are reported with both sides.
  */
 import { InvalidArgTypeError, OutOfRangeError, validateObject } from "../core/validate.js";
 import { asyncMutexInstrumentation } from "./async-mutex.js";
+import { genericPoolInstrumentation } from "./generic-pool.js";
 import { installLoadHooks, loaderProblem } from "./hooks.js";
 import { knexInstrumentation } from "./knex.js";
 import { mysql2Instrumentation, mysql2PromiseInstrumentation } from "./mysql2.js";
@@ -13,7 +14,7 @@ import type { Instrumentation } from "./library.js";
 import { pLimitInstrumentation } from "./p-limit.js";
 import { pgInstrumentation } from "./pg.js";
 
-const LIBRARIES: readonly Instrumentation[] = [pgInstrumentation, knexInstrumentation, mysql2Instrumentation, mysql2PromiseInstrumentation, asyncMutexInstrumentation, pLimitInstrumentation];
+const LIBRARIES: readonly Instrumentation[] = [pgInstrumentation, knexInstrumentation, mysql2Instrumentation, mysql2PromiseInstrumentation, genericPoolInstrumentation, asyncMutexInstrumentation, pLimitInstrumentation];
 
 /** The package an instrumentation belongs to: `mysql2/promise` is mysql2's. */
 const packageOf = (module: string): string => module.split("/")[0]!;
@@ -39,7 +40,7 @@ export interface InstalledInstrumentations {
 
 /**
  * Instruments the user's libraries as they load, for `require()` and `import` alike: every pg
- * `Pool`, knex instance, mysql2 pool, async-mutex `Mutex`/`Semaphore` and p-limit limiter made after this
+ * `Pool`, knex instance, mysql2 pool, generic-pool pool, async-mutex `Mutex`/`Semaphore` and p-limit limiter made after this
  * call is watched for deadlocks under the name of the variable it is assigned to. Libraries
  * already loaded through `require()` are instrumented too; an `import` that already ran is not,
  * so call this first (debug mode does, before the program loads). Calling it again replaces the
