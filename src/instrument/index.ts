@@ -1,10 +1,11 @@
 /**
  * Debug-mode instrumentation of the user's own libraries, at load, with no change to their
- * code: pg, knex, mysql2, generic-pool, async-mutex and p-limit as they come from npm feed asyncdoctor's wait-for graph,
+ * code: pg, knex, mysql2, generic-pool, async-mutex, async-lock and p-limit as they come from npm feed asyncdoctor's wait-for graph,
  * so re-entrance, cycles and pool exhaustion are reported on the user's pool or lock under its
  * own name, and the database's own deadlocks are reported with both sides.
  */
 import { InvalidArgTypeError, OutOfRangeError, validateObject } from "../core/validate.js";
+import { asyncLockInstrumentation } from "./async-lock.js";
 import { asyncMutexInstrumentation } from "./async-mutex.js";
 import { genericPoolInstrumentation } from "./generic-pool.js";
 import { installLoadHooks, loaderProblem } from "./hooks.js";
@@ -14,7 +15,7 @@ import type { Instrumentation } from "./library.js";
 import { pLimitInstrumentation } from "./p-limit.js";
 import { pgInstrumentation } from "./pg.js";
 
-const LIBRARIES: readonly Instrumentation[] = [pgInstrumentation, knexInstrumentation, mysql2Instrumentation, mysql2PromiseInstrumentation, genericPoolInstrumentation, asyncMutexInstrumentation, pLimitInstrumentation];
+const LIBRARIES: readonly Instrumentation[] = [pgInstrumentation, knexInstrumentation, mysql2Instrumentation, mysql2PromiseInstrumentation, genericPoolInstrumentation, asyncMutexInstrumentation, asyncLockInstrumentation, pLimitInstrumentation];
 
 /** The package an instrumentation belongs to: `mysql2/promise` is mysql2's. */
 const packageOf = (module: string): string => module.split("/")[0]!;
