@@ -60,6 +60,8 @@ function connectionOf(conn: object): ConnectionRecord {
   if (rec === undefined) {
     rec = new ConnectionRecord();
     state.connections.set(conn, rec);
+    // connections come and go: keep the set to the live ones
+    if (state.live.size >= 1024) for (const ref of state.live) if (ref.deref() === undefined) state.live.delete(ref);
     state.live.add(new WeakRef(rec));
   }
   return rec;

@@ -99,7 +99,11 @@ function patchClientPrototype(proto: { query?: unknown }): void {
     const pid = (this as { processID?: unknown }).processID;
     if (typeof pid === "number") {
       rec.backend = pid;
-      if (state.byPid.get(pid)?.deref() !== rec) state.byPid.set(pid, new WeakRef(rec));
+      if (state.byPid.get(pid)?.deref() !== rec) {
+        // connections come and go: keep the map to the live ones
+        if (state.byPid.size >= 1024) for (const [p, ref] of state.byPid) if (ref.deref() === undefined) state.byPid.delete(p);
+        state.byPid.set(pid, new WeakRef(rec));
+      }
     }
     const q = rec.add(queryText(first), origin);
     const last = args.length - 1;
