@@ -8,6 +8,8 @@ import { configure } from "../../src/core/config.js";
 import { DeadlockError } from "../../src/core/errors.js";
 import { installInstrumentations } from "../../src/instrument/index.js";
 import type { InstalledInstrumentations } from "../../src/instrument/index.js";
+
+const DEADLOCK_RULES = new Set(["deadlock-reentrant", "deadlock-cycle", "pool-exhaustion", "lock-order-inversion", "database-deadlock"]);
 import { barrier, collecting, deferred } from "../tasks/helpers.js";
 
 /** The part of async-lock's API the tests use (the package ships no types). */
@@ -83,7 +85,9 @@ describe("async-lock instrumented at load", () => {
   });
 
   it("side by side with async-lock alone: the same order, results, errors, callbacks and limits", async () => {
-    const instrumented = await transcript(Lock);
+    const { result: instrumented, found } = await collecting(() => transcript(Lock));
+    // a correct program: no deadlock of any kind is reported on it
+    assert.deepEqual(found.filter((d) => DEADLOCK_RULES.has(d.rule)).map((d) => d.summary), []);
     installed.uninstall();
     let plain: unknown[];
     try {

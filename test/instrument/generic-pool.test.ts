@@ -8,6 +8,8 @@ import { configure } from "../../src/core/config.js";
 import { DeadlockError } from "../../src/core/errors.js";
 import { installInstrumentations } from "../../src/instrument/index.js";
 import type { InstalledInstrumentations } from "../../src/instrument/index.js";
+
+const DEADLOCK_RULES = new Set(["deadlock-reentrant", "deadlock-cycle", "pool-exhaustion", "lock-order-inversion", "database-deadlock"]);
 import { barrier, collecting, deferred } from "../tasks/helpers.js";
 
 type GenericPool = typeof import("generic-pool");
@@ -84,7 +86,9 @@ describe("generic-pool instrumented at load", () => {
   });
 
   it("side by side with generic-pool alone: the same order, counts, results and errors", async () => {
-    const instrumented = await transcript(gp);
+    const { result: instrumented, found } = await collecting(() => transcript(gp));
+    // a correct program: no deadlock of any kind is reported on it
+    assert.deepEqual(found.filter((d) => DEADLOCK_RULES.has(d.rule)).map((d) => d.summary), []);
     installed.uninstall();
     let plain: unknown[];
     try {

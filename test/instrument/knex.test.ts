@@ -11,6 +11,8 @@ import { installInstrumentations } from "../../src/instrument/index.js";
 import type { InstalledInstrumentations } from "../../src/instrument/index.js";
 import { TaskTracker } from "../../src/tasks/task-tracker.js";
 import { pgForTests } from "../integrations/pg-helper.js";
+
+const DEADLOCK_RULES = new Set(["deadlock-reentrant", "deadlock-cycle", "pool-exhaustion", "lock-order-inversion", "database-deadlock"]);
 import { barrier, collecting, deferred } from "../tasks/helpers.js";
 
 const pgt = await pgForTests();
@@ -128,7 +130,9 @@ describe("knex instrumented at load (knex + pg, real server)", { skip: pgt.skip 
 
   it("side by side with knex alone: the same results, errors, rollbacks and knex's own timeout error", async () => {
     configure({ mode: "production" });
-    const instrumented = await transcript(knex, pgt.server!.url);
+    const { result: instrumented, found } = await collecting(() => transcript(knex, pgt.server!.url));
+    // a correct program: no deadlock of any kind is reported on it
+    assert.deepEqual(found.filter((d) => DEADLOCK_RULES.has(d.rule)).map((d) => d.summary), []);
     installed.uninstall();
     let plain: unknown[];
     try {

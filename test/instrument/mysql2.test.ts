@@ -8,6 +8,8 @@ import { installInstrumentations } from "../../src/instrument/index.js";
 import type { InstalledInstrumentations } from "../../src/instrument/index.js";
 import { TaskTracker } from "../../src/tasks/task-tracker.js";
 import { mysqlForTests } from "../integrations/mysql-helper.js";
+
+const DEADLOCK_RULES = new Set(["deadlock-reentrant", "deadlock-cycle", "pool-exhaustion", "lock-order-inversion", "database-deadlock"]);
 import { barrier, collecting } from "../tasks/helpers.js";
 
 const db = await mysqlForTests();
@@ -99,7 +101,9 @@ describe("mysql2 instrumented at load (real MariaDB)", { skip: db.skip }, () => 
   });
 
   it("side by side with mysql2 alone: the same results, errors, order, limits and callbacks", async () => {
-    const instrumented = await transcript(mysql, mysqlCb, db.url!);
+    const { result: instrumented, found } = await collecting(() => transcript(mysql, mysqlCb, db.url!));
+    // a correct program: no deadlock of any kind is reported on it
+    assert.deepEqual(found.filter((d) => DEADLOCK_RULES.has(d.rule)).map((d) => d.summary), []);
     installed.uninstall();
     let plain: unknown[];
     try {

@@ -7,6 +7,8 @@ import { configure } from "../../src/core/config.js";
 import { DeadlockError } from "../../src/core/errors.js";
 import { installInstrumentations } from "../../src/instrument/index.js";
 import type { InstalledInstrumentations } from "../../src/instrument/index.js";
+
+const DEADLOCK_RULES = new Set(["deadlock-reentrant", "deadlock-cycle", "pool-exhaustion", "lock-order-inversion", "database-deadlock"]);
 import { barrier, collecting, deferred } from "../tasks/helpers.js";
 
 type PLimitModule = typeof import("p-limit");
@@ -97,7 +99,9 @@ describe("p-limit instrumented at load", () => {
   });
 
   it("side by side with p-limit alone: the same results, order, counts, clearQueue and concurrency changes", async () => {
-    const instrumented = await transcript(m);
+    const { result: instrumented, found } = await collecting(() => transcript(m));
+    // a correct program: no deadlock of any kind is reported on it
+    assert.deepEqual(found.filter((d) => DEADLOCK_RULES.has(d.rule)).map((d) => d.summary), []);
     installed.uninstall();
     let plain: unknown[];
     try {

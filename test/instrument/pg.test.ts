@@ -12,6 +12,8 @@ import { installInstrumentations } from "../../src/instrument/index.js";
 import type { InstalledInstrumentations } from "../../src/instrument/index.js";
 import { TaskTracker } from "../../src/tasks/task-tracker.js";
 import { pgForTests } from "../integrations/pg-helper.js";
+
+const DEADLOCK_RULES = new Set(["deadlock-reentrant", "deadlock-cycle", "pool-exhaustion", "lock-order-inversion", "database-deadlock"]);
 import { barrier, collecting, deferred } from "../tasks/helpers.js";
 
 const pgt = await pgForTests();
@@ -88,7 +90,9 @@ describe("pg instrumented at load (real server)", { skip: pgt.skip }, () => {
   });
 
   it("side by side with pg alone: the same results, errors, order, timeout error and counts", async () => {
-    const instrumented = await transcript(pg, url());
+    const { result: instrumented, found } = await collecting(() => transcript(pg, url()));
+    // a correct program: no deadlock of any kind is reported on it
+    assert.deepEqual(found.filter((d) => DEADLOCK_RULES.has(d.rule)).map((d) => d.summary), []);
     installed.uninstall();
     let plain: unknown[];
     try {
