@@ -231,6 +231,18 @@ describe("async-mutex instrumented at load", () => {
     assert.deepEqual(found.map((x) => x.rule), []);
   });
 
+  it("tryAcquire on a held lock fails at once with async-mutex's error, and nothing is reported", async () => {
+    const cache = new am.Mutex();
+    const { result, found } = await collecting(async () => {
+      const release = await cache.acquire();
+      const refused = await am.tryAcquire(cache).acquire().then(() => "acquired", (e: unknown) => e === am.E_ALREADY_LOCKED);
+      release();
+      return refused;
+    });
+    assert.equal(result, true);
+    assert.deepEqual(found.map((x) => x.rule), []);
+  });
+
   it("priorities pass straight through to async-mutex (its priority order is kept)", async () => {
     const m = new am.Mutex();
     const hold = await m.acquire();
