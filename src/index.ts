@@ -86,3 +86,5 @@ export { guardPool } from "./integrations/pg.js";
 export type { GuardPoolOptions, GuardedPool, GuardedPoolExtras, PgPoolLike, PgClientLike, PgClientOf } from "./integrations/pg.js";
 export { guardKnex } from "./integrations/knex.js";
 export type { GuardKnexOptions, GuardedKnex, KnexLike, KnexClientLike } from "./integrations/knex.js";
+export { installInstrumentations, instrumentableLibraries } from "./instrument/index.js";
+export type { InstrumentationOptions, InstalledInstrumentations } from "./instrument/index.js";

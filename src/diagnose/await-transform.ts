@@ -57,6 +57,8 @@ export function transformAwaits(input: TransformInput): string | undefined {
       allowReturnOutsideFunction: format === "commonjs",
       allowAwaitOutsideFunction: format === "module",
       locations: true,
+      // a parenthesized arrow body (`async () => ({ id })`) is wrapped with its parentheses
+      preserveParens: true,
     }) as unknown as AnyNode;
   } catch {
     return undefined;

@@ -13,6 +13,13 @@ import { trackPromises } from "./promise-tracking.js";
 import { installDebugReach } from "./debug-reach.js";
 import { timeoutStuckAwaits } from "./stuck-awaits.js";
 import { setTimeoutExplainer } from "../core/timeout-explainer.js";
+import { installInstrumentations } from "../instrument/index.js";
+
+/** Instruments the libraries at load; an import hook that cannot be installed is not fatal. */
+function instrumentations(): () => void {
+  const installed = installInstrumentations();
+  return () => installed.uninstall();
+}
 
 /** Options of {@link enableDebugMode}. */
 export interface DebugModeOptions extends ExitReportOptions {
@@ -49,6 +56,8 @@ export function enableDebugMode(options: DebugModeOptions = {}): () => void {
     dumpOnSignal(),
     // Node's own resources (streams, sockets, requests, child processes, intervals) and emitters
     installDebugReach(),
+    // the user's own libraries (pg, knex, mysql2, generic-pool, async-mutex, async-lock, p-limit)
+    instrumentations(),
     () => setTimeoutExplainer(explainer),
   ];
   disable = () => {

@@ -10,6 +10,7 @@
  *
  * knex stays optional: this file never imports it; it works on anything shaped like it.
  */
+import { TimeoutError } from "../core/errors.js";
 import { captureStack } from "../core/site.js";
 import { currentTask } from "../core/task.js";
 import { InvalidArgTypeError, validateInteger, validateObject, validateOptionalString } from "../core/validate.js";
@@ -39,6 +40,13 @@ export interface GuardKnexOptions {
   max?: number;
   /** Record where each connection was acquired (default: in debug mode only). */
   captureSites?: boolean;
+  /**
+   * The error a wait for a connection rejects with when it outlasts `acquireConnectionTimeout`,
+   * made from asyncdoctor's `TimeoutError` (which names the holders). Default: that
+   * `TimeoutError` itself. Debug mode's instrumentation passes knex's own `KnexTimeoutError`, so
+   * the program sees the errors it would see without it.
+   */
+  timeoutError?: (cause: TimeoutError) => Error;
 }
 
 /** A knex instance after {@link guardKnex}: the same object, with `guard` added. */
@@ -76,7 +84,18 @@ export function guardKnex<K extends KnexLike>(knex: K, options: GuardKnexOptions
   if (options.captureSites !== undefined && typeof options.captureSites !== "boolean") {
     throw new InvalidArgTypeError("options.captureSites", "of type boolean", options.captureSites);
   }
+  if (options.timeoutError !== undefined && typeof options.timeoutError !== "function") {
+    throw new InvalidArgTypeError("options.timeoutError", "a function", options.timeoutError);
+  }
   if (guarded.has(knex)) return knex as GuardedKnex<K>;
+  // the typeof check above narrowed it to Function: it is the declared callback
+  const makeTimeoutError = options.timeoutError as GuardKnexOptions["timeoutError"];
+  // a timeout waiting for a permit becomes the caller's chosen error; every other error passes
+  const convert = makeTimeoutError
+    ? (err: unknown): never => {
+        throw err instanceof TimeoutError ? makeTimeoutError(err) : err;
+      }
+    : undefined;
 
   const knexAcquire = client.acquireConnection.bind(client);
   const knexRelease = client.releaseConnection.bind(client);
@@ -107,7 +126,7 @@ export function guardKnex<K extends KnexLike>(knex: K, options: GuardKnexOptions
     const site = hold ? captureStack(acquireConnection, 48).find((f) => !f.file.includes("/node_modules/")) : undefined;
     // reported when asked, not when granted: the request may wait until its time limit
     if (hold) reportNested(hold, "a query on the knex instance inside a transaction", site);
-    const lease = await guard.acquire(acquireOptions);
+    const lease = convert === undefined ? await guard.acquire(acquireOptions) : await guard.acquire(acquireOptions).catch(convert);
     leases.set(lease.resource, lease);
     return lease.resource;
   }
@@ -125,7 +144,14 @@ export function guardKnex<K extends KnexLike>(knex: K, options: GuardKnexOptions
   function transaction(container?: unknown, config?: unknown): unknown {
     const given = config !== null && typeof config === "object" ? (config as { connection?: unknown }) : undefined;
     if (typeof container !== "function" || given?.connection !== undefined) return knexTransaction(container, config);
-    return guard.use((connection) => knexTransaction(container, { ...given, connection }), acquireOptions);
+    if (convert === undefined) return guard.use((connection) => knexTransaction(container, { ...given, connection }), acquireOptions);
+    let granted = false;
+    return guard
+      .use((connection) => {
+        granted = true;
+        return knexTransaction(container, { ...given, connection });
+      }, acquireOptions)
+      .catch((err: unknown) => (granted ? Promise.reject(err) : convert(err)));
   }
 
   client.acquireConnection = acquireConnection;

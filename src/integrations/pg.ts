@@ -8,6 +8,7 @@
  *
  * pg stays optional: this file never imports it; it works on anything shaped like its Pool.
  */
+import { TimeoutError } from "../core/errors.js";
 import { captureSite } from "../core/site.js";
 import { currentTask } from "../core/task.js";
 import { InvalidArgTypeError, validateInteger, validateObject, validateOptionalString } from "../core/validate.js";
@@ -47,6 +48,20 @@ export interface GuardPoolOptions {
   max?: number;
   /** Record where each client was acquired (default: in debug mode only; a stack costs microseconds). */
   captureSites?: boolean;
+  /**
+   * Reject a wait that outlasts `connectionTimeoutMillis` with pg's own error ("timeout exceeded
+   * when trying to connect"), as an unguarded pool does, instead of asyncdoctor's `TimeoutError`
+   * (which names the holders, and stays reachable as the error's `cause`). Default false; debug
+   * mode's instrumentation sets it, so the program sees the errors it would see without it.
+   */
+  pgErrors?: boolean;
+  /**
+   * Called when `pool.query()` is called, in the caller's context; what it returns is called with
+   * the client the query then runs on, just before the query is sent. For instrumentation that
+   * attributes each query to the code that made it (a client of `pool.query` runs it from inside
+   * the pool, where the caller is no longer on the stack).
+   */
+  onPoolQuery?: () => ((client: PgClientLike) => void) | undefined;
 }
 
 /** What guardPool adds to the pool it guards. */
@@ -94,6 +109,12 @@ export function guardPool<P extends PgPoolLike>(pool: P, options: GuardPoolOptio
   if (options.captureSites !== undefined && typeof options.captureSites !== "boolean") {
     throw new InvalidArgTypeError("options.captureSites", "of type boolean", options.captureSites);
   }
+  if (options.pgErrors !== undefined && typeof options.pgErrors !== "boolean") {
+    throw new InvalidArgTypeError("options.pgErrors", "of type boolean", options.pgErrors);
+  }
+  if (options.onPoolQuery !== undefined && typeof options.onPoolQuery !== "function") {
+    throw new InvalidArgTypeError("options.onPoolQuery", "a function", options.onPoolQuery);
+  }
   const already = guarded.get(pool);
   if (already) return pool as unknown as GuardedPool<P>;
 
@@ -112,6 +133,16 @@ export function guardPool<P extends PgPoolLike>(pool: P, options: GuardPoolOptio
     { max, name: options.name, captureSites: options.captureSites },
   );
 
+  // the typeof check above narrowed it to Function: it is the declared callback
+  const onPoolQuery = options.onPoolQuery as GuardPoolOptions["onPoolQuery"];
+  // pg's own error for a wait past connectionTimeoutMillis, with ours (naming the holders) as its cause
+  const asPgError = options.pgErrors
+    ? (err: unknown): never => {
+        if (err instanceof TimeoutError) throw new Error("timeout exceeded when trying to connect", { cause: err });
+        throw err;
+      }
+    : undefined;
+
   const reportNested = nestedAcquireReporter(guard as Pool<unknown>, {
     resource: "client",
     fix: `run it on the client you already hold (client.query(...)), or pass that client down to the code that needs one, instead of asking pool "${guard.name}" again`,
@@ -128,6 +159,18 @@ export function guardPool<P extends PgPoolLike>(pool: P, options: GuardPoolOptio
     }, opts ?? acquireOptions);
   };
 
+  // a timeout waiting for the permit becomes pg's error; the query's own errors pass untouched
+  const useClient = <T>(fn: (client: C) => T | PromiseLike<T>): Promise<T> => {
+    if (asPgError === undefined) return guard.use(fn, acquireOptions);
+    let granted = false;
+    return guard
+      .use((client) => {
+        granted = true;
+        return fn(client);
+      }, acquireOptions)
+      .catch((err: unknown) => (granted ? Promise.reject(err) : asPgError(err)));
+  };
+
   function query(...args: unknown[]): unknown {
     const first = args[0];
     // a Submittable (a cursor, a stream) manages its own client: pg's query, whose connect is guarded
@@ -135,10 +178,12 @@ export function guardPool<P extends PgPoolLike>(pool: P, options: GuardPoolOptio
     const cb = typeof args[args.length - 1] === "function" ? (args.pop() as Callback) : undefined;
     const hold = scopedHoldOf(guard as Pool<unknown>, currentTask());
     const site = hold ? captureSite(query) : undefined;
-    const result = guard.use((client) => {
+    const attribute = onPoolQuery?.();
+    const result = useClient((client) => {
       if (hold) reportNested(hold, "pool.query()", site);
+      attribute?.(client);
       return (client.query as (...a: unknown[]) => Promise<unknown>)(...args);
-    }, acquireOptions);
+    });
     if (!cb) return result;
     result.then(
       (res) => process.nextTick(cb, undefined, res),
@@ -148,7 +193,7 @@ export function guardPool<P extends PgPoolLike>(pool: P, options: GuardPoolOptio
   }
 
   async function connectGuarded(site: ReturnType<typeof captureSite>, hold: Lease<unknown> | undefined): Promise<C> {
-    const lease = await guard.acquire(acquireOptions);
+    const lease = asPgError === undefined ? await guard.acquire(acquireOptions) : await guard.acquire(acquireOptions).catch(asPgError);
     if (hold) reportNested(hold, "pool.connect()", site);
     const client = lease.resource;
 

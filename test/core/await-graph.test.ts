@@ -92,6 +92,13 @@ describe("the await-graph transform", () => {
     assert.equal(transformAwaits({ source: "const x = 1;", file: "/z.js", format: "module" }), undefined, "nothing async: untouched");
   });
 
+  it("wraps a parenthesized arrow body with its parentheses (an object literal stays one)", async () => {
+    const make = async () => ({ id: 1 });
+    const out = transformAwaits({ source: "const f = async () => ({ id: 1 });", file: "/p.js", format: "module" })!;
+    assert.match(out, /return \$ad\$\.a\(\(\(\{ id: 1 \}\)\),0\);/);
+    assert.deepEqual(await make(), { id: 1 });
+  });
+
   it("keeps a function's directive prologue and an async generator's awaits as they are", () => {
     const out = transformAwaits({
       source: 'async function f() { "use strict"; await 1; }\nasync function* g() { await 2; yield 1; }',

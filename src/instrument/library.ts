@@ -1,0 +1,26 @@
+/**
+ * What one instrumented library is to the load hooks: its package name, the exports an ESM
+ * import sees replaced, and the function that instruments its exports.
+ */
+
+/** How the library was loaded: `require()` (its CommonJS exports) or `import` (a copy of its namespace). */
+export type LoadedBy = "require" | "import";
+
+/** One library instrumented at load. */
+export interface Instrumentation {
+  /** The package name as the user writes it in `require()` / `import`. */
+  readonly module: string;
+  /** The named exports an `import` of it sees replaced (besides `default`). */
+  readonly esmExports: readonly string[];
+  /** Whether its ESM entry has a default export. */
+  readonly esmDefault: boolean;
+  /**
+   * Replaces the members of `exports` that are instrumented, in place. For `require` it is the
+   * module's own exports object; for `import` a mutable copy of the namespace, whose `default`
+   * (when it is the CommonJS exports) is patched in place too, so both module systems share one
+   * instrumented class. Must be idempotent: a library loaded twice is instrumented once.
+   * Returns a replacement when `require()` must hand out another value (a package whose
+   * exports are a function, as knex's are), else undefined.
+   */
+  patch(exports: Record<string, unknown>, by: LoadedBy): unknown;
+}
