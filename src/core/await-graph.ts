@@ -278,6 +278,32 @@ export function setNode(promise: object, node: AwaitNode): void {
   if (state.on) nodes.set(promise, node);
 }
 
+/**
+ * Says that `outer` settles only after `inner` does (a library's `.then()`/`.catch()` around one
+ * of asyncdoctor's operations, or a body that runs a callback): the await graph sees through it.
+ * No-op while the graph is off.
+ *
+ * @example
+ * ```ts
+ * const op = shadow.runExclusive(body);
+ * const out = op.catch(mapError);
+ * forward(out, op); // awaiting `out` waits for `op`
+ * ```
+ */
+export function forward(outer: object, inner: unknown): void {
+  if (state.on) nodes.set(outer, new OpNode(inner));
+}
+
+/**
+ * Runs the deadlock check for what `x` waits on now: for a node whose `on` changed after the
+ * awaits around it were made (a library that starts the user's callback a tick later).
+ */
+export function noteBlocked(x: unknown): void {
+  if (!state.on || state.onBlocked === undefined) return;
+  const leaves = new Set<object>();
+  if (blockedOn(x, leaves) && leaves.size > 0) state.onBlocked(leaves);
+}
+
 /** The node registered for a promise, if any. */
 export function nodeOf(promise: object): AwaitNode | undefined {
   return nodes.get(promise);

@@ -9,6 +9,7 @@
  * `skipQueue`, `maxOccupationTime`, `maxExecutionTime` and domain-reentrant locks, which a
  * FIFO gate cannot model.
  */
+import { forward, noteBlocked, OpNode, setNode } from "../core/await-graph.js";
 import { TimeoutError as AdTimeoutError } from "../core/errors.js";
 import { processWide } from "../core/process-wide.js";
 import { Mutex } from "../sync/mutex.js";
@@ -73,15 +74,33 @@ function instrumentLock(lock: AsyncLockLike & Record<string, unknown>, name: str
       return lock.Promise.reject(err);
     }
     const timeout = options.timeout || lock.timeout;
-    const run = gate
-      .runExclusive(
-        () =>
-          new Promise<unknown>((resolve, reject) => {
-            // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- the library's own error, passed on as it came
-            original.call(lock, key, fn, (err: unknown, ret: unknown) => (err ? reject(err) : resolve(ret)), opts ?? (callback ? undefined : cb));
-          }),
-        timeout ? { timeout } : undefined,
-      )
+    // the body's promise waits for what fn returns (the await graph), once async-lock starts it;
+    // the wrapper keeps fn's length, which async-lock reads to tell a callback fn from a promise one
+    const node = new OpNode(undefined);
+    const watched = Object.defineProperty(
+      function (this: unknown, ...a: unknown[]): unknown {
+        const r = (fn as (...x: unknown[]) => unknown).apply(this, a);
+        if (typeof (r as { then?: unknown } | null)?.then === "function") {
+          node.on = r;
+          noteBlocked(r);
+        }
+        return r;
+      },
+      "length",
+      { value: (fn as Fn).length },
+    );
+    const op = gate.runExclusive(
+      () => {
+        const p = new Promise<unknown>((resolve, reject) => {
+          // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- the library's own error, passed on as it came
+          original.call(lock, key, watched, (err: unknown, ret: unknown) => (err ? reject(err) : resolve(ret)), opts ?? (callback ? undefined : cb));
+        });
+        setNode(p, node);
+        return p;
+      },
+      timeout ? { timeout } : undefined,
+    );
+    const run = op
       .catch((err: unknown) => {
         // async-lock's own error for a wait past its timeout
         throw err instanceof AdTimeoutError ? new Error(`async-lock timed out in queue ${String(key)}`) : err;
@@ -94,8 +113,11 @@ function instrumentLock(lock: AsyncLockLike & Record<string, unknown>, name: str
       );
       return undefined;
     }
+    forward(run, op);
     // eslint-disable-next-line @typescript-eslint/no-misused-promises -- async-lock's own Promise constructor (lock.Promise) takes an executor like the native one
-    return new lock.Promise((resolve, reject) => run.then(resolve, reject));
+    const out = new lock.Promise((resolve, reject) => run.then(resolve, reject));
+    forward(out as object, run);
+    return out;
   };
   Object.defineProperty(lock, "acquire", { value: acquire, configurable: true, writable: true, enumerable: false });
   Object.defineProperty(lock, "isBusy", {

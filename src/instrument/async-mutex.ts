@@ -11,6 +11,8 @@
  * a non-zero priority, a weight that is not a whole number or exceeds the semaphore's value,
  * `setValue()`, a `release()` with no acquire before it, and semaphores made with a value below 1.
  */
+import { forward, noteBlocked, OpNode, setNode } from "../core/await-graph.js";
+import { markCancelOnly } from "../sync/primitive.js";
 import { processWide } from "../core/process-wide.js";
 import type { Lease } from "../sync/lease.js";
 import { Mutex as AdMutex } from "../sync/mutex.js";
@@ -196,13 +198,18 @@ function instrumentInstance(instance: Record<string, unknown>, isSemaphore: bool
       const controller = new AbortController();
       gate.queued.add(controller);
       let entered = false;
+      // what the body's promise waits for once it runs the user's callback (the await graph)
+      const node = new OpNode(undefined);
       const body = async (): Promise<unknown> => {
         entered = true;
         gate.queued.delete(controller);
         const ticket = (await call("acquire", ...(isSemaphore ? [weight] : []))) as Ticket;
         const [v, release] = Array.isArray(ticket) ? ticket : [undefined, ticket];
         try {
-          return await (isSemaphore ? (callback as Fn)(v) : (callback as Fn)());
+          const r = isSemaphore ? (callback as Fn)(v) : (callback as Fn)();
+          node.on = r;
+          noteBlocked(r);
+          return await r;
         } finally {
           // async-mutex's releaser calls release(weight): that call is ours, not the user's
           gate.internal = true;
@@ -213,8 +220,14 @@ function instrumentInstance(instance: Record<string, unknown>, isSemaphore: bool
           }
         }
       };
-      const opts = { signal: controller.signal, ...(isSemaphore ? { permits: weight } : {}) };
-      return shadow.runExclusive(body, opts).then(
+      // the signal is cancel()'s, not a time limit: a knot through this lock can be proven
+      const opts = { signal: markCancelOnly(controller.signal), ...(isSemaphore ? { permits: weight } : {}) };
+      const op = shadow.runExclusive(() => {
+        const p = body();
+        setNode(p, node);
+        return p;
+      }, opts);
+      const out = op.then(
         (v) => {
           wakeUnlockWaiters(gate);
           return v;
@@ -226,6 +239,8 @@ function instrumentInstance(instance: Record<string, unknown>, isSemaphore: bool
           throw err;
         },
       );
+      forward(out, op);
+      return out;
     },
     release(a?: unknown): void {
       if (!isSemaphore) {

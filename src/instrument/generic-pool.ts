@@ -8,6 +8,7 @@
  * and their errors are generic-pool's own. A pool with priorities (`priorityRange` above 1) is
  * left as it is: a FIFO gate cannot model them.
  */
+import { forward, noteBlocked, OpNode, setNode } from "../core/await-graph.js";
 import Module from "node:module";
 import { dirname, join } from "node:path";
 import { TimeoutError as AdTimeoutError } from "../core/errors.js";
@@ -118,25 +119,34 @@ function instrumentPool(pool: GenericPool, name: string): void {
       if (!isInstrumenting(MODULE)) return call("use", fn, priority);
       const refused = refuse();
       if (refused !== undefined) return refused;
-      // held in a scope of its own: what fn asks of this pool is watched
-      return shadow
-        .runExclusive(
-          () =>
-            call<Promise<unknown>>("acquire", priority).then((resource) =>
-              (fn as (r: unknown) => Promise<unknown>)(resource).then(
-                (result) => {
-                  void call("release", resource);
-                  return result;
-                },
-                (err: unknown) => {
-                  void call("destroy", resource);
-                  throw err;
-                },
-              ),
-            ),
-          timeout === undefined ? undefined : { timeout },
-        )
-        .catch((err: unknown) => asTheirs(err));
+      // held in a scope of its own: what fn asks of this pool is watched; the body's promise
+      // waits for fn's (the await graph), which starts once generic-pool hands the resource over
+      const node = new OpNode(undefined);
+      const op = shadow.runExclusive(
+        () => {
+          const p = call<Promise<unknown>>("acquire", priority).then((resource) => {
+            const r = (fn as (r: unknown) => Promise<unknown>)(resource);
+            node.on = r;
+            noteBlocked(r);
+            return r.then(
+              (result) => {
+                void call("release", resource);
+                return result;
+              },
+              (err: unknown) => {
+                void call("destroy", resource);
+                throw err;
+              },
+            );
+          });
+          setNode(p, node);
+          return p;
+        },
+        timeout === undefined ? undefined : { timeout },
+      );
+      const out = op.catch((err: unknown) => asTheirs(err));
+      forward(out, op);
+      return out;
     },
   };
   for (const [key, fn] of Object.entries(overrides)) Object.defineProperty(pool, key, { value: fn, configurable: true, writable: true, enumerable: false });

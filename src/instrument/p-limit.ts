@@ -8,6 +8,8 @@
  * `rejectOnClear`) and `concurrency` changes behave as p-limit's.
  */
 import { processWide } from "../core/process-wide.js";
+import { forward, noteBlocked, OpNode, setNode } from "../core/await-graph.js";
+import { markCancelOnly } from "../sync/primitive.js";
 import { Semaphore } from "../sync/semaphore.js";
 import { isInstrumenting } from "./hooks.js";
 import type { Instrumentation, LoadedBy } from "./library.js";
@@ -46,23 +48,38 @@ function instrumentLimit(limit: Limit, name: string, rejectOnClear: boolean): Li
     if (direct || !isInstrumenting(MODULE)) return limit(fn, ...args);
     const entry: Queued = { controller: new AbortController(), leftBecause: undefined };
     queued.add(entry);
-    return shadow
-      .runExclusive(
-        () => {
-          queued.delete(entry);
-          return limit(fn, ...args);
-        },
-        { signal: entry.controller.signal },
-      )
-      .catch((err: unknown) => {
+    // the signal is clearQueue()'s, not a time limit: a knot through this limiter can be proven
+    const op = shadow.runExclusive(
+      () => {
         queued.delete(entry);
-        if (entry.leftBecause === "bypass") return limit(fn, ...args);
-        if (entry.leftBecause === "cleared") {
-          const reason: unknown = entry.controller.signal.reason;
-          return reason === CLEARED_SILENTLY ? new Promise<never>(() => {}) : Promise.reject(reason);
-        }
-        throw err;
-      });
+        // p-limit's promise waits for the user's function, which p-limit starts a tick later
+        const node = new OpNode(undefined);
+        const p = limit(
+          (...a: unknown[]) => {
+            const r = fn(...a);
+            node.on = r;
+            noteBlocked(r);
+            return r;
+          },
+          ...args,
+        );
+        setNode(p, node);
+        return p;
+      },
+      { signal: markCancelOnly(entry.controller.signal) },
+    );
+    const out = op.catch((err: unknown) => {
+      queued.delete(entry);
+      if (entry.leftBecause === "bypass") return limit(fn, ...args);
+      if (entry.leftBecause === "cleared") {
+        const reason: unknown = entry.controller.signal.reason;
+        return reason === CLEARED_SILENTLY ? new Promise<never>(() => {}) : Promise.reject(reason);
+      }
+      throw err;
+    });
+    // awaiting the limited call waits for the limiter's operation: the await graph sees through it
+    forward(out, op);
+    return out;
   };
 
   const clearWith = (reason: unknown): void => {

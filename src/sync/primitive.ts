@@ -84,6 +84,26 @@ export const fifo: QueuePolicy = {
   position: (queue) => queue.length,
 };
 
+/**
+ * Signals that only an explicit cancel aborts (a compat queue's clearQueue() or cancel()), not a
+ * time limit: a waiter listening to one is not "limited", so it can be part of a proven knot.
+ */
+const cancelOnlySignals = new WeakSet<AbortSignal>();
+
+/**
+ * Marks a signal as aborted only by an explicit cancel, never by time; returns it.
+ *
+ * @example
+ * ```ts
+ * const controller = new AbortController();
+ * await shadow.runExclusive(fn, { signal: markCancelOnly(controller.signal) });
+ * ```
+ */
+export function markCancelOnly(signal: AbortSignal): AbortSignal {
+  cancelOnlySignals.add(signal);
+  return signal;
+}
+
 /** A blocked acquire. Also the await graph's leaf: whoever awaits it is blocked until it is granted. */
 export class Waiter implements WaitInfo, AwaitNode {
   readonly kind = "leaf" as const;
@@ -132,7 +152,7 @@ export class Waiter implements WaitInfo, AwaitNode {
 
   /** True when the wait will end on its own: a timeout, a signal, or a withTimeout deadline around it. */
   get limited(): boolean {
-    return this.timer !== undefined || this.signal !== undefined || this.task?.deadline !== undefined;
+    return this.timer !== undefined || (this.signal !== undefined && !cancelOnlySignals.has(this.signal)) || this.task?.deadline !== undefined;
   }
 
   /** WaitInfo: what is waited on. */

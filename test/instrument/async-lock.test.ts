@@ -128,48 +128,36 @@ describe("async-lock instrumented at load", () => {
     );
   });
 
-  it(
-    "a holder that asks for the key it holds: proven deadlock-reentrant, named after the variable and the key",
-    {
-      skip: "proof at once needs the wrapper's own promises (its .then/.catch chain, its async body) linked into the await graph; until then the knot is reported as suspected after longWaitMs and proven when the event loop drains",
-    },
-    async () => {
-      const userLocks = new Lock();
-      const { result, found } = await collecting(() => userLocks.acquire("user-1", () => userLocks.acquire("user-1", () => "inner")).catch((e: unknown) => e));
-      assert.ok(result instanceof DeadlockError, String(result));
-      const d = found.find((x) => x.certainty === "proven");
-      assert.ok(d);
-      assert.match(d.summary, /userLocks \(test\/instrument\/async-lock\.test\.ts:\d+\) key \\?"user-1\\?"/);
-    },
-  );
+  it("a holder that asks for the key it holds: proven deadlock-reentrant, named after the variable and the key", async () => {
+    const userLocks = new Lock();
+    const { result, found } = await collecting(() => userLocks.acquire("user-1", () => userLocks.acquire("user-1", () => "inner")).catch((e: unknown) => e));
+    assert.ok(result instanceof DeadlockError, String(result));
+    const d = found.find((x) => x.certainty === "proven");
+    assert.ok(d);
+    assert.match(d.summary, /userLocks \(test\/instrument\/async-lock\.test\.ts:\d+\) key \\?"user-1\\?"/);
+  });
 
-  it(
-    "two keys taken in opposite orders: proven deadlock-cycle",
-    {
-      skip: "proof at once needs the wrapper's own promises (its .then/.catch chain, its async body) linked into the await graph; until then the knot is reported as suspected after longWaitMs and proven when the event loop drains",
-    },
-    async () => {
-      const rows = new Lock();
-      const both = barrier(2);
-      const { result, found } = await collecting(() =>
-        Promise.allSettled([
-          rows.acquire("a", async () => {
-            await both();
-            return rows.acquire("b", () => "a then b");
-          }),
-          rows.acquire("b", async () => {
-            await both();
-            return rows.acquire("a", () => "b then a");
-          }),
-        ]),
-      );
-      assert.equal(result.filter((r) => r.status === "rejected").length, 1);
-      assert.ok(
-        found.some((x) => x.rule === "deadlock-cycle" && x.certainty === "proven"),
-        found.map((x) => x.rule).join(", "),
-      );
-    },
-  );
+  it("two keys taken in opposite orders: proven deadlock-cycle", async () => {
+    const rows = new Lock();
+    const both = barrier(2);
+    const { result, found } = await collecting(() =>
+      Promise.allSettled([
+        rows.acquire("a", async () => {
+          await both();
+          return rows.acquire("b", () => "a then b");
+        }),
+        rows.acquire("b", async () => {
+          await both();
+          return rows.acquire("a", () => "b then a");
+        }),
+      ]),
+    );
+    assert.equal(result.filter((r) => r.status === "rejected").length, 1);
+    assert.ok(
+      found.some((x) => x.rule === "deadlock-cycle" && x.certainty === "proven"),
+      found.map((x) => x.rule).join(", "),
+    );
+  });
 
   it("correct use is silent: many keys at once, one key in turn, batches in one order", async () => {
     const locks = new Lock();

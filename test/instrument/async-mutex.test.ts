@@ -167,94 +167,70 @@ describe("async-mutex instrumented at load", () => {
     );
   });
 
-  it(
-    "the CommonJS build (require) is instrumented too",
-    {
-      skip: "proof at once needs the wrapper's own promises (its .then/.catch chain, its async body) linked into the await graph; until then the knot is reported as suspected after longWaitMs and proven when the event loop drains",
-    },
-    async () => {
-      const { createRequire } = await import("node:module");
-      const cjs = createRequire(import.meta.url)("async-mutex") as AsyncMutex;
-      const ledger = new cjs.Mutex();
-      const err = await ledger.runExclusive(() => ledger.runExclusive(() => 1)).catch((e: unknown) => e);
-      assert.ok(err instanceof DeadlockError, String(err));
-      assert.match(err.message, /ledger \(test\/instrument\/async-mutex\.test\.ts:\d+\)/);
-    },
-  );
+  it("the CommonJS build (require) is instrumented too", async () => {
+    const { createRequire } = await import("node:module");
+    const cjs = createRequire(import.meta.url)("async-mutex") as AsyncMutex;
+    const ledger = new cjs.Mutex();
+    const err = await ledger.runExclusive(() => ledger.runExclusive(() => 1)).catch((e: unknown) => e);
+    assert.ok(err instanceof DeadlockError, String(err));
+    assert.match(err.message, /ledger \(test\/instrument\/async-mutex\.test\.ts:\d+\)/);
+  });
 
-  it(
-    "runExclusive on the lock the task already holds: proven deadlock-reentrant, named after the variable",
-    {
-      skip: "proof at once needs the wrapper's own promises (its .then/.catch chain, its async body) linked into the await graph; until then the knot is reported as suspected after longWaitMs and proven when the event loop drains",
-    },
-    async () => {
-      const accounts = new am.Mutex();
-      const { result, found } = await collecting(() => accounts.runExclusive(() => accounts.runExclusive(() => "inner")).catch((e: unknown) => e));
-      assert.ok(result instanceof DeadlockError, String(result));
-      assert.equal(result.kind, "reentrant");
-      const d = found.find((x) => x.rule === "deadlock-reentrant");
-      assert.ok(d);
-      assert.equal(d.certainty, "proven");
-      assert.match(d.summary, /mutex "accounts \(test\/instrument\/async-mutex\.test\.ts:\d+\)"/);
-      assert.equal(accounts.isLocked(), false, "the lock is free again");
-    },
-  );
+  it("runExclusive on the lock the task already holds: proven deadlock-reentrant, named after the variable", async () => {
+    const accounts = new am.Mutex();
+    const { result, found } = await collecting(() => accounts.runExclusive(() => accounts.runExclusive(() => "inner")).catch((e: unknown) => e));
+    assert.ok(result instanceof DeadlockError, String(result));
+    assert.equal(result.kind, "reentrant");
+    const d = found.find((x) => x.rule === "deadlock-reentrant");
+    assert.ok(d);
+    assert.equal(d.certainty, "proven");
+    assert.match(d.summary, /mutex "accounts \(test\/instrument\/async-mutex\.test\.ts:\d+\)"/);
+    assert.equal(accounts.isLocked(), false, "the lock is free again");
+  });
 
-  it(
-    "two locks taken in opposite orders: proven deadlock-cycle naming both",
-    {
-      skip: "proof at once needs the wrapper's own promises (its .then/.catch chain, its async body) linked into the await graph; until then the knot is reported as suspected after longWaitMs and proven when the event loop drains",
-    },
-    async () => {
-      const orders = new am.Mutex(),
-        stock = new am.Mutex();
-      const both = barrier(2);
-      const { result, found } = await collecting(() =>
-        Promise.allSettled([
-          orders.runExclusive(async () => {
+  it("two locks taken in opposite orders: proven deadlock-cycle naming both", async () => {
+    const orders = new am.Mutex(),
+      stock = new am.Mutex();
+    const both = barrier(2);
+    const { result, found } = await collecting(() =>
+      Promise.allSettled([
+        orders.runExclusive(async () => {
+          await both();
+          return stock.runExclusive(() => "orders then stock");
+        }),
+        stock.runExclusive(async () => {
+          await both();
+          return orders.runExclusive(() => "stock then orders");
+        }),
+      ]),
+    );
+    const rejected = result.filter((r): r is PromiseRejectedResult => r.status === "rejected");
+    assert.equal(rejected.length, 1, "one side is rejected, the other then runs");
+    assert.ok(rejected[0]!.reason instanceof DeadlockError);
+    const d = found.find((x) => x.rule === "deadlock-cycle");
+    assert.ok(d, found.map((x) => x.rule).join(", "));
+    assert.match(d.summary, /orders \(test\/instrument/);
+    assert.match(d.summary, /stock \(test\/instrument/);
+  });
+
+  it("every permit of a Semaphore held by tasks that ask it again: pool-exhaustion", async () => {
+    const workers = new am.Semaphore(2);
+    const both = barrier(2);
+    const { result, found } = await collecting(() =>
+      Promise.allSettled(
+        [0, 1].map((i) =>
+          workers.runExclusive(async () => {
             await both();
-            return stock.runExclusive(() => "orders then stock");
+            return workers.runExclusive(() => i);
           }),
-          stock.runExclusive(async () => {
-            await both();
-            return orders.runExclusive(() => "stock then orders");
-          }),
-        ]),
-      );
-      const rejected = result.filter((r): r is PromiseRejectedResult => r.status === "rejected");
-      assert.equal(rejected.length, 1, "one side is rejected, the other then runs");
-      assert.ok(rejected[0]!.reason instanceof DeadlockError);
-      const d = found.find((x) => x.rule === "deadlock-cycle");
-      assert.ok(d, found.map((x) => x.rule).join(", "));
-      assert.match(d.summary, /orders \(test\/instrument/);
-      assert.match(d.summary, /stock \(test\/instrument/);
-    },
-  );
-
-  it(
-    "every permit of a Semaphore held by tasks that ask it again: pool-exhaustion",
-    {
-      skip: "proof at once needs the wrapper's own promises (its .then/.catch chain, its async body) linked into the await graph; until then the knot is reported as suspected after longWaitMs and proven when the event loop drains",
-    },
-    async () => {
-      const workers = new am.Semaphore(2);
-      const both = barrier(2);
-      const { result, found } = await collecting(() =>
-        Promise.allSettled(
-          [0, 1].map((i) =>
-            workers.runExclusive(async () => {
-              await both();
-              return workers.runExclusive(() => i);
-            }),
-          ),
         ),
-      );
-      assert.equal(result.filter((r) => r.status === "rejected").length, 1);
-      const d = found.find((x) => x.rule === "pool-exhaustion" && x.certainty === "proven");
-      assert.ok(d, found.map((x) => `${x.certainty} ${x.rule}`).join(", "));
-      assert.match(d.summary, /workers \(test\/instrument\/async-mutex\.test\.ts:\d+\)/);
-    },
-  );
+      ),
+    );
+    assert.equal(result.filter((r) => r.status === "rejected").length, 1);
+    const d = found.find((x) => x.rule === "pool-exhaustion" && x.certainty === "proven");
+    assert.ok(d, found.map((x) => `${x.certainty} ${x.rule}`).join(", "));
+    assert.match(d.summary, /workers \(test\/instrument\/async-mutex\.test\.ts:\d+\)/);
+  });
 
   it("correct use is silent: sequential and concurrent sections, nested locks in one order, a Semaphore under its size", async () => {
     const a = new am.Mutex(),

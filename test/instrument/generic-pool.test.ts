@@ -108,49 +108,37 @@ describe("generic-pool instrumented at load", () => {
     );
   });
 
-  it(
-    "use() inside use() of a pool of one: proven deadlock-reentrant, named after the variable",
-    {
-      skip: "proof at once needs the wrapper's own promises (its .then/.catch chain, its async body) linked into the await graph; until then the knot is reported as suspected after longWaitMs and proven when the event loop drains",
-    },
-    async () => {
-      const workers = gp.createPool({ create: async () => ({}), destroy: async () => {} }, { max: 1 });
-      const { result, found } = await collecting(() => workers.use(() => workers.use(async () => "inner")).catch((e: unknown) => e));
-      assert.ok(result instanceof DeadlockError, String(result));
-      const d = found.find((x) => x.certainty === "proven");
-      assert.ok(d);
-      assert.match(d.summary, /workers \(test\/instrument\/generic-pool\.test\.ts:\d+\)/);
-      await workers.drain();
-      await workers.clear();
-    },
-  );
+  it("use() inside use() of a pool of one: proven deadlock-reentrant, named after the variable", async () => {
+    const workers = gp.createPool({ create: async () => ({}), destroy: async () => {} }, { max: 1 });
+    const { result, found } = await collecting(() => workers.use(() => workers.use(async () => "inner")).catch((e: unknown) => e));
+    assert.ok(result instanceof DeadlockError, String(result));
+    const d = found.find((x) => x.certainty === "proven");
+    assert.ok(d);
+    assert.match(d.summary, /workers \(test\/instrument\/generic-pool\.test\.ts:\d+\)/);
+    await workers.drain();
+    await workers.clear();
+  });
 
-  it(
-    "every resource held by a use() that asks the pool again: pool-exhaustion",
-    {
-      skip: "proof at once needs the wrapper's own promises (its .then/.catch chain, its async body) linked into the await graph; until then the knot is reported as suspected after longWaitMs and proven when the event loop drains",
-    },
-    async () => {
-      const browsers = gp.createPool({ create: async () => ({}), destroy: async () => {} }, { max: 2 });
-      const both = barrier(2);
-      const { result, found } = await collecting(() =>
-        Promise.allSettled(
-          [0, 1].map((i) =>
-            browsers.use(async () => {
-              await both();
-              return browsers.use(async () => i);
-            }),
-          ),
+  it("every resource held by a use() that asks the pool again: pool-exhaustion", async () => {
+    const browsers = gp.createPool({ create: async () => ({}), destroy: async () => {} }, { max: 2 });
+    const both = barrier(2);
+    const { result, found } = await collecting(() =>
+      Promise.allSettled(
+        [0, 1].map((i) =>
+          browsers.use(async () => {
+            await both();
+            return browsers.use(async () => i);
+          }),
         ),
-      );
-      assert.equal(result.filter((r) => r.status === "rejected").length, 1);
-      const d = found.find((x) => x.rule === "pool-exhaustion" && x.certainty === "proven");
-      assert.ok(d, found.map((x) => `${x.certainty} ${x.rule}`).join(", "));
-      assert.match(d.summary, /browsers \(test\/instrument\/generic-pool\.test\.ts:\d+\)/);
-      await browsers.drain();
-      await browsers.clear();
-    },
-  );
+      ),
+    );
+    assert.equal(result.filter((r) => r.status === "rejected").length, 1);
+    const d = found.find((x) => x.rule === "pool-exhaustion" && x.certainty === "proven");
+    assert.ok(d, found.map((x) => `${x.certainty} ${x.rule}`).join(", "));
+    assert.match(d.summary, /browsers \(test\/instrument\/generic-pool\.test\.ts:\d+\)/);
+    await browsers.drain();
+    await browsers.clear();
+  });
 
   it("correct use is silent: many users through a small pool, acquire/release by hand", async () => {
     const conns = gp.createPool({ create: async () => ({}), destroy: async () => {} }, { max: 2 });

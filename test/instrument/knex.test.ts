@@ -84,7 +84,7 @@ describe("knex instrumented at load (knex + pg, real server)", { skip: pgt.skip 
   it(
     "a query on the knex instance in every transaction at once: pool-exhaustion at once, on the user's instance",
     {
-      skip: "proof at once needs the wrapper's own promises (its .then/.catch chain, its async body) linked into the await graph; until then the knot is reported as suspected after longWaitMs and proven when the event loop drains",
+      skip: "not a proven deadlock by the contract: every knex acquire has a time limit (acquireConnectionTimeout), and knex's own promises stand between a transaction and its query; the query on the instance is reported as a potential pool exhaustion at once and the limit's TimeoutError names the knot (test/integrations/knex.test.ts checks that)",
     },
     async () => {
       const N = 2;

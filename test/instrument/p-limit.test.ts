@@ -118,46 +118,34 @@ describe("p-limit instrumented at load", () => {
     assert.deepEqual(instrumented[1], ["results", [0, 10, "job 2 failed", 30]]);
   });
 
-  it(
-    "a limited function that waits for its own pLimit(1): proven deadlock-reentrant on the user's limiter",
-    {
-      skip: "proof at once needs the wrapper's own promises (its .then/.catch chain, its async body) linked into the await graph; until then the knot is reported as suspected after longWaitMs and proven when the event loop drains",
-    },
-    async () => {
-      const crawl = m.default(1);
-      const { result, found } = await collecting(() => crawl(() => crawl(() => "child")).catch((e: unknown) => e));
-      assert.ok(result instanceof DeadlockError, String(result));
-      const d = found.find((x) => x.certainty === "proven");
-      assert.ok(d);
-      assert.match(d.summary, /crawl \(test\/instrument\/p-limit\.test\.ts:\d+\)/);
-      assert.equal(crawl.activeCount, 0);
-    },
-  );
+  it("a limited function that waits for its own pLimit(1): proven deadlock-reentrant on the user's limiter", async () => {
+    const crawl = m.default(1);
+    const { result, found } = await collecting(() => crawl(() => crawl(() => "child")).catch((e: unknown) => e));
+    assert.ok(result instanceof DeadlockError, String(result));
+    const d = found.find((x) => x.certainty === "proven");
+    assert.ok(d);
+    assert.match(d.summary, /crawl \(test\/instrument\/p-limit\.test\.ts:\d+\)/);
+    assert.equal(crawl.activeCount, 0);
+  });
 
-  it(
-    "every slot of pLimit(2) held by calls that wait for the same limiter: pool-exhaustion",
-    {
-      skip: "proof at once needs the wrapper's own promises (its .then/.catch chain, its async body) linked into the await graph; until then the knot is reported as suspected after longWaitMs and proven when the event loop drains",
-    },
-    async () => {
-      const fetchLimit = m.default(2);
-      const both = barrier(2);
-      const { result, found } = await collecting(() =>
-        Promise.allSettled(
-          [0, 1].map((i) =>
-            fetchLimit(async () => {
-              await both();
-              return fetchLimit(() => i);
-            }),
-          ),
+  it("every slot of pLimit(2) held by calls that wait for the same limiter: pool-exhaustion", async () => {
+    const fetchLimit = m.default(2);
+    const both = barrier(2);
+    const { result, found } = await collecting(() =>
+      Promise.allSettled(
+        [0, 1].map((i) =>
+          fetchLimit(async () => {
+            await both();
+            return fetchLimit(() => i);
+          }),
         ),
-      );
-      assert.equal(result.filter((r) => r.status === "rejected").length, 1);
-      const d = found.find((x) => x.rule === "pool-exhaustion" && x.certainty === "proven");
-      assert.ok(d, found.map((x) => `${x.certainty} ${x.rule}`).join(", "));
-      assert.match(d.summary, /fetchLimit \(test\/instrument\/p-limit\.test\.ts:\d+\)/);
-    },
-  );
+      ),
+    );
+    assert.equal(result.filter((r) => r.status === "rejected").length, 1);
+    const d = found.find((x) => x.rule === "pool-exhaustion" && x.certainty === "proven");
+    assert.ok(d, found.map((x) => `${x.certainty} ${x.rule}`).join(", "));
+    assert.match(d.summary, /fetchLimit \(test\/instrument\/p-limit\.test\.ts:\d+\)/);
+  });
 
   it("correct use is silent: many calls through a small limit, map, nested calls to another limiter", async () => {
     const outer = m.default(2);
