@@ -116,7 +116,7 @@ function instrumentLock(lock: AsyncLockLike & Record<string, unknown>, name: str
     forward(run, op);
     // eslint-disable-next-line @typescript-eslint/no-misused-promises -- async-lock's own Promise constructor (lock.Promise) takes an executor like the native one
     const out = new lock.Promise((resolve, reject) => run.then(resolve, reject));
-    forward(out as object, run);
+    forward(out, run);
     return out;
   };
   Object.defineProperty(lock, "acquire", { value: acquire, configurable: true, writable: true, enumerable: false });
