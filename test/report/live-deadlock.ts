@@ -16,7 +16,10 @@ export async function liveDeadlock(): Promise<{ diagnoses: Diagnosis[]; snapshot
   const found: Diagnosis[] = [];
   let atDeadlock: Snapshot | undefined;
   const prev = getConfig().onDiagnosis;
+  const prevMode = getConfig().mode;
+  // debug mode, as under asyncdoctor run: the await graph proves the cycle the moment it forms
   configure({
+    mode: "debug",
     onDiagnosis: (d) => {
       found.push(d);
       if (d.rule === "deadlock-cycle") atDeadlock ??= snapshot();
@@ -53,6 +56,6 @@ export async function liveDeadlock(): Promise<{ diagnoses: Diagnosis[]; snapshot
     assert.equal(results.filter((r) => r.status === "rejected" && r.reason instanceof DeadlockError).length, 1);
     return { diagnoses: found, snapshot: atDeadlock!, timeline: rec.events() };
   } finally {
-    configure({ onDiagnosis: prev });
+    configure({ onDiagnosis: prev, mode: prevMode });
   }
 }
