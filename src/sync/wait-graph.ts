@@ -237,7 +237,7 @@ function holderName(h: Lease<unknown>): string {
 /** The steps of a hold's body down to the await that waits: "transfer() awaits at bank.ts:12". */
 function bodySteps(h: Lease<unknown>): Step[] {
   return chainOf(h.body).map((l) => ({
-    text: `${l.name}() awaits here`,
+    text: `${l.name === "<anonymous>" ? "the callback" : `${l.name}()`} awaits here`,
     site: l.file ? { file: l.file, line: l.line, column: l.column, functionName: l.name } : undefined,
   }));
 }

@@ -23,7 +23,7 @@ describe("HTML report from a real deadlock", () => {
     assert.equal((graph.match(/class="edge (wait|hold) cycle"/g) ?? []).length, 4, "accounts → transfer-a → audit → transfer-b → accounts");
     assert.match(graph, /transfer-a/);
     assert.match(graph, /audit/);
-    const at = html.indexOf('id="diagnosis-graph-1"');
+    const at = html.indexOf('id="diagnosis-graph-0"');
     const mini = html.slice(at, html.indexOf("</svg>", at));
     assert.equal((mini.match(/class="edge (wait|hold) cycle"/g) ?? []).length, 4, "the finding's own cycle, from its subjects and steps");
     assert.ok(timeline.some((e) => e.kind === "wait" && e.lockName === "audit" && e.taskName === "transfer-a"));
