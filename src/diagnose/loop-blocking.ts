@@ -284,7 +284,8 @@ export function monitorLoopBlocking(options: LoopBlockingOptions = {}): () => vo
     stopInit?.();
     diagnosticsChannel.unsubscribe(channelNames.taskSpawn, onSpawn);
     clearInterval(interval);
-    void worker.terminate();
+    // the clock worker may already be gone: nothing to report when stopping it fails
+    worker.terminate().catch(() => {});
     if (active?.stop === stop) active = undefined;
   };
   active = { stop };
