@@ -143,8 +143,8 @@ export function currentTask(): TaskRecord | undefined {
 }
 
 /** Runs `fn` with `task` as the current task (for its whole async continuation). */
-export function runInTask<R>(task: TaskRecord, fn: () => R): R {
-  return storage.run(task, fn);
+export function runInTask<R, A extends unknown[] = []>(task: TaskRecord, fn: (...args: A) => R, ...args: A): R {
+  return storage.run(task, fn, ...args);
 }
 
 /** Runs `fn` outside any task. */

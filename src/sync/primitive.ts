@@ -277,7 +277,8 @@ export abstract class Primitive implements WaitTarget {
   _request(req: AcquireRequest): Lease<unknown> | Promise<Lease<unknown>> {
     const task = req.holder === HolderKind.Given ? req.given : currentTask();
     if (task !== undefined && task.held !== undefined) checkLockOrder(this, task, req.above);
-    if (this._free >= req.need && this._policy.mayPass(this._queue, req)) {
+    // an empty queue lets any request pass under every policy: no call for the common case
+    if (this._free >= req.need && (this._queue.length === 0 || this._policy.mayPass(this._queue, req))) {
       return this._grant(task, req, this._captureSites ? new LazySite(req.above) : undefined, 0);
     }
     return this.#block(task, req).promise;
@@ -393,11 +394,12 @@ export abstract class Primitive implements WaitTarget {
     fn: (lease: Lease<unknown>) => T | PromiseLike<T>,
     prepare?: (lease: Lease<unknown>) => Promise<Lease<unknown>>,
     waitError?: (err: unknown) => unknown,
+    passLease = true,
   ): Promise<T> {
     const got = this._request(req);
-    if (!awaitGraphOn()) return runScoped(got, fn, prepare, waitError, undefined);
+    if (!awaitGraphOn()) return runScoped(got, fn, prepare, waitError, undefined, passLease);
     const op = new OpNode(got instanceof Lease ? undefined : got);
-    const p = runScoped(got, fn, prepare, waitError, op);
+    const p = runScoped(got, fn, prepare, waitError, op, passLease);
     setNode(p, op);
     return p;
   }
@@ -414,11 +416,20 @@ export abstract class Primitive implements WaitTarget {
     try {
       validateFunction(fn, "fn");
       const o = options === undefined ? undefined : checkAcquireOptions(options, what);
-      return this._scoped({ need, mode, holder: HolderKind.NewScope, options: o, above }, () => fn());
+      // the common call (no options) reuses one request per method: nothing allocated for it
+      let req: AcquireRequest | undefined;
+      if (o === undefined) {
+        const cache = (this.#plainRequests ??= new Map());
+        req = cache.get(above);
+        if (req === undefined || req.need !== need) cache.set(above, (req = { need, mode, holder: HolderKind.NewScope, above }));
+      } else req = { need, mode, holder: HolderKind.NewScope, options: o, above };
+      return this._scoped(req, fn as (lease: Lease<unknown>) => T | PromiseLike<T>, undefined, undefined, false);
     } catch (err) {
       return Promise.reject(err);
     }
   }
+
+  #plainRequests: Map<Function, AcquireRequest> | undefined;
 
   /** Checks a lease handed back through `primitive.release(lease)`. */
   protected _checkOwnLease(lease: unknown, argName: string): Lease<unknown> {
@@ -596,6 +607,7 @@ async function runScoped<T>(
   prepare: ((lease: Lease<unknown>) => Promise<Lease<unknown>>) | undefined,
   waitError: ((err: unknown) => unknown) | undefined,
   op: OpNode | undefined,
+  passLease: boolean,
 ): Promise<T> {
   let lease: Lease<unknown>;
   if (got instanceof Lease) lease = got;
@@ -612,7 +624,8 @@ async function runScoped<T>(
     lease = await prepare(lease);
   }
   try {
-    const r = runInTask(lease.task!, () => fn(lease));
+    // the public scoped calls run the user's callback with no argument, as they always have
+    const r = passLease ? runInTask(lease.task!, fn, lease) : runInTask(lease.task!, fn as () => T | PromiseLike<T>);
     if (op !== undefined) {
       op.on = r;
       lease.body = r;
