@@ -117,10 +117,13 @@ function safeString(v: unknown): string {
   }
 }
 
-export function report(d: Diagnosis): Diagnosis {
-  const sink = getConfig().onDiagnosis ?? defaultSink;
+export function report(d: Diagnosis, options?: { thrown?: boolean }): Diagnosis {
+  // a finding thrown as an error (a DeadlockError) is the caller's to print: the default sink
+  // (stderr) stays quiet for it, so a caught one prints nothing unless onDiagnosis asks for it
+  const configured = getConfig().onDiagnosis;
+  const sink = configured ?? (options?.thrown === true ? undefined : defaultSink);
   try {
-    sink(d);
+    sink?.(d);
   } catch (err) {
     // a sink that throws must not break the detector that reported (nor leave it half done)
     process.stderr.write(`asyncdoctor: onDiagnosis threw: ${safeString(err)}\n`);

@@ -38,7 +38,7 @@ function onDrain(): void {
   const w = newestWaiter();
   if (w === undefined) return;
   const d = drainDiagnosis(w);
-  report(d);
+  report(d, { thrown: true });
   w.prim._reject(
     w,
     new DeadlockError(d.rule === "deadlock-reentrant" ? "reentrant" : d.rule === "pool-exhaustion" ? "pool-exhaustion" : "cycle", d),

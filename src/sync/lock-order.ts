@@ -120,7 +120,7 @@ export function checkLockOrder(p: Primitive, task: TaskRecord, above: Function):
       const d = inversionDiagnosis(a, b, edge, earlier);
       if (policy === "throw") {
         reportedPairs.add(pair);
-        throw new DeadlockError("lock-order", report(d));
+        throw new DeadlockError("lock-order", report(d, { thrown: true }));
       }
       if (awaitGraphOn()) {
         // the acquire may close a real cycle as soon as it is awaited: one bug, one report

@@ -146,7 +146,7 @@ function checkLeaves(leaves: Set<object>): void {
       if (knot !== undefined) {
         const target = list.find((l) => knot.stuck.has(l))!;
         const d = provenDiagnosis(target, knot);
-        reportSafely(d);
+        reportSafely(d, true);
         p._reject(target, new DeadlockError(kindOf(d.rule), d), "deadlock");
         return; // one rejection breaks the knot; what remains is judged again when it waits again
       }
@@ -200,9 +200,9 @@ export function bodyBound(lease: Lease<unknown>): void {
   if (blockedOn(lease.body, leaves) && leaves.size !== 0) checkLeaves(leaves);
 }
 
-function reportSafely(d: Diagnosis): void {
+function reportSafely(d: Diagnosis, thrown = false): void {
   try {
-    report(d);
+    report(d, { thrown });
   } catch {
     // report() already guards its sinks; nothing may stop the rejection that follows
   }

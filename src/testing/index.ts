@@ -3,6 +3,7 @@
  * resources a test leaves behind fail that test, attributed through AsyncLocalStorage to the
  * test that created them, even when tests run concurrently.
  */
+import { AsyncDoctorError } from "../core/errors.js";
 import { renderText } from "../report/text.js";
 import type { Diagnosis } from "../core/diagnosis.js";
 import { InvalidArgTypeError, validateFunction, validateObject, validateTimeoutMs } from "../core/validate.js";
@@ -14,16 +15,13 @@ import { closeWindow, currentScope, LeakScope, openWindow, releaseScope, runInSc
 export type { AllowEntry, LeakCheckOptions } from "./leaks.js";
 
 /** A test left work behind. `diagnoses` has one finding per leftover; `diagnosis` is the first. */
-export class LeakError extends Error {
-  readonly code = "ASYNCDOCTOR_LEAK";
+export class LeakError extends AsyncDoctorError {
   readonly diagnoses: readonly Diagnosis[];
-  readonly diagnosis: Diagnosis;
+  declare readonly diagnosis: Diagnosis;
   constructor(testName: string, diagnoses: readonly Diagnosis[]) {
     const body = diagnoses.map((d) => renderText(d, { color: false }).replace(/^/gm, "  ")).join("\n");
-    super(`test "${testName}" leaked ${diagnoses.length} thing(s):\n\n${body}`);
-    this.name = "LeakError";
+    super("ASYNCDOCTOR_LEAK", `test "${testName}" leaked ${diagnoses.length} thing(s):\n\n${body}`, { diagnosis: diagnoses[0] });
     this.diagnoses = diagnoses;
-    this.diagnosis = diagnoses[0]!;
   }
 }
 
