@@ -419,11 +419,11 @@ export abstract class Primitive implements WaitTarget {
       // the common call (no options) reuses one request per method: nothing allocated for it
       let req: AcquireRequest | undefined;
       if (o === undefined) {
-        const cache = (this.#plainRequests ??= new Map());
+        const cache = (this.#plainRequests ??= new Map<Function, AcquireRequest>());
         req = cache.get(above);
         if (req === undefined || req.need !== need) cache.set(above, (req = { need, mode, holder: HolderKind.NewScope, above }));
       } else req = { need, mode, holder: HolderKind.NewScope, options: o, above };
-      return this._scoped(req, fn as (lease: Lease<unknown>) => T | PromiseLike<T>, undefined, undefined, false);
+      return this._scoped(req, fn, undefined, undefined, false);
     } catch (err) {
       return Promise.reject(err);
     }
