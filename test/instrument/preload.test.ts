@@ -16,9 +16,10 @@ describe("instrumentation preloaded before the program", () => {
       timeout: 60_000,
     });
     assert.equal(r.status, 0, r.stderr);
-    assert.match(r.stdout, /caught DeadlockError/);
-    assert.match(r.stderr, /proven.*deadlock-reentrant/i);
-    assert.match(r.stderr, /mutex "accounts \(test\/instrument\/fixtures\/bank-app\.mts:5\)"/);
+    // caught by the program: the error says it (a caught DeadlockError is not printed to stderr too)
+    // (the fixture is not compiled with the await-graph transform: the drain proves it)
+    assert.match(r.stdout, /caught DeadlockError: .*mutex "accounts \(test\/instrument\/fixtures\/bank-app\.mts:5\)"/);
+    assert.doesNotMatch(r.stderr, /PROVEN deadlock/);
     // the limiter that was used correctly got no finding
     assert.doesNotMatch(r.stderr, /audit \(/);
   });
