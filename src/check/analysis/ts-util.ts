@@ -155,3 +155,23 @@ export function isFromNodeModule(symbol: ts.Symbol | undefined, modules: readonl
     return /\/@types\/node\//.test(f) && modules.some((m) => f.endsWith(`/${m}.d.ts`));
   });
 }
+
+/**
+ * The first node of the function `fn` (not of a function nested in it) lying wholly in
+ * [from, to) that `match` accepts: the walk the rules share to ask "does anything between these
+ * two points await, return or throw?".
+ */
+export function firstInFunctionBetween(fn: ts.Node, from: number, to: number, match: (n: ts.Node) => boolean): ts.Node | undefined {
+  let hit: ts.Node | undefined;
+  const go = (n: ts.Node): void => {
+    if (hit || n.end <= from || n.pos >= to) return;
+    if (n !== fn && ts.isFunctionLike(n)) return;
+    if (n.getStart() >= from && n.end <= to && match(n)) {
+      hit = n;
+      return;
+    }
+    ts.forEachChild(n, go);
+  };
+  go(fn);
+  return hit;
+}

@@ -8,7 +8,7 @@
  */
 import ts from "typescript";
 import type { Rule } from "../rule.js";
-import { calleeName, calleeSymbol, isFromNodeModule, shortText, unwrap } from "../analysis/ts-util.js";
+import { calleeName, calleeSymbol, firstInFunctionBetween, isFromNodeModule, shortText, unwrap } from "../analysis/ts-util.js";
 
 /** Events an emitter sends once in its life (per connection or start). */
 const ONE_SHOT = [
@@ -115,15 +115,7 @@ function lastTouch(fn: ts.Node, key: string, at: number, skip: ts.Node): ts.Node
 }
 
 function awaitBetween(fn: ts.Node, from: number, to: number): boolean {
-  let hit = false;
-  const go = (n: ts.Node): void => {
-    if (hit || n.end <= from || n.pos >= to) return;
-    if (n !== fn && ts.isFunctionLike(n)) return;
-    if (ts.isAwaitExpression(n) && n.getStart() >= from && n.end <= to) hit = true;
-    ts.forEachChild(n, go);
-  };
-  go(fn);
-  return hit;
+  return firstInFunctionBetween(fn, from, to, ts.isAwaitExpression) !== undefined;
 }
 
 export const missedOnceEvent: Rule = {

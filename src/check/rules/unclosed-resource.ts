@@ -5,7 +5,7 @@
  */
 import ts from "typescript";
 import type { Rule } from "../rule.js";
-import { callText, unwrap } from "../analysis/ts-util.js";
+import { callText, firstInFunctionBetween, unwrap } from "../analysis/ts-util.js";
 
 const CLOSERS = ["close", "end", "destroy", "release"];
 /** Calls that also close what they are called on (a tracker's shutdown, a client's disconnect). */
@@ -169,27 +169,18 @@ function unconditional(n: ts.Node, block: ts.Node): boolean {
 
 /** Something between `from` and `to` (same function) that can leave early: an await, return, throw, break, yield. */
 function exitBetween(fn: ts.Node, from: number, to: number): ts.Node | undefined {
-  let hit: ts.Node | undefined;
-  const go = (n: ts.Node): void => {
-    if (hit || n.end <= from || n.pos >= to) return;
-    if (n !== fn && ts.isFunctionLike(n)) return;
-    if (n.getStart() >= from && n.end <= to) {
-      if (
-        ts.isAwaitExpression(n) ||
-        ts.isReturnStatement(n) ||
-        ts.isThrowStatement(n) ||
-        ts.isYieldExpression(n) ||
-        ts.isBreakOrContinueStatement(n) ||
-        (ts.isForOfStatement(n) && n.awaitModifier)
-      ) {
-        hit = n;
-        return;
-      }
-    }
-    ts.forEachChild(n, go);
-  };
-  go(fn);
-  return hit;
+  return firstInFunctionBetween(
+    fn,
+    from,
+    to,
+    (n) =>
+      ts.isAwaitExpression(n) ||
+      ts.isReturnStatement(n) ||
+      ts.isThrowStatement(n) ||
+      ts.isYieldExpression(n) ||
+      ts.isBreakOrContinueStatement(n) ||
+      (ts.isForOfStatement(n) && n.awaitModifier !== undefined),
+  );
 }
 
 export const unclosedResource: Rule = {

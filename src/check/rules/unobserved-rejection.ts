@@ -11,7 +11,7 @@ import ts from "typescript";
 import type { Rule } from "../rule.js";
 import { cannotReject, keptTypes } from "../analysis/promise-use.js";
 import type { KeptType } from "../analysis/promise-use.js";
-import { declaredIn, isAsyncFunction, isThenable, shortText, unwrap } from "../analysis/ts-util.js";
+import { declaredIn, firstInFunctionBetween, isAsyncFunction, isThenable, shortText, unwrap } from "../analysis/ts-util.js";
 
 function isKeptType(checker: ts.TypeChecker, t: ts.Type, kept: readonly KeptType[]): boolean {
   const sym = t.getSymbol() ?? t.aliasSymbol;
@@ -65,18 +65,12 @@ function caughtLocally(n: ts.Node, stop: ts.Node): boolean {
 
 /** The first `await` of the function `fn` in [from, to) that can throw out of it, not in a nested function. */
 function throwingAwaitBetween(fn: ts.Node, from: number, to: number): ts.Node | undefined {
-  let hit: ts.Node | undefined;
-  const go = (n: ts.Node): void => {
-    if (hit || n.end <= from || n.pos >= to) return;
-    if (n !== fn && ts.isFunctionLike(n)) return;
-    if ((ts.isAwaitExpression(n) || (ts.isForOfStatement(n) && n.awaitModifier)) && n.getStart() >= from && n.end <= to && !caughtLocally(n, fn)) {
-      hit = n;
-      return;
-    }
-    ts.forEachChild(n, go);
-  };
-  go(fn);
-  return hit;
+  return firstInFunctionBetween(
+    fn,
+    from,
+    to,
+    (n) => (ts.isAwaitExpression(n) || (ts.isForOfStatement(n) && n.awaitModifier !== undefined)) && !caughtLocally(n, fn),
+  );
 }
 
 export const unobservedRejection: Rule = {
