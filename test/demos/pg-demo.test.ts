@@ -28,7 +28,9 @@ describe("pg-pool-deadlock demo", () => {
       "acquire sites in the demo",
     );
     assert.deepEqual(fixed, []);
-    assert.match(out.text, /\d+ ms after the deadlock formed: 2 of 3 requests failed with "timeout exceeded when trying to connect"/);
+    // Each waiter's timer runs from its own request: whether the second one expires before the first
+    // failure hands its client on depends on the spread of the three requests, so 1 or 2 fail.
+    assert.match(out.text, /\d+ ms after the deadlock formed: [12] of 3 requests failed with "timeout exceeded when trying to connect"/);
     assert.match(out.text, /DeadlockError [\d.]+ ms after the deadlock formed/);
     assert.match(out.text, /all 3 requests completed, each with one client/);
   });
