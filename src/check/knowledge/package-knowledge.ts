@@ -63,6 +63,13 @@ export interface PackageKnowledge {
   readonly methods?: ReadonlySet<string> | undefined;
   /** True when it recognises calls of a value (`limit(fn)`, `db("t")`), not only method calls. */
   readonly callsValues?: boolean | undefined;
+  /**
+   * Types (by declared name; their subclasses count) that have a `destroy()` or `release()` that
+   * is not a close: a database row (a Sequelize `Model` from `User.create(…)`: `destroy()`
+   * deletes it), a lock (async-mutex's `Mutex`: `release()` gives back a hold). unclosed-resource
+   * leaves them alone.
+   */
+  readonly notResources?: readonly string[] | undefined;
   recognise(site: CallSite): Recognised | undefined;
 }
 

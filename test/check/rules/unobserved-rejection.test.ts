@@ -35,22 +35,30 @@ ruleTester(unobservedRejection, {
     { name: "not in an async function", code: lib + `function f() { const a = load("a"); return a; }` },
     {
       name: "void on a mutex's scoped call whose callback cannot throw (a follow-up job)",
-      code: mutexLib + `const log: string[] = [];\nfunction enqueue(name: string, then?: string): Promise<void> {\n  return m.runExclusive(async () => {\n    log.push(name);\n    await new Promise((r) => setTimeout(r, 5));\n    if (then) void enqueue(then);\n  });\n}`,
+      code:
+        mutexLib +
+        `const log: string[] = [];\nfunction enqueue(name: string, then?: string): Promise<void> {\n  return m.runExclusive(async () => {\n    log.push(name);\n    await new Promise((r) => setTimeout(r, 5));\n    if (then) void enqueue(then);\n  });\n}`,
       files: am,
     },
     {
       name: "void on runExclusive from a listener, the callback only logs",
-      code: mutexLib + `declare const ev: { on(e: string, f: (n: number) => void): void };\nev.on("x", (n) => {\n  void m.runExclusive(async () => { console.log("audit", n); });\n});`,
+      code:
+        mutexLib +
+        `declare const ev: { on(e: string, f: (n: number) => void): void };\nev.on("x", (n) => {\n  void m.runExclusive(async () => { console.log("audit", n); });\n});`,
       files: am,
     },
     {
       name: "void on an async function awaiting a scoped call that cannot throw (a retry in a timer)",
-      code: mutexLib + `let attempts = 0;\nasync function sync(): Promise<void> {\n  await m.runExclusive(async () => {\n    attempts++;\n    if (attempts < 3) setTimeout(() => { void sync(); }, 10);\n  });\n}\nfunction kick() { void sync(); }`,
+      code:
+        mutexLib +
+        `let attempts = 0;\nasync function sync(): Promise<void> {\n  await m.runExclusive(async () => {\n    attempts++;\n    if (attempts < 3) setTimeout(() => { void sync(); }, 10);\n  });\n}\nfunction kick() { void sync(); }`,
       files: am,
     },
     {
       name: "void on an async function whose body only logs and resolves timers",
-      code: lib + `async function tick(): Promise<void> { console.log(Date.now()); await new Promise<void>((resolve) => { setTimeout(() => resolve(), 1); }); }\nfunction f() { void tick(); }`,
+      code:
+        lib +
+        `async function tick(): Promise<void> { console.log(Date.now()); await new Promise<void>((resolve) => { setTimeout(() => resolve(), 1); }); }\nfunction f() { void tick(); }`,
     },
   ],
   invalid: [
@@ -74,7 +82,9 @@ ruleTester(unobservedRejection, {
     },
     {
       name: "void on an async function whose timer promise can reject",
-      code: lib + `async function tick(): Promise<void> { await new Promise<void>((resolve, reject) => { setTimeout(reject, 1); }); }\nfunction f() {\n  void tick();\n}`,
+      code:
+        lib +
+        `async function tick(): Promise<void> { await new Promise<void>((resolve, reject) => { setTimeout(reject, 1); }); }\nfunction f() {\n  void tick();\n}`,
       findings: [{ line: L + 2 }],
     },
     {
