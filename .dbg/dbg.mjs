@@ -1,0 +1,13 @@
+import ts from "typescript";
+import { walkHeld } from "/work/wt/static/dist/esm/src/check/analysis/held-walk.js";
+import { classifyCall } from "/work/wt/static/dist/esm/src/check/analysis/classify-call.js";
+const file = process.argv[2];
+const program = ts.createProgram([file], { strict: true, module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, target: ts.ScriptTarget.ES2022, skipLibCheck: true, noEmit: true });
+const checker = program.getTypeChecker();
+const sf = program.getSourceFile(file);
+const visit = (n) => { if (ts.isCallExpression(n)) { const u = classifyCall(n, checker); if (u) console.log("use", sf.getLineAndCharacterOfPosition(n.getStart()).line + 1, u.library, u.kind, u.mode, u.key?.getText()); } ts.forEachChild(n, visit); };
+visit(sf);
+walkHeld([sf], checker, (e) => console.log("event", sf.getLineAndCharacterOfPosition(e.use.call.getStart()).line + 1, e.ref.key, e.ref.known, e.held.map((h) => h.ref.key + "@" + (sf.getLineAndCharacterOfPosition(h.use.call.getStart()).line + 1))));
+const v2 = (n) => { if (ts.isIdentifier(n) && n.text === "redlock" && ts.isPropertyAccessExpression(n.parent)) { const t = checker.getTypeAtLocation(n); const s = t.getSymbol(); console.log("type", checker.typeToString(t), s?.getName(), s?.declarations?.[0]?.getSourceFile().fileName); } ts.forEachChild(n, v2); };
+v2(sf);
+console.log(program.getSemanticDiagnostics(sf).map(d => ts.flattenDiagnosticMessageText(d.messageText, "\n")).slice(0,3));
