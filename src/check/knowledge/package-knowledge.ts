@@ -70,6 +70,11 @@ export interface PackageKnowledge {
    * leaves them alone.
    */
   readonly notResources?: readonly string[] | undefined;
+  /**
+   * Events its emitters send on entering a state, not replayed (p-queue's `"idle"`): a wait for
+   * one started when the emitter is already in that state never ends, however new the emitter.
+   */
+  readonly stateEvents?: readonly string[] | undefined;
   recognise(site: CallSite): Recognised | undefined;
 }
 
