@@ -13,6 +13,7 @@ export const asyncMutexKnowledge: PackageKnowledge = {
   packages: ["async-mutex"],
   // `mutex.release()` ends a hold: the lock itself is not a resource to close
   notResources: Object.keys(KIND),
+  unlockWaits: { Mutex: ["waitForUnlock"], MutexInterface: ["waitForUnlock"] },
   methods: new Set(["runExclusive", "acquire"]),
   recognise({ call, method, typeName }): Recognised | undefined {
     const kind = KIND[typeName];

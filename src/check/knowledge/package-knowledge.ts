@@ -75,6 +75,11 @@ export interface PackageKnowledge {
    * one started when the emitter is already in that state never ends, however new the emitter.
    */
   readonly stateEvents?: readonly string[] | undefined;
+  /**
+   * Methods of its locks (by the receiver's declared type name) that wait until the lock is free
+   * without taking it (async-mutex's `waitForUnlock()`): a holder that waits on one waits for itself.
+   */
+  readonly unlockWaits?: Readonly<Record<string, readonly string[]>> | undefined;
   recognise(site: CallSite): Recognised | undefined;
 }
 

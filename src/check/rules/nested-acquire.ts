@@ -3,7 +3,7 @@
  * it and waits for the second acquire, directly or through calls within the program (the
  * seed's 2.1: a semaphore acquired again by its holder hangs forever).
  */
-import type ts from "typescript";
+import ts from "typescript";
 import type { Rule } from "../rule.js";
 import { sameKey } from "../analysis/lock-identity.js";
 import type { AcquireEvent, Held } from "../analysis/held-walk.js";
@@ -11,6 +11,10 @@ import { anchorOf, walkHeld } from "../analysis/held-walk.js";
 import { capacityOf, typeNamesOption } from "../analysis/lock-apis.js";
 import { describeLock, lockSubject, stepsFrom, viaText } from "../analysis/lock-describe.js";
 import { shortSite, siteOf } from "../analysis/node-site.js";
+import { classifyCall } from "../analysis/classify-call.js";
+import { skipOuter } from "../analysis/own-flow.js";
+import { knowledgeOf } from "../knowledge/index.js";
+import { packageOfTypeNode } from "../knowledge/package-knowledge.js";
 
 function conflicts(held: Held, event: AcquireEvent, checker: ts.TypeChecker): boolean {
   if (held.ref.key !== event.ref.key || !event.ref.known) return false;
@@ -52,6 +56,70 @@ function fixOf(held: Held, event: AcquireEvent): string {
   return `Don't take \`${name}\` again while holding it: do the inner work directly inside the outer region, or release \`${name}\` first.`;
 }
 
+/** One operation of an awaited `Promise.all([…])` on a lock: taking it, or waiting for it to be free. */
+interface Together {
+  readonly call: ts.CallExpression;
+  readonly lock: string;
+  readonly takes: boolean;
+}
+
+/** The lock a call takes (a mutex's handle acquire) or waits to be free (`waitForUnlock()`), by the receiver's binding. */
+function togetherOp(call: ts.CallExpression, checker: ts.TypeChecker): Together | undefined {
+  const callee = skipOuter(call.expression);
+  if (!ts.isPropertyAccessExpression(callee)) return undefined;
+  const recv = skipOuter(callee.expression);
+  const sym = checker.getSymbolAtLocation(ts.isPropertyAccessExpression(recv) ? recv.name : recv);
+  if (!sym) return undefined;
+  const lock = `${recv.getText()}#${sym.getName()}`;
+  const type = checker.getNonNullableType(checker.getTypeAtLocation(recv));
+  const pkg = packageOfTypeNode(type);
+  const typeName = (type.aliasSymbol ?? type.getSymbol())?.getName();
+  const waits = pkg && typeName ? knowledgeOf(pkg)?.unlockWaits?.[typeName] : undefined;
+  if (waits?.includes(callee.name.text)) return { call, lock, takes: false };
+  const use = classifyCall(call, checker);
+  if (use && use.mode === "handle" && use.kind === "mutex" && use.key === undefined) return { call, lock, takes: true };
+  return undefined;
+}
+
+/**
+ * `await Promise.all([m.acquire(), m.waitForUnlock()])` (or two acquires of one mutex): once one
+ * acquire is granted, the code holds `m` while still waiting, in the same Promise.all, for `m`
+ * to be free or granted again; the release comes only after the Promise.all (async-mutex#88).
+ */
+function checkTogether(sf: ts.SourceFile, checker: ts.TypeChecker, report: (call: ts.CallExpression, held: Together, other: Together) => void): void {
+  if (!sf.text.includes("Promise.")) return;
+  const visit = (n: ts.Node): void => {
+    if (ts.isCallExpression(n)) {
+      const callee = skipOuter(n.expression);
+      const arr = n.arguments[0] && skipOuter(n.arguments[0]);
+      if (
+        ts.isPropertyAccessExpression(callee) &&
+        (callee.name.text === "all" || callee.name.text === "allSettled") &&
+        skipOuter(callee.expression).getText() === "Promise" &&
+        arr &&
+        ts.isArrayLiteralExpression(arr) &&
+        arr.elements.length >= 2 &&
+        isAwaitedHere(n)
+      ) {
+        const ops = arr.elements
+          .map((e) => skipOuter(e))
+          .flatMap((e) => (ts.isCallExpression(e) ? [togetherOp(e, checker)].filter((x) => x !== undefined) : []));
+        const held = ops.find((o) => o.takes);
+        const other = held && ops.find((o) => o !== held && o.lock === held.lock);
+        if (held && other) report(n, held, other);
+      }
+    }
+    ts.forEachChild(n, visit);
+  };
+  visit(sf);
+}
+
+function isAwaitedHere(call: ts.Node): boolean {
+  let cur = call;
+  while (ts.isParenthesizedExpression(cur.parent)) cur = cur.parent;
+  return ts.isAwaitExpression(cur.parent) || ts.isReturnStatement(cur.parent);
+}
+
 export const nestedAcquire: Rule = {
   meta: {
     id: "nested-acquire",
@@ -85,5 +153,23 @@ export const nestedAcquire: Rule = {
       },
       custom,
     );
+    for (const sf of ctx.sourceFiles) {
+      checkTogether(sf, ctx.checker, (call, held, other) => {
+        const name = held.lock.split("#")[0]!;
+        const what = other.takes ? `\`${other.call.getText()}\` takes it again` : `\`${other.call.getText()}\` waits for it to be free`;
+        ctx.report({
+          node: call,
+          summary: `\`${call.expression.getText()}\` waits for \`${held.call.getText()}\` and, together, for \`${other.call.getText()}\`: once the acquire is granted this code holds \`${name}\`, and ${what}, which only its own release after the \`${call.expression.getText()}\` can allow: it waits for itself forever`,
+          fix: other.takes
+            ? `Take \`${name}\` once: acquire it, do the work, release it, then acquire it again if needed.`
+            : `Wait in order: \`await ${other.call.getText()}\` before the acquire (or drop it: the acquire already waits for \`${name}\` to be free).`,
+          subjects: [
+            { kind: "lock", name, role: "taken here", site: siteOf(held.call) },
+            { kind: "lock", name, role: other.takes ? "taken again here" : "waited to be free here", site: siteOf(other.call) },
+          ],
+          data: { lock: name, kind: "mutex" },
+        });
+      });
+    }
   },
 };

@@ -12,8 +12,30 @@ const makeMutex = () => {
 `;
 const al = stubs("async-lock");
 
+const amHead = `import { Mutex, Semaphore } from "async-mutex";\nconst m = new Mutex();\nconst n = new Mutex();\n`;
+
 ruleTester(nestedAcquire, {
   valid: [
+    {
+      name: "Promise.all: a scoped run and a wait for unlock (the run releases by itself)",
+      files: am,
+      code: amHead + `export async function f() { await Promise.all([m.runExclusive(async () => 1), m.waitForUnlock()]); }`,
+    },
+    {
+      name: "Promise.all: two different mutexes acquired together",
+      files: am,
+      code: amHead + `export async function f() { const [a, b] = await Promise.all([m.acquire(), n.acquire()]); a(); b(); }`,
+    },
+    {
+      name: "Promise.all: a semaphore's permits taken together",
+      files: am,
+      code: amHead + `const s = new Semaphore(2);\nexport async function f() { await Promise.all([s.acquire(), s.acquire()]); }`,
+    },
+    {
+      name: "Promise.all of an acquire and a wait for unlock, kept and not awaited here",
+      files: am,
+      code: amHead + `export function f() { const both = Promise.all([m.acquire(), m.waitForUnlock()]); return [both]; }`,
+    },
     {
       name: "the seed's fix: the inner work does not take the semaphore again",
       files: ad,
@@ -197,6 +219,18 @@ export async function init() {
     },
   ],
   invalid: [
+    {
+      name: "Promise.all: acquire and waitForUnlock of one mutex together (async-mutex#88)",
+      files: am,
+      code: amHead + `export async function f() {\n  await Promise.all([m.acquire(), m.waitForUnlock()]);\n  m.release();\n}`,
+      findings: [{ line: 5, summary: /`m\.waitForUnlock\(\)` waits for it to be free/, fix: /before the acquire/ }],
+    },
+    {
+      name: "Promise.all: one mutex acquired twice together",
+      files: am,
+      code: amHead + `export async function f() {\n  return Promise.all([m.acquire(), m.acquire()]);\n}`,
+      findings: [{ line: 5, summary: /takes it again/ }],
+    },
     {
       name: "the seed's 2.1: the holder calls a function that takes the same semaphore",
       files: ad,
