@@ -8,11 +8,102 @@ import type { Rule } from "../rule.js";
 import { sameKey } from "../analysis/lock-identity.js";
 import type { AcquireEvent, Held } from "../analysis/held-walk.js";
 import { anchorOf, walkHeld } from "../analysis/held-walk.js";
-import { capacityOf, typeNamesOption } from "../analysis/lock-apis.js";
+import { capacityOf, handleRegion, typeNamesOption } from "../analysis/lock-apis.js";
+import type { LockUse } from "../analysis/lock-apis.js";
+import { calleeOf } from "../analysis/call-graph.js";
+import type { FunctionNode } from "../analysis/own-flow.js";
+import { forEachOwnNode, functionName } from "../analysis/own-flow.js";
 import { describeLock, lockSubject, stepsFrom, viaText } from "../analysis/lock-describe.js";
 import { shortSite, siteOf } from "../analysis/node-site.js";
 import { classifyCall } from "../analysis/classify-call.js";
 import { skipOuter } from "../analysis/own-flow.js";
+
+/** The lock a use names, by the receiver's binding (a module-level lock, a field): undefined when it cannot be told. */
+function lockSymbol(use: LockUse, checker: ts.TypeChecker): ts.Symbol | undefined {
+  const t = use.targets[0] && skipOuter(use.targets[0]);
+  if (!t || use.key !== undefined) return undefined;
+  if (!ts.isIdentifier(t) && !ts.isPropertyAccessExpression(t)) return undefined;
+  let sym = checker.getSymbolAtLocation(ts.isPropertyAccessExpression(t) ? t.name : t);
+  if (sym && sym.flags & ts.SymbolFlags.Alias) sym = checker.getAliasedSymbol(sym);
+  return sym;
+}
+
+/** A handle acquire of an async generator held across one of its `yield`s: the caller's loop body runs with it held. */
+function heldAcrossYield(gen: FunctionNode, checker: ts.TypeChecker): LockUse | undefined {
+  let found: LockUse | undefined;
+  forEachOwnNode(gen, (n) => {
+    if (found || !ts.isCallExpression(n)) return;
+    const use = classifyCall(n, checker);
+    if (!use || use.mode !== "handle" || use.kind === "pool") return;
+    const region = handleRegion(use, gen.body!);
+    let yields = false;
+    forEachOwnNode(gen, (y) => {
+      if (ts.isYieldExpression(y) && y.pos >= use.call.end && y.end <= region.end) yields = true;
+    });
+    if (yields) found = use;
+  });
+  return found;
+}
+
+/**
+ * The acquires a loop body waits for, directly or through the program's functions it awaits
+ * (three calls deep), each with the call of the body that leads to it.
+ */
+function awaitedAcquires(body: ts.Node, checker: ts.TypeChecker): { use: LockUse; at: ts.Node; via: string[] }[] {
+  const out: { use: LockUse; at: ts.Node; via: string[] }[] = [];
+  const seen = new Set<ts.Node>();
+  const go = (root: ts.Node, at: ts.Node | undefined, via: string[]): void => {
+    forEachOwnNode(root, (n) => {
+      if (!ts.isAwaitExpression(n)) return;
+      const call = skipOuter(n.expression);
+      if (!ts.isCallExpression(call)) return;
+      const use = classifyCall(call, checker);
+      if (use) {
+        out.push({ use, at: at ?? call, via });
+        return;
+      }
+      const fn = via.length < 3 ? calleeOf(call, checker) : undefined;
+      if (fn?.body && !seen.has(fn)) {
+        seen.add(fn);
+        go(fn, at ?? call, [...via, functionName(fn)]);
+      }
+    });
+  };
+  go(body, undefined, []);
+  return out;
+}
+
+/**
+ * `for await (const x of gen())` where the async generator `gen` holds a lock across a `yield`
+ * (mortice's `readLock()` … `yield` … `release()`): the loop body runs while the generator holds
+ * it, so a body that waits for the same lock (a write under the read) waits for the generator,
+ * which waits for the body to ask for the next item (helia#99).
+ */
+function checkGeneratorHolds(
+  sf: ts.SourceFile,
+  checker: ts.TypeChecker,
+  report: (at: ts.Node, held: LockUse, taken: LockUse, gen: FunctionNode, via: string[]) => void,
+): void {
+  if (!sf.text.includes("for await")) return;
+  const visit = (n: ts.Node): void => {
+    if (ts.isForOfStatement(n) && n.awaitModifier) {
+      const call = skipOuter(n.expression);
+      const gen = ts.isCallExpression(call) ? calleeOf(call, checker) : undefined;
+      const held = gen && gen.asteriskToken && gen.body ? heldAcrossYield(gen, checker) : undefined;
+      const lock = held && lockSymbol(held, checker);
+      if (gen && held && lock) {
+        for (const { use, at, via } of awaitedAcquires(n.statement, checker)) {
+          if (lockSymbol(use, checker) !== lock) continue;
+          if (held.kind === "rwlock" && held.shared && use.shared) continue; // readers share
+          report(at, held, use, gen, via);
+          break;
+        }
+      }
+    }
+    ts.forEachChild(n, visit);
+  };
+  visit(sf);
+}
 import { knowledgeOf } from "../knowledge/index.js";
 import { packageOfTypeNode } from "../knowledge/package-knowledge.js";
 
@@ -154,6 +245,21 @@ export const nestedAcquire: Rule = {
       custom,
     );
     for (const sf of ctx.sourceFiles) {
+      checkGeneratorHolds(sf, ctx.checker, (at, held, taken, gen, via) => {
+        const name = held.targets[0]!.getText();
+        const what = describeLock(taken.kind, name);
+        const path = via.length > 0 ? ` (via ${via.map((v) => `${v}()`).join(" → ")})` : "";
+        ctx.report({
+          node: at,
+          summary: `${what} is taken${taken.shared === false ? " for writing" : ""} here${path} inside \`for await\` over ${functionName(gen)}(), which holds it${held.shared ? " for reading" : ""} (taken at ${shortSite(held.call)}) while it yields: the generator releases it only when the loop asks for the end, so this waits for itself forever`,
+          fix: `Don't take \`${name}\` inside the loop: collect the items first (\`const items = []; for await (const x of ${functionName(gen)}(…)) items.push(x);\`), then do the work; or release \`${name}\` in ${functionName(gen)}() before each \`yield\`.`,
+          subjects: [
+            { kind: "lock", name, role: `held across ${functionName(gen)}()'s yield`, site: siteOf(held.call) },
+            { kind: "lock", name, role: "taken again here", site: siteOf(taken.call) },
+          ],
+          data: { lock: name, kind: taken.kind, library: taken.library },
+        });
+      });
       checkTogether(sf, ctx.checker, (call, held, other) => {
         const name = held.lock.split("#")[0]!;
         const what = other.takes ? `\`${other.call.getText()}\` takes it again` : `\`${other.call.getText()}\` waits for it to be free`;

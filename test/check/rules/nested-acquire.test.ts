@@ -12,10 +12,49 @@ const makeMutex = () => {
 `;
 const al = stubs("async-lock");
 
+const mortice = {
+  "node_modules/mortice/package.json": `{"name":"mortice","types":"index.d.ts"}`,
+  "node_modules/mortice/index.d.ts": `export interface Release { (): void }
+export interface Mortice { readLock(): Promise<Release>; writeLock(): Promise<Release> }
+export default function createMortice(options?: { name?: string }): Mortice;`,
+};
+const mHead = `import mortice from "mortice";
+const lock = mortice({ name: "store" });
+const other = mortice({ name: "other" });
+const blocks = new Map<string, string>();
+async function* getMany(ids: string[]) {
+  const release = await lock.readLock();
+  try { for (const id of ids) yield blocks.get(id); } finally { release(); }
+}
+async function gc() { const release = await lock.writeLock(); try { blocks.clear(); } finally { release(); } }
+async function peek() { const release = await lock.readLock(); try { return blocks.size; } finally { release(); } }
+`;
 const amHead = `import { Mutex, Semaphore } from "async-mutex";\nconst m = new Mutex();\nconst n = new Mutex();\n`;
 
 ruleTester(nestedAcquire, {
   valid: [
+    {
+      name: "for await over a generator holding a read lock: a read in the loop (readers share)",
+      files: mortice,
+      code: mHead + `export async function f() { for await (const b of getMany(["a"])) { console.log(b, await peek()); } }`,
+    },
+    {
+      name: "for await over a generator holding a read lock: the write after the loop",
+      files: mortice,
+      code: mHead + `export async function f() { const all = []; for await (const b of getMany(["a"])) all.push(b); await gc(); return all; }`,
+    },
+    {
+      name: "for await over a generator that releases before it yields",
+      files: mortice,
+      code:
+        mHead +
+        `async function* each(ids: string[]) { for (const id of ids) { const release = await lock.readLock(); const b = blocks.get(id); release(); yield b; } }\nexport async function f() { for await (const b of each(["a"])) { await gc(); console.log(b); } }`,
+    },
+    {
+      name: "for await over a generator holding one lock, another lock taken in the loop",
+      files: mortice,
+      code: mHead + `export async function f() { for await (const b of getMany(["a"])) { const r = await other.writeLock(); r(); console.log(b); } }`,
+    },
     {
       name: "Promise.all: a scoped run and a wait for unlock (the run releases by itself)",
       files: am,
@@ -219,6 +258,18 @@ export async function init() {
     },
   ],
   invalid: [
+    {
+      name: "for await over a generator holding a read lock, a write lock taken through a call in the loop (helia#99)",
+      files: mortice,
+      code: mHead + `export async function f() {\n  for await (const b of getMany(["a"])) {\n    await gc();\n    console.log(b);\n  }\n}`,
+      findings: [{ line: 13, summary: /taken for writing here \(via gc\(\)\) inside `for await` over getMany\(\), which holds it for reading/ }],
+    },
+    {
+      name: "for await over a generator holding a mutex, the mutex acquired in the loop",
+      files: am,
+      code: `import { Mutex } from "async-mutex";\nconst m = new Mutex();\nasync function* rows() {\n  const release = await m.acquire();\n  try { yield 1; yield 2; } finally { release(); }\n}\nexport async function f() {\n  for await (const r of rows()) {\n    const release = await m.acquire();\n    release();\n    console.log(r);\n  }\n}`,
+      findings: [{ line: 9 }],
+    },
     {
       name: "Promise.all: acquire and waitForUnlock of one mutex together (async-mutex#88)",
       files: am,
