@@ -12,7 +12,7 @@ import { capacityOf, handleRegion, typeNamesOption } from "../analysis/lock-apis
 import type { LockUse } from "../analysis/lock-apis.js";
 import { calleeOf } from "../analysis/call-graph.js";
 import type { FunctionNode } from "../analysis/own-flow.js";
-import { forEachOwnNode, functionName } from "../analysis/own-flow.js";
+import { forEachOwnNode, functionName, isFunctionNode } from "../analysis/own-flow.js";
 import { describeLock, lockSubject, stepsFrom, viaText } from "../analysis/lock-describe.js";
 import { shortSite, siteOf } from "../analysis/node-site.js";
 import { classifyCall } from "../analysis/classify-call.js";
@@ -45,6 +45,135 @@ function heldAcrossYield(gen: FunctionNode, checker: ts.TypeChecker): LockUse | 
   return found;
 }
 
+/** The function a call hands to a method that stores it in a field list (`onAuthStateChange(cb)` → `this.subscribers.push(cb)`). */
+interface Registration {
+  readonly method: ts.MethodDeclaration;
+  readonly index: number;
+}
+
+/** `this.F.push(p)` / `add(p)` / `unshift(p)` of a method's parameter, by field name, in one class. */
+function registrationsOf(cls: ts.ClassLikeDeclaration): Map<string, Registration[]> {
+  const out = new Map<string, Registration[]>();
+  for (const m of cls.members) {
+    if (!ts.isMethodDeclaration(m) || !m.body) continue;
+    forEachOwnNode(m, (n) => {
+      if (!ts.isCallExpression(n) || n.arguments.length !== 1) return;
+      const callee = skipOuter(n.expression);
+      if (!ts.isPropertyAccessExpression(callee) || !["push", "add", "unshift"].includes(callee.name.text)) return;
+      const list = skipOuter(callee.expression);
+      if (!ts.isPropertyAccessExpression(list) || list.expression.kind !== ts.SyntaxKind.ThisKeyword) return;
+      const arg = skipOuter(n.arguments[0]!);
+      const index = ts.isIdentifier(arg) ? m.parameters.findIndex((p) => ts.isIdentifier(p.name) && p.name.text === arg.text) : -1;
+      if (index < 0) return;
+      const regs = out.get(list.name.text) ?? [];
+      regs.push({ method: m, index });
+      out.set(list.name.text, regs);
+    });
+  }
+  return out;
+}
+
+/**
+ * The scoped holds in class `cls` whose callback awaits the callbacks stored in field `F`:
+ * `await Promise.all(this.F.map((cb) => cb(x)))`, `for (const cb of this.F) await cb(x)`.
+ */
+function holdsAwaitingListeners(cls: ts.ClassLikeDeclaration, field: string, checker: ts.TypeChecker): LockUse[] {
+  const out: LockUse[] = [];
+  const visit = (n: ts.Node): void => {
+    let invoked: ts.Node | undefined;
+    if (ts.isCallExpression(n) && ts.isPropertyAccessExpression(skipOuter(n.expression))) {
+      const callee = skipOuter(n.expression) as ts.PropertyAccessExpression;
+      const list = skipOuter(callee.expression);
+      const arg = n.arguments[0] && skipOuter(n.arguments[0]);
+      const fn = arg && isFunctionNode(arg) ? arg : undefined;
+      const p = fn?.parameters[0];
+      if (
+        ["map", "forEach"].includes(callee.name.text) &&
+        ts.isPropertyAccessExpression(list) &&
+        list.expression.kind === ts.SyntaxKind.ThisKeyword &&
+        list.name.text === field &&
+        p &&
+        ts.isIdentifier(p.name) &&
+        fn?.body?.getText().includes(`${p.name.text}(`) === true
+      )
+        invoked = n;
+    }
+    if (ts.isForOfStatement(n)) {
+      const list = skipOuter(n.expression);
+      const v = n.initializer;
+      const name = ts.isVariableDeclarationList(v) && v.declarations[0] && ts.isIdentifier(v.declarations[0].name) ? v.declarations[0].name.text : undefined;
+      if (
+        ts.isPropertyAccessExpression(list) &&
+        list.expression.kind === ts.SyntaxKind.ThisKeyword &&
+        list.name.text === field &&
+        name &&
+        n.statement.getText().includes(`await ${name}(`)
+      )
+        invoked = n;
+    }
+    if (invoked) {
+      // awaited: under an `await` (the for-of's own await, or `await Promise.all(…)`) in the held callback
+      const awaited =
+        ts.isForOfStatement(invoked) ||
+        ts.findAncestor(invoked, (a) => ts.isAwaitExpression(a) || ts.isFunctionLike(a))?.kind === ts.SyntaxKind.AwaitExpression;
+      const held = ts.findAncestor(invoked, ts.isFunctionLike);
+      const holder = held && ts.isCallExpression(held.parent) ? held.parent : undefined;
+      const use = holder && awaited ? classifyCall(holder, checker) : undefined;
+      if (use && use.mode === "scoped" && use.callback && skipOuter(use.callback) === held) out.push(use);
+    }
+    ts.forEachChild(n, visit);
+  };
+  visit(cls);
+  return out;
+}
+
+/**
+ * A listener registered on an object whose lock holder awaits its listeners, and that waits for
+ * the same lock: `refreshSession()` runs under `this.acquireLock(…)` and awaits every
+ * `onAuthStateChange` subscriber; a subscriber that calls `auth.getSession()` (which takes that
+ * lock) waits for the holder, which waits for it (auth-js#762).
+ */
+function checkListenersUnderHold(
+  files: readonly ts.SourceFile[],
+  checker: ts.TypeChecker,
+  report: (at: ts.Node, held: LockUse, taken: LockUse, registered: ts.CallExpression, via: string[]) => void,
+): void {
+  const regs: { reg: Registration; held: LockUse }[] = [];
+  for (const sf of files) {
+    if (!/\.(push|add|unshift)\(/.test(sf.text)) continue;
+    const visit = (n: ts.Node): void => {
+      if (ts.isClassLike(n)) {
+        for (const [field, list] of registrationsOf(n)) {
+          const holds = holdsAwaitingListeners(n, field, checker);
+          for (const held of holds) for (const reg of list) regs.push({ reg, held });
+        }
+      }
+      ts.forEachChild(n, visit);
+    };
+    visit(sf);
+  }
+  if (regs.length === 0) return;
+  for (const sf of files) {
+    const visit = (n: ts.Node): void => {
+      if (ts.isCallExpression(n) && ts.isPropertyAccessExpression(skipOuter(n.expression))) {
+        const name = (skipOuter(n.expression) as ts.PropertyAccessExpression).name;
+        // by declaration: a method read through an instance can be a transient symbol of its own
+        const decls = regs.some((r) => r.reg.method.name.getText() === name.text) ? (checker.getSymbolAtLocation(name)?.declarations ?? []) : [];
+        for (const { reg, held } of regs) {
+          if (!decls.includes(reg.method)) continue;
+          const listener = n.arguments[reg.index] && skipOuter(n.arguments[reg.index]!);
+          if (!listener || !isFunctionNode(listener)) continue;
+          const lock = lockSymbol(held, checker);
+          const hit = lock && awaitedAcquires(listener, checker).find((a) => lockSymbol(a.use, checker) === lock);
+          if (hit) report(hit.at, held, hit.use, n, hit.via);
+        }
+      }
+      ts.forEachChild(n, visit);
+    };
+    visit(sf);
+  }
+}
+
 /**
  * The acquires a loop body waits for, directly or through the program's functions it awaits
  * (three calls deep), each with the call of the body that leads to it.
@@ -54,8 +183,10 @@ function awaitedAcquires(body: ts.Node, checker: ts.TypeChecker): { use: LockUse
   const seen = new Set<ts.Node>();
   const go = (root: ts.Node, at: ts.Node | undefined, via: string[]): void => {
     forEachOwnNode(root, (n) => {
-      if (!ts.isAwaitExpression(n)) return;
-      const call = skipOuter(n.expression);
+      // what a called function returns is what its caller awaits (`return this.acquireLock(…)`)
+      const waited = ts.isAwaitExpression(n) ? n.expression : at !== undefined && ts.isReturnStatement(n) ? n.expression : undefined;
+      if (!waited) return;
+      const call = skipOuter(waited);
       if (!ts.isCallExpression(call)) return;
       const use = classifyCall(call, checker);
       if (use) {
@@ -244,6 +375,23 @@ export const nestedAcquire: Rule = {
       },
       custom,
     );
+    checkListenersUnderHold(ctx.sourceFiles, ctx.checker, (at, held, taken, registered, via) => {
+      const name = held.targets[0]!.getText();
+      const what = describeLock(taken.kind, name);
+      const reg = skipOuter(registered.expression).getText();
+      const path = via.length > 0 ? ` (via ${via.map((v) => `${v}()`).join(" → ")})` : "";
+      ctx.report({
+        node: at,
+        summary: `${what} is taken here${path} in a listener registered with \`${reg}(…)\`, and the holder of \`${name}\` at ${shortSite(held.call)} awaits those listeners while holding it: the listener waits for the holder, which waits for the listener, forever`,
+        fix: `Don't await listeners while holding \`${name}\`: notify them after the release (or without awaiting them); or give listeners a variant that does not take \`${name}\`.`,
+        subjects: [
+          { kind: "lock", name, role: "held while awaiting its listeners", site: siteOf(held.call) },
+          { kind: "code", name: reg, role: "listener registered here", site: siteOf(registered) },
+          { kind: "lock", name, role: "taken again here", site: siteOf(taken.call) },
+        ],
+        data: { lock: name, kind: taken.kind, library: taken.library },
+      });
+    });
     for (const sf of ctx.sourceFiles) {
       checkGeneratorHolds(sf, ctx.checker, (at, held, taken, gen, via) => {
         const name = held.targets[0]!.getText();

@@ -29,10 +29,48 @@ async function* getMany(ids: string[]) {
 async function gc() { const release = await lock.writeLock(); try { blocks.clear(); } finally { release(); } }
 async function peek() { const release = await lock.readLock(); try { return blocks.size; } finally { release(); } }
 `;
+const authClient = (notify: string) => `class AuthClient {
+  private tail: Promise<unknown> = Promise.resolve();
+  private subscribers: Array<(event: string) => Promise<void> | void> = [];
+  private session = "t0";
+  private acquireLock<R>(fn: () => Promise<R>): Promise<R> {
+    const run = this.tail.then(fn, fn);
+    this.tail = run.catch(() => undefined);
+    return run;
+  }
+  onAuthStateChange(cb: (event: string) => Promise<void> | void) { this.subscribers.push(cb); }
+  getSession() { return this.acquireLock(async () => this.session); }
+  peek() { return this.session; }
+  refreshSession() {
+    return this.acquireLock(async () => {
+      this.session = "t1";
+      ${notify}
+    });
+  }
+}
+const auth = new AuthClient();
+`;
+const awaitsAll = `await Promise.all(this.subscribers.map((cb) => cb("REFRESHED")));`;
 const amHead = `import { Mutex, Semaphore } from "async-mutex";\nconst m = new Mutex();\nconst n = new Mutex();\n`;
 
 ruleTester(nestedAcquire, {
   valid: [
+    {
+      name: "a listener awaited under the lock that does not take it",
+      code: authClient(awaitsAll) + `auth.onAuthStateChange(async () => { console.log(auth.peek()); });`,
+    },
+    {
+      name: "listeners notified without being awaited under the lock",
+      code: authClient(`this.subscribers.forEach((cb) => { void cb("REFRESHED"); });`) + `auth.onAuthStateChange(async () => { await auth.getSession(); });`,
+    },
+    {
+      name: "a listener that takes another lock",
+      files: am,
+      code:
+        `import { Mutex } from "async-mutex";\nconst other = new Mutex();\n` +
+        authClient(awaitsAll) +
+        `auth.onAuthStateChange(async () => { await other.runExclusive(async () => 1); });`,
+    },
     {
       name: "for await over a generator holding a read lock: a read in the loop (readers share)",
       files: mortice,
@@ -258,6 +296,39 @@ export async function init() {
     },
   ],
   invalid: [
+    {
+      name: "a listener awaited under the lock takes the lock again through a method (auth-js#762)",
+      code:
+        authClient(awaitsAll) +
+        `auth.onAuthStateChange(async (event) => {\n  if (event === "REFRESHED") {\n    const s = await auth.getSession();\n    console.log(s);\n  }\n});`,
+      findings: [
+        {
+          line: 23,
+          summary: /in a listener registered with `auth\.onAuthStateChange\(…\)`, and the holder of `this\.acquireLock` at main\.ts:14 awaits those listeners/,
+        },
+      ],
+    },
+    {
+      name: "listeners awaited one by one under an async-mutex lock, one of them takes it",
+      files: am,
+      code: `import { Mutex } from "async-mutex";
+class Bus {
+  private m = new Mutex();
+  private handlers: Array<() => Promise<void>> = [];
+  on(h: () => Promise<void>) { this.handlers.push(h); }
+  async publish() {
+    await this.m.runExclusive(async () => {
+      for (const h of this.handlers) await h();
+    });
+  }
+  async read() { return this.m.runExclusive(async () => 1); }
+}
+const bus = new Bus();
+bus.on(async () => {
+  await bus.read();
+});`,
+      findings: [{ line: 15 }],
+    },
     {
       name: "for await over a generator holding a read lock, a write lock taken through a call in the loop (helia#99)",
       files: mortice,
