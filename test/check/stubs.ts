@@ -149,6 +149,8 @@ export default class PQueue {
   clear(): void;
   onEmpty(): Promise<void>;
   onIdle(): Promise<void>;
+  on(event: "active" | "idle" | "empty" | "add" | "next" | "completed" | "error", listener: (...args: unknown[]) => void): this;
+  once(event: "active" | "idle" | "empty" | "add" | "next" | "completed" | "error", listener: (...args: unknown[]) => void): this;
   get size(): number;
   get pending(): number;
 }

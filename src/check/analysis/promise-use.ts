@@ -4,7 +4,7 @@
  */
 import ts from "typescript";
 import type { OptionsSchema } from "../rule.js";
-import { declaredIn, isAsyncFunction, isPlatformSymbol, isPromiseArray, isThenable, unwrap } from "./ts-util.js";
+import { declaredIn, isPlatformSymbol, isPromiseArray, isThenable, unwrap } from "./ts-util.js";
 
 /** The aggregate methods of `Promise`: awaiting their result is the point of calling them. */
 export const AGGREGATES: ReadonlySet<string> = new Set(["all", "allSettled", "race", "any"]);
@@ -277,49 +277,4 @@ export function lostPromises(program: ts.Program, checker: ts.TypeChecker, sourc
   const lost = { dropped, unread };
   byKept.set(key, { program, lost });
   return lost;
-}
-
-/** Calls that cannot throw on any input, so a statement made of them cannot reject the callback. */
-const SAFE_CALLS = /^(Date\.now|performance\.now|console\.\w+)$/;
-
-/** True when evaluating `n` cannot throw: no call (other than {@link SAFE_CALLS}), `new`, `await`, `throw` or `yield`. */
-function cannotThrow(n: ts.Node): boolean {
-  if (ts.isFunctionLike(n)) return true;
-  if (ts.isThrowStatement(n) || ts.isAwaitExpression(n) || ts.isYieldExpression(n) || ts.isNewExpression(n) || ts.isTaggedTemplateExpression(n)) return false;
-  if (ts.isCallExpression(n) && !SAFE_CALLS.test(n.expression.getText())) return false;
-  if (ts.isForOfStatement(n) || ts.isForInStatement(n)) return false;
-  let ok = true;
-  n.forEachChild((c) => {
-    if (ok && !cannotThrow(c)) ok = false;
-  });
-  return ok;
-}
-
-/** True when `block` holds no `throw` of its own (nested functions aside). */
-function noThrow(block: ts.Node): boolean {
-  let thrown = false;
-  const look = (n: ts.Node): void => {
-    if (ts.isThrowStatement(n)) thrown = true;
-    if (!thrown && !ts.isFunctionLike(n)) ts.forEachChild(n, look);
-  };
-  look(block);
-  return !thrown;
-}
-
-/** A try/catch whose catch and finally do not rethrow: what its body throws stops there. */
-function guarded(stmt: ts.Statement): boolean {
-  if (!ts.isTryStatement(stmt) || !stmt.catchClause) return false;
-  return noThrow(stmt.catchClause.block) && (!stmt.finallyBlock || noThrow(stmt.finallyBlock));
-}
-
-/**
- * True when the callback's promise cannot reject: an async body whose every statement is a
- * try/catch that does not rethrow, or a statement that cannot throw
- * (`const t0 = Date.now(); try { … } catch (e) { log(e); }`).
- */
-export function cannotReject(fn: ts.Node): boolean {
-  if (!(ts.isArrowFunction(fn) || ts.isFunctionExpression(fn) || ts.isFunctionDeclaration(fn) || ts.isMethodDeclaration(fn))) return false;
-  if (!isAsyncFunction(fn) || !fn.body || !ts.isBlock(fn.body)) return false;
-  const stmts = fn.body.statements;
-  return stmts.length > 0 && stmts.some((st) => ts.isTryStatement(st)) && stmts.every((st) => guarded(st) || cannotThrow(st));
 }

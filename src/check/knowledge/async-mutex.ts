@@ -11,6 +11,9 @@ const KIND: Readonly<Record<string, "mutex" | "semaphore">> = {
 export const asyncMutexKnowledge: PackageKnowledge = {
   name: "async-mutex",
   packages: ["async-mutex"],
+  // `mutex.release()` ends a hold: the lock itself is not a resource to close
+  notResources: Object.keys(KIND),
+  unlockWaits: { Mutex: ["waitForUnlock"], MutexInterface: ["waitForUnlock"] },
   methods: new Set(["runExclusive", "acquire"]),
   recognise({ call, method, typeName }): Recognised | undefined {
     const kind = KIND[typeName];

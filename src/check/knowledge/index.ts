@@ -8,6 +8,7 @@ import { asyncMutexKnowledge } from "./async-mutex.js";
 import { pLimitKnowledge } from "./p-limit.js";
 import { pQueueKnowledge } from "./p-queue.js";
 import { asyncLockKnowledge } from "./async-lock.js";
+import { morticeKnowledge } from "./mortice.js";
 import { redlockKnowledge } from "./redlock.js";
 import { webLocksKnowledge } from "./web-locks.js";
 import { pgKnowledge } from "./pg.js";
@@ -29,6 +30,7 @@ export const knowledge: readonly PackageKnowledge[] = [
   pLimitKnowledge,
   pQueueKnowledge,
   asyncLockKnowledge,
+  morticeKnowledge,
   redlockKnowledge,
   webLocksKnowledge,
   pgKnowledge,

@@ -63,6 +63,23 @@ export interface PackageKnowledge {
   readonly methods?: ReadonlySet<string> | undefined;
   /** True when it recognises calls of a value (`limit(fn)`, `db("t")`), not only method calls. */
   readonly callsValues?: boolean | undefined;
+  /**
+   * Types (by declared name; their subclasses count) that have a `destroy()` or `release()` that
+   * is not a close: a database row (a Sequelize `Model` from `User.create(…)`: `destroy()`
+   * deletes it), a lock (async-mutex's `Mutex`: `release()` gives back a hold). unclosed-resource
+   * leaves them alone.
+   */
+  readonly notResources?: readonly string[] | undefined;
+  /**
+   * Events its emitters send on entering a state, not replayed (p-queue's `"idle"`): a wait for
+   * one started when the emitter is already in that state never ends, however new the emitter.
+   */
+  readonly stateEvents?: readonly string[] | undefined;
+  /**
+   * Methods of its locks (by the receiver's declared type name) that wait until the lock is free
+   * without taking it (async-mutex's `waitForUnlock()`): a holder that waits on one waits for itself.
+   */
+  readonly unlockWaits?: Readonly<Record<string, readonly string[]>> | undefined;
   recognise(site: CallSite): Recognised | undefined;
 }
 

@@ -35,6 +35,8 @@ const INSTANCE_QUERIES: Readonly<Record<string, number>> = { save: 0, destroy: 0
 export const sequelizeKnowledge: PackageKnowledge = {
   name: "sequelize",
   packages: ["sequelize", "@sequelize/core", "sequelize-typescript"],
+  // `instance.destroy()` deletes the row: a model instance is not a resource
+  notResources: ["Model"],
   methods: new Set(["transaction", "query", ...Object.keys(STATIC_QUERIES), ...Object.keys(INSTANCE_QUERIES)]),
   recognise({ call, checker, method, typeName }): Recognised | undefined {
     if (method === undefined) return undefined;

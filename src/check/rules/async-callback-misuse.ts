@@ -6,7 +6,8 @@
 import ts from "typescript";
 import type { Rule } from "../rule.js";
 import { calleeName, isAsyncFunction, isThenable, shortText, unwrap } from "../analysis/ts-util.js";
-import { callReturnsPromise, cannotReject } from "../analysis/promise-use.js";
+import { callReturnsPromise } from "../analysis/promise-use.js";
+import { functionCannotReject } from "../analysis/rejects.js";
 
 /** Iteration helpers that call the callback for each item and drop what it returns (Array's, lodash's, async's, jQuery's). */
 const ITERATION = new Set(["forEach", "each", "forOwn", "forOwnRight", "forIn", "forInRight", "forEachRight", "eachRight"]);
@@ -160,7 +161,7 @@ export const asyncCallbackMisuse: Rule = {
           if (result === "loose" && !iteration && !listener && !timer) return;
           const target =
             ts.isArrowFunction(fn) || ts.isFunctionExpression(fn) ? fn : referencedFunction(checker, fn as ts.Identifier | ts.PropertyAccessExpression);
-          if (!iteration && !isExecutor && target !== undefined && cannotReject(target)) return;
+          if (!iteration && !isExecutor && target !== undefined && functionCannotReject(checker, target)) return;
           const isAsync = target !== undefined && isAsyncFunction(target);
           const cb =
             ts.isIdentifier(fn) || ts.isPropertyAccessExpression(fn)

@@ -8,13 +8,16 @@
  */
 import ts from "typescript";
 import type { Rule } from "../rule.js";
-import { ReferenceIndex } from "../analysis/call-graph.js";
+import { calleeOf, ReferenceIndex } from "../analysis/call-graph.js";
 import { LockHeld } from "../analysis/lock-held.js";
 import { shortSite, siteOf } from "../analysis/node-site.js";
 import type { FunctionNode } from "../analysis/own-flow.js";
 import { forEachOwnNode, isAsyncFunction, isFunctionNode, skipOuter } from "../analysis/own-flow.js";
 import type { SharedTarget } from "../analysis/shared-state.js";
 import { Ids, sharedTarget } from "../analysis/shared-state.js";
+
+/** How deep awaited calls are followed for the write that acts on a check. */
+const CALL_DEPTH = 2;
 
 interface Check {
   /** The test that reads the state. */
@@ -52,20 +55,40 @@ function returns(stmt: ts.Statement): boolean {
   return false;
 }
 
-/** What a scope writes (the assigned expressions' texts) and whether it awaits: a cheap syntactic look before any type query. */
-function scopeFacts(scope: readonly ts.Node[]): { written: Set<string>; awaits: boolean } {
+/** The program function an `await f()` / `await this.m()` runs, when its body is in sight. */
+function awaitedCallee(n: ts.Node, checker: ts.TypeChecker): FunctionNode | undefined {
+  if (!ts.isAwaitExpression(n)) return undefined;
+  const call = skipOuter(n.expression);
+  if (!ts.isCallExpression(call)) return undefined;
+  const callee = skipOuter(call.expression);
+  // a method of the same object, or a plain function: the state it writes is the caller's
+  if (!(ts.isIdentifier(callee) || (ts.isPropertyAccessExpression(callee) && callee.expression.kind === ts.SyntaxKind.ThisKeyword))) return undefined;
+  const fn = calleeOf(call, checker);
+  return fn && fn.body && isAsyncFunction(fn) ? fn : undefined;
+}
+
+/**
+ * What a scope writes (the assigned expressions' texts), also in the functions it awaits
+ * (`await this.connect()` that sets `this.isConnected`), and whether it awaits: a cheap look
+ * before any type query (only the awaited calls are resolved).
+ */
+function scopeFacts(scope: readonly ts.Node[], checker: ts.TypeChecker | undefined): { written: Set<string>; awaits: boolean } {
   const written = new Set<string>();
   let awaits = false;
-  for (const root of scope) {
-    const visit = (n: ts.Node): void => {
-      if (isFunctionNode(n)) return;
-      if (ts.isAwaitExpression(n) || (ts.isForOfStatement(n) && n.awaitModifier)) awaits = true;
-      if (ts.isBinaryExpression(n) && n.operatorToken.kind >= ts.SyntaxKind.FirstAssignment && n.operatorToken.kind <= ts.SyntaxKind.LastAssignment)
-        written.add(skipOuter(n.left).getText());
-      ts.forEachChild(n, visit);
-    };
-    visit(root);
-  }
+  const seen = new Set<ts.Node>();
+  const visit = (n: ts.Node, depth: number): void => {
+    if (isFunctionNode(n)) return;
+    if (ts.isAwaitExpression(n) || (ts.isForOfStatement(n) && n.awaitModifier)) awaits = true;
+    if (ts.isBinaryExpression(n) && n.operatorToken.kind >= ts.SyntaxKind.FirstAssignment && n.operatorToken.kind <= ts.SyntaxKind.LastAssignment)
+      written.add(skipOuter(n.left).getText());
+    const callee = checker && depth < CALL_DEPTH ? awaitedCallee(n, checker) : undefined;
+    if (callee && !seen.has(callee)) {
+      seen.add(callee);
+      ts.forEachChild(callee.body!, (c) => visit(c, depth + 1));
+    }
+    ts.forEachChild(n, (c) => visit(c, depth));
+  };
+  for (const root of scope) visit(root, 0);
   return { written, awaits };
 }
 
@@ -80,9 +103,11 @@ function checksOf(fn: FunctionNode, checker: ts.TypeChecker, ids: Ids): Check[] 
       // (a guard that throws asserts an invariant; it does not ask whether the work was done)
       scope = n.parent.statements.slice(n.parent.statements.indexOf(n) + 1);
     }
-    const facts = scopeFacts(scope);
-    if (!facts.awaits || facts.written.size === 0) return;
     const text = n.expression.getText();
+    // syntax first; the awaited calls are resolved only when the scope's own writes do not match
+    let facts = scopeFacts(scope, undefined);
+    if (!facts.awaits) return;
+    if (![...facts.written].some((w) => text.includes(w))) facts = scopeFacts(scope, checker);
     if (![...facts.written].some((w) => text.includes(w))) return;
     const reads = readTargets(n.expression, fn, checker, ids).filter((r) => facts.written.has(r.node.getText()));
     const seen = new Set<string>();
@@ -98,10 +123,44 @@ function checksOf(fn: FunctionNode, checker: ts.TypeChecker, ids: Ids): Check[] 
 interface Act {
   readonly write: ts.BinaryExpression;
   readonly wait: ts.Node;
+  /** The awaited calls that lead to the write, when it is made in a function the check's scope awaits. */
+  readonly via: readonly ts.CallExpression[];
 }
 
-/** The write to the checked target made after an await in the check's scope, unless the work was claimed or re-checked first. */
-function actOf(check: Check, fn: FunctionNode, checker: ts.TypeChecker, ids: Ids): Act | undefined {
+/**
+ * The write to the checked target made after an await in the check's scope, unless the work was
+ * claimed or re-checked first; else one made, after an await of its own, in a function the scope
+ * awaits before any write of its own (`if (!this.isConnected) await this.connect()`, where
+ * `connect()` sets it once its transport has started: stitch-sdk#106).
+ */
+function actOf(check: Check, fn: FunctionNode, checker: ts.TypeChecker, ids: Ids, depth = 0): Act | undefined {
+  const direct = directActOf(check, fn, checker, ids);
+  if (direct || depth >= CALL_DEPTH) return direct;
+  const calls: { aw: ts.AwaitExpression; callee: FunctionNode }[] = [];
+  let firstWrite: number | undefined;
+  for (const root of check.scope) {
+    const visit = (n: ts.Node): void => {
+      if (isFunctionNode(n)) return;
+      const callee = awaitedCallee(n, checker);
+      if (callee && callee !== fn) calls.push({ aw: n as ts.AwaitExpression, callee });
+      if (ts.isBinaryExpression(n) && n.operatorToken.kind >= ts.SyntaxKind.FirstAssignment && n.operatorToken.kind <= ts.SyntaxKind.LastAssignment) {
+        const t = sharedTarget(skipOuter(n.left), fn, checker, ids);
+        if (t?.key === check.target.key && firstWrite === undefined) firstWrite = n.getStart();
+      }
+      ts.forEachChild(n, visit);
+    };
+    visit(root);
+  }
+  for (const { aw, callee } of calls) {
+    // the caller claimed the work before this call: the callee's write decides nothing
+    if (firstWrite !== undefined && firstWrite < aw.getStart()) continue;
+    const inner = actOf({ ...check, scope: [callee.body!] }, callee, checker, ids, depth + 1);
+    if (inner) return { ...inner, via: [skipOuter(aw.expression) as ts.CallExpression, ...inner.via] };
+  }
+  return undefined;
+}
+
+function directActOf(check: Check, fn: FunctionNode, checker: ts.TypeChecker, ids: Ids): Act | undefined {
   const awaits: ts.Node[] = [];
   const writes: ts.BinaryExpression[] = [];
   const retests: ts.Node[] = [];
@@ -138,7 +197,7 @@ function actOf(check: Check, fn: FunctionNode, checker: ts.TypeChecker, ids: Ids
     // tested again after that await (double-checked): the write is made on fresh knowledge
     if (retests.some((r) => r.getStart() >= wait.end && r.end <= w.getStart())) continue;
     // `this.p = this.p ?? connect()`, `this.ready = false`: a write that reads the target again, or resets it, decides nothing
-    return { write: w, wait };
+    return { write: w, wait, via: [] };
   }
   return undefined;
 }
@@ -157,6 +216,10 @@ function leavesBefore(a: ts.Node, w: ts.Node): boolean {
     if (ts.isReturnStatement(p) || ts.isThrowStatement(p) || (ts.isBlock(p) && exits(p))) return true;
   }
   return false;
+}
+
+function viaText(act: Act): string {
+  return act.via.length === 0 ? "" : `, in ${act.via.map((c) => `${c.expression.getText()}()`).join(" → ")} awaited after the test`;
 }
 
 function fixOf(check: Check, act: Act): string {
@@ -191,7 +254,7 @@ export const checkThenAct: Rule = {
         const name = c.target.name;
         ctx.report({
           node: act.write,
-          summary: `\`${name}\` is tested at ${shortSite(c.test)} and set here after an \`await\` (${shortSite(act.wait)}): every call that arrives during the await passes the same test and repeats the work, and the last write wins`,
+          summary: `\`${name}\` is tested at ${shortSite(c.test)} and set here after an \`await\` (${shortSite(act.wait)})${viaText(act)}: every call that arrives during the await passes the same test and repeats the work, and the last write wins`,
           fix: fixOf(c, act),
           subjects: [
             { kind: "code", name, role: "tested", site: siteOf(c.test) },
@@ -200,6 +263,7 @@ export const checkThenAct: Rule = {
           ],
           steps: [
             { text: `\`${name}\` tested`, site: siteOf(c.test) },
+            ...act.via.map((call) => ({ text: `awaits ${call.expression.getText()}()`, site: siteOf(call) })),
             { text: "await: a concurrent call tests it too, and passes", site: siteOf(act.wait) },
             { text: `\`${name}\` set, by each caller`, site: siteOf(act.write) },
           ],

@@ -96,6 +96,28 @@ function derivedIn(expr: ts.Node, load: Load, checker: ts.TypeChecker): { node: 
   return hit;
 }
 
+/** Conversions of a loaded value that keep it the loaded value: `Number(await redis.get(k))`. */
+const CONVERSIONS = new Set(["Number", "parseInt", "parseFloat", "String", "BigInt", "Boolean"]);
+
+/**
+ * The awaited call an initialiser loads its value from: `await find(…)`, or that value converted
+ * or defaulted (`Number((await redis.get(k)) ?? 0)`, `JSON.parse(await get(k))`).
+ */
+function loadedBy(init: ts.Expression): ts.AwaitExpression | undefined {
+  const x = skipOuter(init);
+  if (ts.isAwaitExpression(x)) return ts.isCallExpression(skipOuter(x.expression)) ? x : undefined;
+  if (ts.isCallExpression(x) && x.arguments.length >= 1) {
+    const callee = skipOuter(x.expression);
+    const conv =
+      (ts.isIdentifier(callee) && CONVERSIONS.has(callee.text)) ||
+      (ts.isPropertyAccessExpression(callee) && callee.name.text === "parse" && skipOuter(callee.expression).getText() === "JSON");
+    return conv ? loadedBy(x.arguments[0]!) : undefined;
+  }
+  if (ts.isBinaryExpression(x) && (x.operatorToken.kind === ts.SyntaxKind.QuestionQuestionToken || x.operatorToken.kind === ts.SyntaxKind.BarBarToken))
+    return loadedBy(x.left);
+  return undefined;
+}
+
 class FunctionScan {
   readonly loads: Load[] = [];
   readonly changes: Change[] = [];
@@ -116,8 +138,8 @@ class FunctionScan {
     forEachOwnNode(this.fn, (n) => {
       // const acct = await Account.findOne(…)
       if (ts.isVariableDeclaration(n) && ts.isIdentifier(n.name) && n.initializer) {
-        const init = skipOuter(n.initializer);
-        if (ts.isAwaitExpression(init) && ts.isCallExpression(skipOuter(init.expression))) {
+        const init = loadedBy(n.initializer);
+        if (init) {
           const sym = symbolOf(n.name, this.checker);
           if (sym) this.loads.push({ sym, name: n.name.text, node: init });
         }

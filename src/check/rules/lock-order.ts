@@ -11,6 +11,8 @@ import { anchorOf, walkHeld } from "../analysis/held-walk.js";
 import { capacityOf, typeNamesOption } from "../analysis/lock-apis.js";
 import { lockSubject, stepsFrom, viaText } from "../analysis/lock-describe.js";
 import { shortSite, siteOf } from "../analysis/node-site.js";
+import { sameKey } from "../analysis/lock-identity.js";
+import { skipOuter } from "../analysis/own-flow.js";
 import type ts from "typescript";
 
 /** One path that waits for `to` while holding `from`. */
@@ -25,6 +27,29 @@ interface Edge {
 
 function blocks(held: Held): boolean {
   return held.use.mode !== "query" && capacityOf(held.use.kind, held.ref.init) !== Infinity;
+}
+
+/** The key of a keyed hold (`redlock.acquire(["a"])`, `asyncLock.acquire("a", fn)`) when it is the same on every run, as text. */
+function fixedKey(h: Pick<Held, "use">, checker: ts.TypeChecker): string | undefined {
+  const k = h.use.key;
+  return k !== undefined && sameKey(k, k, checker) ? skipOuter(k).getText().replace(/\s+/g, "") : undefined;
+}
+
+/**
+ * The lock class of a hold: the lock's own class, and for a keyed lock with a fixed key that
+ * key too, so `["lock:a"]` and `["lock:b"]` of one Redlock are two locks whose order counts.
+ * Undefined for a keyed hold whose key varies: which lock it is cannot be told.
+ */
+function lockClass(h: Pick<Held, "use" | "ref">, checker: ts.TypeChecker): string | undefined {
+  if (h.use.key === undefined) return h.ref.classKey;
+  const k = fixedKey(h, checker);
+  return k === undefined ? undefined : `${h.ref.classKey}[${k}]`;
+}
+
+/** A lock's name, with its key when the key is fixed: `redlock ["lock:audit"]`. */
+function nameOf(h: Pick<Held, "use" | "ref">, checker: ts.TypeChecker): string {
+  const k = fixedKey(h, checker);
+  return k === undefined ? h.ref.name : `${h.ref.name} ${k}`;
 }
 
 function position(node: ts.Node, files: readonly ts.SourceFile[]): number {
@@ -68,14 +93,24 @@ export const lockOrder: Rule = {
         if (!event.ref.known || !blocks({ ref: event.ref, use: event.use, depth: 0 })) return;
         // taking again what is held is nested-acquire's finding, not an order; the same two acquires
         // seen again from a walk that knows less (a callback walked on its own) are not one either
-        if (event.held.some((h) => h.ref.key === event.ref.key)) {
+        // (two fixed keys of one keyed lock that differ are two locks)
+        const keysDiffer = (h: Held) => {
+          const a = fixedKey(h, ctx.checker);
+          const b = fixedKey(event, ctx.checker);
+          return a !== undefined && b !== undefined && a !== b;
+        };
+        if (event.held.some((h) => h.ref.key === event.ref.key && !keysDiffer(h))) {
           for (const from of event.held) reentrant.add(`${ids(from.use.call)}>${ids(event.use.call)}`);
           return;
         }
+        const to = lockClass(event, ctx.checker);
+        if (to === undefined) return;
         for (const from of event.held) {
-          if (!from.ref.known || from.use === event.use || from.ref.classKey === event.ref.classKey || !blocks(from)) continue;
+          const fromClass = lockClass(from, ctx.checker);
+          if (!from.ref.known || from.use === event.use || fromClass === undefined || fromClass === to || !blocks(from)) continue;
+          if (from.ref.classKey === event.ref.classKey && (from.use.key === undefined) !== (event.use.key === undefined)) continue;
           if (reentrant.has(`${ids(from.use.call)}>${ids(event.use.call)}`)) continue;
-          const pair = `${from.ref.classKey}>${event.ref.classKey}`;
+          const pair = `${fromClass}>${to}`;
           // taken below the entry function: the call there that led in (and bound the locks) is the place
           const anchor = from.depth > 0 ? event.chain[0]!.call : anchorOf(event, from);
           let list = edges.get(pair);
@@ -83,7 +118,7 @@ export const lockOrder: Rule = {
           // the same two acquires seen from a caller's walk add nothing, unless the caller bound the locks
           if (list.some((e) => (e.anchor === anchor || e.from.depth === 0) && e.from.use.call === from.use.call && e.event.use.call === event.use.call))
             continue;
-          const gates = new Set(event.held.slice(0, event.held.indexOf(from)).map((h) => h.ref.classKey));
+          const gates = new Set(event.held.slice(0, event.held.indexOf(from)).map((h) => lockClass(h, ctx.checker) ?? h.ref.classKey));
           list.push({ from, event, anchor, gates, order: position(anchor, ctx.sourceFiles) });
         }
       },
@@ -109,17 +144,17 @@ export const lockOrder: Rule = {
       if (!found) continue;
       reported.add(unordered);
       const [first, second] = found;
-      const x = first.from.ref.name;
-      const y = first.event.ref.name;
+      const x = nameOf(first.from, ctx.checker);
+      const y = nameOf(first.event, ctx.checker);
       ctx.report({
         node: second.anchor,
-        summary: `\`${y}\` and \`${x}\` are taken in opposite orders: here \`${second.event.ref.name}\` is awaited while holding \`${second.from.ref.name}\`${viaText(second.from, second.event)}, but ${shortSite(first.anchor)} awaits \`${y}\` while holding \`${x}\`${viaText(first.from, first.event)}; run together, each can hold one and wait forever for the other`,
+        summary: `\`${y}\` and \`${x}\` are taken in opposite orders: here \`${nameOf(second.event, ctx.checker)}\` is awaited while holding \`${nameOf(second.from, ctx.checker)}\`${viaText(second.from, second.event)}, but ${shortSite(first.anchor)} awaits \`${y}\` while holding \`${x}\`${viaText(first.from, first.event)}; run together, each can hold one and wait forever for the other`,
         fix: `Take the two locks in one order everywhere: take \`${x}\` before \`${y}\` on both paths (or take both at once with \`lockAll([${x}, ${y}])\`).`,
         subjects: [
           lockSubject(first.from, `held while waiting for \`${y}\``),
           { kind: "lock", name: y, role: `acquired while holding \`${x}\``, site: siteOf(first.event.use.call) },
           lockSubject(second.from, `held while waiting for \`${x}\``),
-          { kind: "lock", name: second.event.ref.name, role: `acquired while holding \`${y}\``, site: siteOf(second.event.use.call) },
+          { kind: "lock", name: nameOf(second.event, ctx.checker), role: `acquired while holding \`${y}\``, site: siteOf(second.event.use.call) },
         ],
         steps: [...pathSteps("first path", first), ...pathSteps("second path", second)],
         data: { locks: [x, y] },

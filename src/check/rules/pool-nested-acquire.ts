@@ -6,9 +6,10 @@
  * for a connection that only another waiter could give back (the seed's 2.3) — and the
  * query runs outside the held client's transaction.
  */
+import ts from "typescript";
 import type { Rule } from "../rule.js";
-import type { AcquireEvent, Held } from "../analysis/held-walk.js";
-import { anchorOf, chainFrom, walkHeld } from "../analysis/held-walk.js";
+import type { AcquireEvent, CallLink, Held } from "../analysis/held-walk.js";
+import { chainFrom, walkHeld } from "../analysis/held-walk.js";
 import { capacityOf, typeNamesOption } from "../analysis/lock-apis.js";
 import { lockSubject, stepsFrom, viaText } from "../analysis/lock-describe.js";
 import { shortSite, siteOf } from "../analysis/node-site.js";
@@ -16,6 +17,28 @@ import { bypassedTransaction } from "./transaction-client-misuse.js";
 
 function clientName(h: Held): string {
   return h.client ?? (h.use.library === "knex" ? "trx" : "client");
+}
+
+/**
+ * The call where the held client stops being passed down: the first call of the chain that is
+ * not given it (`getOrCreateSession(trx)` passes `trx` on, `insertAndRetrieve(…)` inside it does
+ * not). That call is where the fix goes. Undefined when the chain passes it all the way.
+ */
+function droppedAt(event: AcquireEvent, held: Held): CallLink | undefined {
+  const links = chainFrom(event, held);
+  if (held.client === undefined) return links[0];
+  let names = new Set([held.client]);
+  for (const link of links) {
+    const params = link.callee.parameters;
+    const next = new Set<string>();
+    link.call.arguments.forEach((a, i) => {
+      const p = params[i];
+      if (ts.isIdentifier(a) && names.has(a.text) && p && ts.isIdentifier(p.name)) next.add(p.name.text);
+    });
+    if (next.size === 0) return link;
+    names = next;
+  }
+  return undefined;
 }
 
 function summaryOf(held: Held, event: AcquireEvent): string {
@@ -35,7 +58,7 @@ function summaryOf(held: Held, event: AcquireEvent): string {
 function fixOf(held: Held, event: AcquireEvent): string {
   const pool = event.ref.name;
   const client = clientName(held);
-  const first = chainFrom(event, held)[0];
+  const first = droppedAt(event, held);
   const passDown = first ? `pass the open \`${client}\` down to ${first.name}() instead of \`${pool}\`` : `use the open \`${client}\``;
   if (event.use.library === "knex")
     return `Run the query in the transaction: ${passDown} and query through it (\`${client}("table")…\`, or add \`.transacting(${client})\`).`;
@@ -63,7 +86,8 @@ export const poolNestedAcquire: Rule = {
         if (!held) return;
         // a query past a held transaction is transaction-client-misuse's finding
         if (bypassedTransaction(event)) return;
-        const anchor = anchorOf(event, held);
+        // the fix goes where the held client stops being passed down (or at the acquire, when it never does)
+        const anchor = droppedAt(event, held)?.call ?? event.use.call;
         const key = `${anchor.getSourceFile().fileName}:${anchor.getStart()}:${event.ref.classKey}`;
         if (done.has(key)) return;
         done.add(key);

@@ -5,7 +5,10 @@
  */
 import ts from "typescript";
 import type { Rule } from "../rule.js";
-import { callText, firstInFunctionBetween, unwrap } from "../analysis/ts-util.js";
+import { callText, firstInFunctionBetween, isThenable, unwrap } from "../analysis/ts-util.js";
+import { classifyCall } from "../analysis/classify-call.js";
+import { knowledgeOf } from "../knowledge/index.js";
+import { packageOfTypeNode } from "../knowledge/package-knowledge.js";
 
 const CLOSERS = ["close", "end", "destroy", "release"];
 /** Calls that also close what they are called on (a tracker's shutdown, a client's disconnect). */
@@ -75,6 +78,16 @@ function opens(init: ts.Expression, extra: readonly string[]): init is ts.CallEx
   return name !== undefined && (OPENERS.test(name) || extra.includes(name));
 }
 
+/** True when a package's knowledge says `t` (or a class it extends) is not a resource: a database row, a lock. */
+function knownNotResource(checker: ts.TypeChecker, t: ts.Type, depth = 0): boolean {
+  const sym = t.getSymbol() ?? t.aliasSymbol;
+  const pkg = sym ? packageOfTypeNode(t) : undefined;
+  if (sym && pkg && knowledgeOf(pkg)?.notResources?.includes(sym.getName())) return true;
+  if (depth > 8) return false;
+  const target = t.flags & ts.TypeFlags.Object && (t as ts.ObjectType).objectFlags & ts.ObjectFlags.Reference ? (t as ts.TypeReference).target : t;
+  return target.isClassOrInterface() && checker.getBaseTypes(target).some((b) => knownNotResource(checker, b, depth + 1));
+}
+
 function wellKnownSymbolName(name: string): boolean {
   return name === "__@asyncDispose" || name === "__@dispose" || name.startsWith("__@asyncDispose@") || name.startsWith("__@dispose@");
 }
@@ -85,6 +98,7 @@ function closers(checker: ts.TypeChecker, type: ts.Type, ignore: ReadonlySet<str
   if (t.flags & (ts.TypeFlags.Any | ts.TypeFlags.Unknown)) return undefined;
   const sym = t.getSymbol() ?? t.aliasSymbol;
   if (sym && (NOT_RESOURCES.has(sym.getName()) || ignore.has(sym.getName()))) return undefined;
+  if (knownNotResource(checker, t)) return undefined;
   const found: string[] = [];
   let disposable = false;
   for (const p of checker.getPropertiesOfType(t)) {
@@ -96,11 +110,35 @@ function closers(checker: ts.TypeChecker, type: ts.Type, ignore: ReadonlySet<str
     }
   }
   // `end` alone is a writer's "no more data" (a hash, a response), not a close
-  const closing = found.filter((m) => m !== "end" || found.includes("destroy"));
+  let closing = found.filter((m) => m !== "end" || found.includes("destroy"));
+  // `release` beside `acquire`/`lock` is a lock's (a semaphore's): it gives back a hold, it closes nothing
+  if (closing.length === 1 && closing[0] === "release" && ["acquire", "lock", "runExclusive"].some((m) => t.getProperty(m) !== undefined)) closing = [];
   // a type that is only disposable (a task tracker, a scope) often holds nothing once its work
   // is done: reported only when the configuration asks for it
   if (closing.length === 0 && !(disposable && disposableOnly)) return undefined;
   return closing.length > 0 ? closing : ["[Symbol.asyncDispose]"];
+}
+
+/**
+ * The pool a handle acquire takes a connection from (`pool.acquire()` of generic-pool, a pool
+ * recognised by shape), by its text: what it hands out goes back with `pool.release(x)` or
+ * `pool.destroy(x)`, whatever the type of `x`.
+ */
+function checkoutPool(init: ts.Expression, checker: ts.TypeChecker): string | undefined {
+  if (!ts.isCallExpression(init)) return undefined;
+  const use = classifyCall(init, checker);
+  if (!use || use.kind !== "pool" || use.mode !== "handle" || use.transaction) return undefined;
+  const target = use.targets[0];
+  return target ? unwrap(target).getText() : undefined;
+}
+
+/** True when `r` is handed back to its pool: `pool.release(r)`, `pool.destroy(r)`. */
+function givenBackTo(r: ts.Identifier, pool: string | undefined): boolean {
+  if (pool === undefined) return false;
+  const p = r.parent;
+  if (!ts.isCallExpression(p) || !p.arguments.includes(r)) return false;
+  const callee = unwrap(p.expression);
+  return ts.isPropertyAccessExpression(callee) && ["release", "destroy"].includes(callee.name.text) && unwrap(callee.expression).getText() === pool;
 }
 
 type Use = "close" | "escape" | "use";
@@ -130,6 +168,37 @@ function classifyUse(id: ts.Identifier, methods: readonly string[]): Use {
   }
   if (ts.isAwaitExpression(p) || ts.isExpressionStatement(p)) return "use";
   // in an object or array literal, a spread, a shorthand property, a variable initialiser, …: handed on
+  return "escape";
+}
+
+/** How code uses `this.<field>`: closes it (a closing call on it), hands it on (returned, passed, stored), or only uses it. */
+function fieldUse(access: ts.PropertyAccessExpression): Use {
+  let n: ts.Node = access;
+  while (ts.isParenthesizedExpression(n.parent) || ts.isNonNullExpression(n.parent) || ts.isAsExpression(n.parent)) n = n.parent;
+  const p = n.parent;
+  if ((ts.isPropertyAccessExpression(p) && p.expression === n) || (ts.isElementAccessExpression(p) && p.expression === n)) {
+    const m = ts.isPropertyAccessExpression(p) ? p.name.text : p.argumentExpression.getText();
+    if (ts.isCallExpression(p.parent) && p.parent.expression === p && (CLOSING_CALLS.includes(m) || /dispose/i.test(m))) return "close";
+    if (m === "pipe" || m === "pipeTo" || m === "pipeThrough") return "escape";
+    return "use";
+  }
+  if (
+    (ts.isCallExpression(p) && p.expression === n) ||
+    ts.isAwaitExpression(p) ||
+    ts.isExpressionStatement(p) ||
+    ts.isPrefixUnaryExpression(p) ||
+    ts.isTypeOfExpression(p)
+  )
+    return "use";
+  if (ts.isIfStatement(p) || (ts.isConditionalExpression(p) && p.condition === n)) return "use";
+  if (ts.isBinaryExpression(p) && p.left === n && p.operatorToken.kind === ts.SyntaxKind.EqualsToken) return "use"; // written again
+  if (
+    ts.isBinaryExpression(p) &&
+    p.operatorToken.kind !== ts.SyntaxKind.EqualsToken &&
+    p.operatorToken.kind !== ts.SyntaxKind.QuestionQuestionToken &&
+    p.operatorToken.kind !== ts.SyntaxKind.BarBarToken
+  )
+    return "use";
   return "escape";
 }
 
@@ -167,20 +236,33 @@ function unconditional(n: ts.Node, block: ts.Node): boolean {
   return true;
 }
 
-/** Something between `from` and `to` (same function) that can leave early: an await, return, throw, break, yield. */
-function exitBetween(fn: ts.Node, from: number, to: number): ts.Node | undefined {
+/**
+ * Something between `from` and `to` (same function) that can leave early: an await, return,
+ * throw, break, yield. An await of the resource's own opening call (`await client.connect()`
+ * right after `new Client()`) is part of opening it: when it fails there is nothing open to close.
+ */
+function exitBetween(fn: ts.Node, from: number, to: number, resource?: string): ts.Node | undefined {
   return firstInFunctionBetween(
     fn,
     from,
     to,
     (n) =>
-      ts.isAwaitExpression(n) ||
+      (ts.isAwaitExpression(n) && !opensItself(n, resource)) ||
       ts.isReturnStatement(n) ||
       ts.isThrowStatement(n) ||
       ts.isYieldExpression(n) ||
       ts.isBreakOrContinueStatement(n) ||
       (ts.isForOfStatement(n) && n.awaitModifier !== undefined),
   );
+}
+
+/** `await x.connect()` (or open, start, …) on the resource `x` itself. */
+function opensItself(aw: ts.AwaitExpression, resource: string | undefined): boolean {
+  if (resource === undefined) return false;
+  const e = unwrap(aw.expression);
+  if (!ts.isCallExpression(e)) return false;
+  const callee = unwrap(e.expression);
+  return ts.isPropertyAccessExpression(callee) && unwrap(callee.expression).getText() === resource && OPENERS.test(callee.name.text);
 }
 
 export const unclosedResource: Rule = {
@@ -208,7 +290,80 @@ export const unclosedResource: Rule = {
     const openers = Array.isArray(openersOpt) ? openersOpt.filter((x): x is string => typeof x === "string") : [];
     const visit = (n: ts.Node): void => {
       if (ts.isVariableStatement(n)) checkStatement(n);
+      else if (ts.isCallExpression(n)) checkChained(n);
+      else if (ts.isBinaryExpression(n) && n.operatorToken.kind === ts.SyntaxKind.EqualsToken) checkField(n);
       ts.forEachChild(n, visit);
+    };
+    const resourceMethods = (e: ts.Expression) => closers(checker, checker.getTypeAtLocation(e), ignore, ctx.options.disposableOnly === true);
+    // `await ds.createQueryRunner().query(…)`: opened for one promise-returning call and dropped,
+    // so nothing can close it (the call's result is not the resource itself)
+    const checkChained = (call: ts.CallExpression): void => {
+      const callee = unwrap(call.expression);
+      if (!ts.isPropertyAccessExpression(callee)) return;
+      const opened = unwrap(callee.expression);
+      const m = callee.name.text;
+      if (CLOSING_CALLS.includes(m) || m === "pipe" || m === "pipeTo" || m === "pipeThrough" || !opens(opened, openers)) return;
+      const resultType = checker.getTypeAtLocation(call);
+      if (!isThenable(checker, resultType)) return;
+      const methods = resourceMethods(opened);
+      if (!methods) return;
+      const resourceType = checker.getNonNullableType(checker.getTypeAtLocation(opened));
+      const awaited = checker.getAwaitedType(resultType);
+      if (awaited && (awaited === resourceType || checker.getNonNullableType(awaited) === resourceType)) return; // a fluent open hands it back
+      ctx.report({
+        node: opened,
+        summary: `\`${callText(opened)}\` is opened for one call (\`.${m}(…)\`) and dropped: nothing holds it, so it is never closed (${methods.join("/")}) and stays open until the process exits`,
+        fix: `keep it in a local and close it when done: \`const x = ${callText(opened)}; try { await x.${m}(…); } finally { await x.${methods[0]}(); }\` (or \`await using\`)`,
+        data: { closers: methods },
+      });
+    };
+    // `this.runner = ds.createQueryRunner()` in a class none of whose code ever closes or hands on
+    // `this.runner`: the resource lives, open, as long as the object, and a private field
+    // cannot be closed from outside
+    const checkField = (assign: ts.BinaryExpression): void => {
+      const left = unwrap(assign.left);
+      if (!ts.isPropertyAccessExpression(left) || left.expression.kind !== ts.SyntaxKind.ThisKeyword) return;
+      const opened = openedIn(unwrap(assign.right));
+      if (!opened) return;
+      const cls = ts.findAncestor(assign, ts.isClassLike);
+      if (!cls) return;
+      const name = left.name.text;
+      const member = cls.members.find((mb) => mb.name !== undefined && mb.name.getText() === left.name.getText());
+      const hidden =
+        ts.isPrivateIdentifier(left.name) ||
+        (member !== undefined && (ts.getCombinedModifierFlags(member) & (ts.ModifierFlags.Private | ts.ModifierFlags.Protected)) !== 0);
+      if (!hidden) return;
+      // syntax first: a close or a hand-off of `this.<name>` anywhere in the class
+      let kept = false;
+      const look = (x: ts.Node): void => {
+        if (kept) return;
+        if (ts.isPropertyAccessExpression(x) && x !== left && x.expression.kind === ts.SyntaxKind.ThisKeyword && x.name.text === name) {
+          const use = fieldUse(x);
+          if (use !== "use") kept = true;
+        }
+        ts.forEachChild(x, look);
+      };
+      look(cls);
+      if (kept) return;
+      const methods = resourceMethods(opened);
+      if (!methods) return;
+      const owner = cls.name ? `\`${cls.name.text}\`` : "the class";
+      ctx.report({
+        node: opened,
+        summary: `\`this.${name}\` holds \`${callText(opened)}\`, and no code of ${owner} ever closes it (${methods.join("/")}) or hands it on: it stays open as long as the object, and a private field cannot be closed from outside`,
+        fix: `give ${owner} a \`close()\` (or \`[Symbol.asyncDispose]\`) that calls \`this.${name}.${methods[0]}()\`, and call it when the work is done; or open it where it is used and close it in a \`finally\``,
+        data: { closers: methods },
+      });
+    };
+    const openedIn = (e: ts.Expression): ts.CallExpression | ts.NewExpression | undefined => {
+      let x = e;
+      if (ts.isAwaitExpression(x)) x = unwrap(x.expression);
+      // `given ?? open()`: when it opens, it is this object's to close
+      if (ts.isBinaryExpression(x) && (x.operatorToken.kind === ts.SyntaxKind.QuestionQuestionToken || x.operatorToken.kind === ts.SyntaxKind.BarBarToken))
+        return openedIn(unwrap(x.right));
+      // a call that says it opens (`createQueryRunner()`); `new X()` in a field is as often an
+      // in-memory helper (a semaphore, an emitter) as a connection
+      return ts.isCallExpression(x) && opens(x, openers) ? x : undefined;
     };
     const checkStatement = (stmt: ts.VariableStatement): void => {
       if (stmt.declarationList.flags & ts.NodeFlags.Using) return;
@@ -230,10 +385,14 @@ export const unclosedResource: Rule = {
         collectNamed(fn);
         const propName = (r: ts.Identifier) =>
           (ts.isPropertyAccessExpression(r.parent) && r.parent.name === r) || (ts.isPropertyAssignment(r.parent) && r.parent.name === r);
+        const pool = checkoutPool(init, checker);
         const escapes = (r: ts.Identifier) =>
-          ts.isShorthandPropertyAssignment(r.parent) || classifyUse(r, CLOSERS) === "escape" || ts.findAncestor(r, ts.isFunctionLike) !== fn;
+          ts.isShorthandPropertyAssignment(r.parent) ||
+          (classifyUse(r, CLOSERS) === "escape" && !givenBackTo(r, pool)) ||
+          ts.findAncestor(r, ts.isFunctionLike) !== fn;
         if (named.some((r) => !propName(r) && escapes(r))) continue;
-        const methods = closers(checker, checker.getTypeAtLocation(id), ignore, ctx.options.disposableOnly === true);
+        // what a pool hands out is its to take back, whatever the resource's own type
+        const methods = closers(checker, checker.getTypeAtLocation(id), ignore, ctx.options.disposableOnly === true) ?? (pool ? ["release"] : undefined);
         if (!methods) continue;
         const sym = checker.getSymbolAtLocation(id);
         if (!sym) continue;
@@ -248,7 +407,10 @@ export const unclosedResource: Rule = {
           return awaited === resourceType || t === resourceType;
         });
         if (returnsItself) continue;
-        const uses = refs.map((r) => ({ r, use: ts.isShorthandPropertyAssignment(r.parent) ? "escape" : classifyUse(r, methods) }));
+        const uses = refs.map((r) => ({
+          r,
+          use: givenBackTo(r, pool) ? "close" : ts.isShorthandPropertyAssignment(r.parent) ? "escape" : classifyUse(r, methods),
+        }));
         // handed on, or touched from a closure that may close it later: not this function's to close
         if (uses.some((u) => u.use === "escape" || ts.findAncestor(u.r, ts.isFunctionLike) !== fn)) continue;
         const closes = uses.filter((u) => u.use === "close").map((u) => u.r);
@@ -265,11 +427,11 @@ export const unclosedResource: Rule = {
         }
         // a close in a finally covers what its try runs, not an await between the open and the try
         const guardingTry = closes.map((c) => finallyOf(c, fn)).find((t) => t !== undefined);
-        if (guardingTry && !exitBetween(fn, d.end, guardingTry.getStart())) continue;
-        const safe = closes.some((c) => unconditional(c, block) && !exitBetween(fn, d.end, c.getStart()));
+        if (guardingTry && !exitBetween(fn, d.end, guardingTry.getStart(), id.text)) continue;
+        const safe = closes.some((c) => unconditional(c, block) && !exitBetween(fn, d.end, c.getStart(), id.text));
         if (safe) continue;
         const first = closes[0]!;
-        const exit = exitBetween(fn, d.end, guardingTry ? guardingTry.getStart() : first.getStart());
+        const exit = exitBetween(fn, d.end, guardingTry ? guardingTry.getStart() : first.getStart(), id.text);
         const why = exit
           ? `an ${ts.isAwaitExpression(exit) ? "await that can throw" : "early exit"} at line ${sourceFile.getLineAndCharacterOfPosition(exit.getStart()).line + 1} skips the \`${first.parent.getText().split("(")[0]}\` call`
           : "the close runs only on some paths";

@@ -106,18 +106,24 @@ export const unconsumedBody: Rule = {
     const hasHttp = /\b(get|request)\s*\(/.test(text) && /["']node:https?["']|["']https?["']/.test(text);
     // the AWS SDK's name for a streamed payload (GetObject's output): only files that say it
     const hasSdkBody = text.includes("Body");
-    if (!hasFetch && !hasHttp && !hasSdkBody) return;
+    // undici's request(): its `body` is a stream to read, `dump()` or destroy
+    const hasUndici = text.includes("undici");
+    if (!hasFetch && !hasHttp && !hasSdkBody && !hasUndici) return;
     const visit = (n: ts.Node): void => {
       if (hasFetch && ts.isCallExpression(n) && calleeName(n) === "fetch") checkFetch(n);
       if (hasHttp && ts.isCallExpression(n)) checkHttp(n);
-      if (hasSdkBody && ts.isVariableDeclaration(n) && n.initializer && ts.isAwaitExpression(unwrap(n.initializer))) checkSdkOutput(n);
+      if ((hasSdkBody || hasUndici) && ts.isVariableDeclaration(n) && n.initializer && ts.isAwaitExpression(unwrap(n.initializer))) checkSdkOutput(n);
       ts.forEachChild(n, visit);
     };
     const checkSdkOutput = (d: ts.VariableDeclaration): void => {
       const call = unwrap((unwrap(d.initializer!) as ts.AwaitExpression).expression);
       if (!ts.isCallExpression(call) || calleeName(call) === "fetch") return;
+      if (!hasSdkBody && calleeName(call) !== "request") return;
+      const prop = hasUndici && calleeName(call) === "request" && declaredIn(calleeSymbol(checker, call), "undici") ? "body" : "Body";
+      if (prop === "Body" && !hasSdkBody) return;
+      const pool = prop === "body" ? "undici's connection pool (the dispatcher's)" : "the SDK's pool";
       const type = checker.getTypeAtLocation(d.name);
-      const body = type.getProperty("Body");
+      const body = type.getProperty(prop);
       if (!body) return;
       const bodyType = checker.getNonNullableType(checker.getTypeOfSymbolAtLocation(body, d));
       const parts = bodyType.isUnion() ? bodyType.types : [bodyType];
@@ -125,11 +131,14 @@ export const unconsumedBody: Rule = {
       if (!parts.some((t) => t.getProperty("transformToString") || t.getProperty("pipe") || t.getProperty("getReader"))) return;
       if (ts.isObjectBindingPattern(d.name)) {
         const names = d.name.elements.map((e) => (e.propertyName ?? e.name).getText());
-        if (names.includes("Body") || d.name.elements.some((e) => e.dotDotDotToken)) return;
+        if (names.includes(prop) || d.name.elements.some((e) => e.dotDotDotToken)) return;
         ctx.report({
           node: d.name,
-          summary: `the streamed \`Body\` of \`${callText(call)}\` is left out of the destructuring, so it is never read or destroyed: it keeps the connection checked out of the SDK's pool`,
-          fix: "ask for what you need without a body (a HEAD request: `HeadObjectCommand`), or take `Body` and consume or destroy it (`await Body.transformToString()`, `Body.destroy()`)",
+          summary: `the streamed \`${prop}\` of \`${callText(call)}\` is left out of the destructuring, so it is never read or destroyed: it keeps the connection checked out of ${pool}`,
+          fix:
+            prop === "body"
+              ? 'take `body` and read or discard it (`await body.text()`, `await body.dump()`), or ask with `method: "HEAD"` when only the headers matter'
+              : "ask for what you need without a body (a HEAD request: `HeadObjectCommand`), or take `Body` and consume or destroy it (`await Body.transformToString()`, `Body.destroy()`)",
         });
         return;
       }
@@ -141,15 +150,18 @@ export const unconsumedBody: Rule = {
         refs.some(
           (r) =>
             !(ts.isPropertyAccessExpression(r.parent) && r.parent.expression === r) ||
-            r.parent.name.text === "Body" ||
+            r.parent.name.text === prop ||
             ts.findAncestor(r.parent, ts.isFunctionLike) !== fn,
         )
       )
         return;
       ctx.report({
         node: d.name,
-        summary: `\`${d.name.text}\` (from \`${callText(call)}\`) is read for its metadata only: its streamed \`Body\` is never read or destroyed, so it keeps the connection checked out of the SDK's pool`,
-        fix: `consume or destroy \`${d.name.text}.Body\` (\`await ${d.name.text}.Body.transformToString()\`, or \`destroy()\` it), or ask without a body (\`HeadObjectCommand\`)`,
+        summary: `\`${d.name.text}\` (from \`${callText(call)}\`) is read for its metadata only: its streamed \`${prop}\` is never read or destroyed, so it keeps the connection checked out of ${pool}`,
+        fix:
+          prop === "body"
+            ? `read or discard \`${d.name.text}.body\` (\`await ${d.name.text}.body.text()\`, \`await ${d.name.text}.body.dump()\`)`
+            : `consume or destroy \`${d.name.text}.Body\` (\`await ${d.name.text}.Body.transformToString()\`, or \`destroy()\` it), or ask without a body (\`HeadObjectCommand\`)`,
       });
     };
     const checkFetch = (call: ts.CallExpression): void => {

@@ -9,41 +9,14 @@
  */
 import ts from "typescript";
 import type { Rule } from "../rule.js";
-import { cannotReject, keptTypes } from "../analysis/promise-use.js";
+import { keptTypes } from "../analysis/promise-use.js";
+import { promiseCannotReject } from "../analysis/rejects.js";
 import type { KeptType } from "../analysis/promise-use.js";
 import { declaredIn, firstInFunctionBetween, isAsyncFunction, isThenable, shortText, unwrap } from "../analysis/ts-util.js";
 
 function isKeptType(checker: ts.TypeChecker, t: ts.Type, kept: readonly KeptType[]): boolean {
   const sym = t.getSymbol() ?? t.aliasSymbol;
   return sym !== undefined && kept.some((k) => k.name === sym.getName() && declaredIn(sym, k.package));
-}
-
-/**
- * True when the promise `e` evaluates to cannot reject: a chain that ends in `.catch(h)` or
- * `.then(ok, fail)` (then only `.finally`), or a call of an async function literal or
- * declaration whose body cannot reject (see {@link cannotReject}).
- */
-function settlesQuietly(checker: ts.TypeChecker, e: ts.Expression): boolean {
-  let cur = unwrap(e);
-  while (ts.isCallExpression(cur) && ts.isPropertyAccessExpression(cur.expression) && cur.expression.name.text === "finally")
-    cur = unwrap(cur.expression.expression);
-  if (!ts.isCallExpression(cur)) return false;
-  const callee = unwrap(cur.expression);
-  if (ts.isPropertyAccessExpression(callee)) {
-    const m = callee.name.text;
-    if ((m === "catch" && cur.arguments.length >= 1) || (m === "then" && cur.arguments.length >= 2)) return true;
-  }
-  if (ts.isArrowFunction(callee) || ts.isFunctionExpression(callee)) return cannotReject(callee);
-  let sym = checker.getSymbolAtLocation(ts.isPropertyAccessExpression(callee) ? callee.name : callee);
-  if (sym && sym.flags & ts.SymbolFlags.Alias) sym = checker.getAliasedSymbol(sym);
-  const decl = sym?.valueDeclaration;
-  if (!decl) return false;
-  if (ts.isFunctionDeclaration(decl) || ts.isMethodDeclaration(decl)) return cannotReject(decl);
-  if (ts.isVariableDeclaration(decl) && decl.initializer) {
-    const init = unwrap(decl.initializer);
-    if (ts.isArrowFunction(init) || ts.isFunctionExpression(init)) return cannotReject(init);
-  }
-  return false;
 }
 
 /** True when `n` sits in the try block of a try/catch whose catch does not rethrow: a throw there stops there. */
@@ -116,7 +89,7 @@ export const unobservedRejection: Rule = {
       const e = unwrap(v.expression);
       // `void x` on a plain value is how unused values are marked: only calls and `new` start work
       if (!ts.isCallExpression(e) && !ts.isNewExpression(e)) return;
-      if (!isPromise(e) || settlesQuietly(checker, e)) return;
+      if (!isPromise(e) || promiseCannotReject(checker, e)) return;
       ctx.report({
         node: v,
         summary: `\`${shortText(v)}\` drops a promise that can reject: \`void\` says the result is not wanted, but a rejection still reaches no handler and becomes an unhandled rejection (which ends a Node process by default)`,
@@ -142,7 +115,7 @@ export const unobservedRejection: Rule = {
         if (!first || ts.findAncestor(first, ts.isFunctionLike) !== fn) continue;
         const between = throwingAwaitBetween(fn, d.end, first.getStart());
         if (!between) continue;
-        if (!isPromise(d.name) || settlesQuietly(checker, init)) continue;
+        if (!isPromise(d.name) || promiseCannotReject(checker, init)) continue;
         const line = sourceFile.getLineAndCharacterOfPosition(between.getStart()).line + 1;
         ctx.report({
           node: d.name,

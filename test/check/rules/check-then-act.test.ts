@@ -10,6 +10,31 @@ declare function start(): Promise<void>;
 ruleTester(checkThenAct, {
   valid: [
     {
+      name: "the connect promise is cached; the method it runs sets the flag",
+      code: `${decls}export class Client2 {
+  private isConnected = false;
+  private connecting?: Promise<void>;
+  private async connect() { await start(); this.isConnected = true; }
+  async call() {
+    if (!this.isConnected) { this.connecting ??= this.connect(); await this.connecting; }
+  }
+}`,
+    },
+    {
+      name: "the awaited method tests the flag again after its own await (double-checked)",
+      code: `${decls}export class Client2 {
+  private isConnected = false;
+  private async connect() { await start(); if (this.isConnected) return; this.isConnected = true; }
+  async call() { if (!this.isConnected) { await this.connect(); } }
+}`,
+    },
+    {
+      name: "the awaited method claims the state before its first await",
+      code: `${decls}let state = "idle";
+async function init() { state = "starting"; await start(); state = "ready"; }
+export async function use() { if (state === "idle") await init(); }`,
+    },
+    {
       name: "the fix: the promise is cached, so every caller waits for one connect",
       code: `${decls}export class Db {
   private clientPromise?: Promise<Client>;
@@ -131,6 +156,37 @@ export async function flush() {
     },
   ],
   invalid: [
+    {
+      name: "the flag is set by the awaited method after its own await (stitch-sdk#106)",
+      code: `${decls}export class StitchClient {
+  private isConnected = false;
+  private async connect() {
+    await start();
+    this.isConnected = true;
+  }
+  async callTool() {
+    if (!this.isConnected) {
+      await this.connect();
+    }
+  }
+}`,
+      findings: [
+        {
+          line: 8,
+          summary: /`this\.isConnected` is tested at main\.ts:11 and set here after an `await` \(main\.ts:7\), in this\.connect\(\) awaited after the test/,
+        },
+      ],
+    },
+    {
+      name: "a module flag set by an awaited function after its await",
+      code: `${decls}let ready = false;
+async function init() {
+  await start();
+  ready = true;
+}
+export async function use() { if (!ready) await init(); }`,
+      findings: [{ line: 7 }],
+    },
     {
       name: "a connection made after the test, cached by each caller",
       code: `${decls}export class Db {

@@ -84,6 +84,27 @@ export async function hit(k: string) {
 }`,
     },
     {
+      name: "Redis: a value read and converted, written elsewhere unchanged",
+      files: redis,
+      code: `import Redis from "ioredis";
+const redis = new Redis();
+export async function copy(k: string) {
+  const n = Number((await redis.get(k)) ?? 0);
+  await redis.set("copy:" + k, String(n));
+}`,
+    },
+    {
+      name: "a value converted from a call that is not awaited is not a load",
+      files: redis,
+      code: `import Redis from "ioredis";
+const redis = new Redis();
+declare function local(k: string): string;
+export async function bump(k: string) {
+  const n = Number(local(k) ?? 0);
+  await redis.set(k, n + 1);
+}`,
+    },
+    {
       name: "changed, but never saved",
       code: `${model}export async function preview(id: number, amount: number) {
   const acct = await Accounts.findOne({ id });
@@ -130,6 +151,19 @@ export async function hit(k: string) {
   await redis.set(k, Number(v) + 1);
 }`,
       findings: [{ line: 5, summary: /`v` is read with `await`/, fix: /INCRBY/ }],
+    },
+    {
+      name: "Redis: the value read converted and defaulted, then set plus one (node-ratelimiter#6)",
+      files: redis,
+      code: `import Redis from "ioredis";
+const redis = new Redis();
+export async function hit(k: string, max: number) {
+  const count = Number((await redis.get(k)) ?? 0);
+  if (count >= max) return false;
+  await redis.set(k, count + 1, "EX", 60);
+  return true;
+}`,
+      findings: [{ line: 6, summary: /`count` is read with `await`/ }],
     },
     {
       name: "a counter bumped with ++ and written back through a repository",

@@ -3,6 +3,11 @@ import { ruleTester } from "../rule-tester.js";
 import { stubs } from "../stubs.js";
 
 const ad = stubs("asyncdoctor");
+const rl = stubs("redlock");
+const redlock = `import Redlock from "redlock";
+declare const redis: unknown;
+const redlock = new Redlock([redis]);
+`;
 const am = stubs("async-mutex");
 const makeMutex = `import { Mutex } from "async-mutex";
 const makeMutex = () => {
@@ -13,6 +18,22 @@ const makeMutex = () => {
 
 ruleTester(lockOrder, {
   valid: [
+    {
+      name: "redlock: two resources taken in the same order on both paths",
+      files: rl,
+      code:
+        redlock +
+        `async function a() { const x = await redlock.acquire(["lock:a"], 1000); try { const y = await redlock.acquire(["lock:b"], 1000); await y.release(); } finally { await x.release(); } }
+async function b() { const x = await redlock.acquire(["lock:a"], 1000); try { const y = await redlock.acquire(["lock:b"], 1000); await y.release(); } finally { await x.release(); } }`,
+    },
+    {
+      name: "redlock: keys that vary (parameters) cannot be ordered",
+      files: rl,
+      code:
+        redlock +
+        `async function a(k: string, j: string) { const x = await redlock.acquire([k], 1000); try { const y = await redlock.acquire([j], 1000); await y.release(); } finally { await x.release(); } }
+async function b(k: string, j: string) { const x = await redlock.acquire([j], 1000); try { const y = await redlock.acquire([k], 1000); await y.release(); } finally { await x.release(); } }`,
+    },
     {
       name: "the seed's fix: both paths take a before b",
       files: am,
@@ -148,6 +169,24 @@ export async function b() { await devices.mutex(async () => { await messages.mut
     },
   ],
   invalid: [
+    {
+      name: "redlock: two fixed resources taken in opposite orders (node-redlock#305)",
+      files: rl,
+      code:
+        redlock +
+        `async function a() {
+  const x = await redlock.acquire(["lock:accounts"], 1000);
+  try { const y = await redlock.acquire(["lock:audit"], 1000); await y.release(); } finally { await x.release(); }
+}
+async function b() {
+  const x = await redlock.acquire(["lock:audit"], 1000);
+  try {
+    const y = await redlock.acquire(["lock:accounts"], 1000);
+    await y.release();
+  } finally { await x.release(); }
+}`,
+      findings: [{ line: 11, summary: /taken in opposite orders/ }],
+    },
     {
       name: "the seed's 2.2: two functions, opposite orders",
       files: am,

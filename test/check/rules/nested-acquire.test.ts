@@ -12,8 +12,107 @@ const makeMutex = () => {
 `;
 const al = stubs("async-lock");
 
+const mortice = {
+  "node_modules/mortice/package.json": `{"name":"mortice","types":"index.d.ts"}`,
+  "node_modules/mortice/index.d.ts": `export interface Release { (): void }
+export interface Mortice { readLock(): Promise<Release>; writeLock(): Promise<Release> }
+export default function createMortice(options?: { name?: string }): Mortice;`,
+};
+const mHead = `import mortice from "mortice";
+const lock = mortice({ name: "store" });
+const other = mortice({ name: "other" });
+const blocks = new Map<string, string>();
+async function* getMany(ids: string[]) {
+  const release = await lock.readLock();
+  try { for (const id of ids) yield blocks.get(id); } finally { release(); }
+}
+async function gc() { const release = await lock.writeLock(); try { blocks.clear(); } finally { release(); } }
+async function peek() { const release = await lock.readLock(); try { return blocks.size; } finally { release(); } }
+`;
+const authClient = (notify: string) => `class AuthClient {
+  private tail: Promise<unknown> = Promise.resolve();
+  private subscribers: Array<(event: string) => Promise<void> | void> = [];
+  private session = "t0";
+  private acquireLock<R>(fn: () => Promise<R>): Promise<R> {
+    const run = this.tail.then(fn, fn);
+    this.tail = run.catch(() => undefined);
+    return run;
+  }
+  onAuthStateChange(cb: (event: string) => Promise<void> | void) { this.subscribers.push(cb); }
+  getSession() { return this.acquireLock(async () => this.session); }
+  peek() { return this.session; }
+  refreshSession() {
+    return this.acquireLock(async () => {
+      this.session = "t1";
+      ${notify}
+    });
+  }
+}
+const auth = new AuthClient();
+`;
+const awaitsAll = `await Promise.all(this.subscribers.map((cb) => cb("REFRESHED")));`;
+const amHead = `import { Mutex, Semaphore } from "async-mutex";\nconst m = new Mutex();\nconst n = new Mutex();\n`;
+
 ruleTester(nestedAcquire, {
   valid: [
+    {
+      name: "a listener awaited under the lock that does not take it",
+      code: authClient(awaitsAll) + `auth.onAuthStateChange(async () => { console.log(auth.peek()); });`,
+    },
+    {
+      name: "listeners notified without being awaited under the lock",
+      code: authClient(`this.subscribers.forEach((cb) => { void cb("REFRESHED"); });`) + `auth.onAuthStateChange(async () => { await auth.getSession(); });`,
+    },
+    {
+      name: "a listener that takes another lock",
+      files: am,
+      code:
+        `import { Mutex } from "async-mutex";\nconst other = new Mutex();\n` +
+        authClient(awaitsAll) +
+        `auth.onAuthStateChange(async () => { await other.runExclusive(async () => 1); });`,
+    },
+    {
+      name: "for await over a generator holding a read lock: a read in the loop (readers share)",
+      files: mortice,
+      code: mHead + `export async function f() { for await (const b of getMany(["a"])) { console.log(b, await peek()); } }`,
+    },
+    {
+      name: "for await over a generator holding a read lock: the write after the loop",
+      files: mortice,
+      code: mHead + `export async function f() { const all = []; for await (const b of getMany(["a"])) all.push(b); await gc(); return all; }`,
+    },
+    {
+      name: "for await over a generator that releases before it yields",
+      files: mortice,
+      code:
+        mHead +
+        `async function* each(ids: string[]) { for (const id of ids) { const release = await lock.readLock(); const b = blocks.get(id); release(); yield b; } }\nexport async function f() { for await (const b of each(["a"])) { await gc(); console.log(b); } }`,
+    },
+    {
+      name: "for await over a generator holding one lock, another lock taken in the loop",
+      files: mortice,
+      code: mHead + `export async function f() { for await (const b of getMany(["a"])) { const r = await other.writeLock(); r(); console.log(b); } }`,
+    },
+    {
+      name: "Promise.all: a scoped run and a wait for unlock (the run releases by itself)",
+      files: am,
+      code: amHead + `export async function f() { await Promise.all([m.runExclusive(async () => 1), m.waitForUnlock()]); }`,
+    },
+    {
+      name: "Promise.all: two different mutexes acquired together",
+      files: am,
+      code: amHead + `export async function f() { const [a, b] = await Promise.all([m.acquire(), n.acquire()]); a(); b(); }`,
+    },
+    {
+      name: "Promise.all: a semaphore's permits taken together",
+      files: am,
+      code: amHead + `const s = new Semaphore(2);\nexport async function f() { await Promise.all([s.acquire(), s.acquire()]); }`,
+    },
+    {
+      name: "Promise.all of an acquire and a wait for unlock, kept and not awaited here",
+      files: am,
+      code: amHead + `export function f() { const both = Promise.all([m.acquire(), m.waitForUnlock()]); return [both]; }`,
+    },
     {
       name: "the seed's fix: the inner work does not take the semaphore again",
       files: ad,
@@ -197,6 +296,63 @@ export async function init() {
     },
   ],
   invalid: [
+    {
+      name: "a listener awaited under the lock takes the lock again through a method (auth-js#762)",
+      code:
+        authClient(awaitsAll) +
+        `auth.onAuthStateChange(async (event) => {\n  if (event === "REFRESHED") {\n    const s = await auth.getSession();\n    console.log(s);\n  }\n});`,
+      findings: [
+        {
+          line: 23,
+          summary: /in a listener registered with `auth\.onAuthStateChange\(…\)`, and the holder of `this\.acquireLock` at main\.ts:14 awaits those listeners/,
+        },
+      ],
+    },
+    {
+      name: "listeners awaited one by one under an async-mutex lock, one of them takes it",
+      files: am,
+      code: `import { Mutex } from "async-mutex";
+class Bus {
+  private m = new Mutex();
+  private handlers: Array<() => Promise<void>> = [];
+  on(h: () => Promise<void>) { this.handlers.push(h); }
+  async publish() {
+    await this.m.runExclusive(async () => {
+      for (const h of this.handlers) await h();
+    });
+  }
+  async read() { return this.m.runExclusive(async () => 1); }
+}
+const bus = new Bus();
+bus.on(async () => {
+  await bus.read();
+});`,
+      findings: [{ line: 15 }],
+    },
+    {
+      name: "for await over a generator holding a read lock, a write lock taken through a call in the loop (helia#99)",
+      files: mortice,
+      code: mHead + `export async function f() {\n  for await (const b of getMany(["a"])) {\n    await gc();\n    console.log(b);\n  }\n}`,
+      findings: [{ line: 13, summary: /taken for writing here \(via gc\(\)\) inside `for await` over getMany\(\), which holds it for reading/ }],
+    },
+    {
+      name: "for await over a generator holding a mutex, the mutex acquired in the loop",
+      files: am,
+      code: `import { Mutex } from "async-mutex";\nconst m = new Mutex();\nasync function* rows() {\n  const release = await m.acquire();\n  try { yield 1; yield 2; } finally { release(); }\n}\nexport async function f() {\n  for await (const r of rows()) {\n    const release = await m.acquire();\n    release();\n    console.log(r);\n  }\n}`,
+      findings: [{ line: 9 }],
+    },
+    {
+      name: "Promise.all: acquire and waitForUnlock of one mutex together (async-mutex#88)",
+      files: am,
+      code: amHead + `export async function f() {\n  await Promise.all([m.acquire(), m.waitForUnlock()]);\n  m.release();\n}`,
+      findings: [{ line: 5, summary: /`m\.waitForUnlock\(\)` waits for it to be free/, fix: /before the acquire/ }],
+    },
+    {
+      name: "Promise.all: one mutex acquired twice together",
+      files: am,
+      code: amHead + `export async function f() {\n  return Promise.all([m.acquire(), m.acquire()]);\n}`,
+      findings: [{ line: 5, summary: /takes it again/ }],
+    },
     {
       name: "the seed's 2.1: the holder calls a function that takes the same semaphore",
       files: ad,

@@ -191,8 +191,42 @@ export async function bump() {
   });
 }`,
     },
+    {
+      name: "knex: the transaction passed down two calls, and queried there (botpress#2885's fix)",
+      files: knex,
+      code: `import knex, { type Knex } from "knex";
+const db = knex({ client: "pg" });
+async function insert(trx: Knex.Transaction, row: Record<string, unknown>) {
+  return trx("sessions").insert(row);
+}
+async function getOrCreate(t: Knex.Transaction, id: string) {
+  const found = await t("sessions").where({ id }).first();
+  return found ?? insert(t, { id });
+}
+export async function main() {
+  await db.transaction(async (trx) => { await getOrCreate(trx, "a"); });
+}`,
+    },
   ],
   invalid: [
+    {
+      name: "knex: the transaction passed down, then a helper that opens its own (botpress#2885)",
+      files: knex,
+      code: `import knex, { type Knex } from "knex";
+const db = knex({ client: "pg" });
+async function insertAndRetrieve(row: Record<string, unknown>) {
+  return db.transaction(async (trx) => trx("sessions").insert(row));
+}
+async function getOrCreate(t: Knex.Transaction, id: string) {
+  const found = await t("sessions").where({ id }).first();
+  if (found) return found;
+  return insertAndRetrieve({ id });
+}
+export async function main() {
+  await db.transaction(async (trx) => { await getOrCreate(trx, "a"); });
+}`,
+      findings: [{ line: 9, fix: /pass the open `trx` down to insertAndRetrieve\(\) instead of `db`/ }],
+    },
     {
       name: "the seed's 2.3: the holder passes the pool to a function that connects again",
       files: pg,

@@ -1,5 +1,6 @@
 import { unclosedResource } from "../../../src/check/rules/unclosed-resource.js";
 import { ruleTester } from "../rule-tester.js";
+import { stubs } from "../stubs.js";
 
 const fsx = `interface FileHandle { read(): Promise<string>; close(): Promise<void>; [Symbol.asyncDispose](): Promise<void>; }
 declare function open(p: string): Promise<FileHandle>;
@@ -11,6 +12,11 @@ declare class Scope { run(): void; [Symbol.asyncDispose](): Promise<void>; }
 declare class Hasher { update(s: string): this; digest(): string; end(): void; }
 `;
 const L = 9; // the first line after the stubs
+const runner = `interface Runner { query(q: string): Promise<number>; release(): Promise<void>; }
+declare const ds: { createRunner(): Runner };
+`;
+const gp = stubs("generic-pool");
+const gpHead = `import { Pool } from "generic-pool";\ndeclare const pool: Pool<{ id: number }>;\n`;
 
 ruleTester(unclosedResource, {
   valid: [
@@ -55,8 +61,88 @@ ruleTester(unclosedResource, {
         `declare function createReadStream(p: string): { read(): string; destroy(): void; close(): void };\nasync function f() { const s = createReadStream("a"); try { await Promise.resolve(s.read()); } finally { s.destroy(); } }`,
     },
     { name: "module-level handle lives as long as the module", code: fsx + `const ready = open("a");\nexport { ready };` },
+    {
+      name: "a Sequelize model instance is a row, not a resource (its destroy() deletes it)",
+      code: `import { Model } from "sequelize";\nclass Counter extends Model {}\nasync function f() { const c = await Counter.create({ value: 0 }); await c.reload(); }`,
+      files: stubs("sequelize"),
+    },
+    {
+      name: "an async-mutex Mutex is a lock, not a resource (its release() ends a hold)",
+      code: `import { Mutex } from "async-mutex";\nasync function f() { const m = new Mutex(); const release = await m.acquire(); await Promise.resolve(); release(); }`,
+      files: stubs("async-mutex"),
+    },
+    {
+      name: "a pool checkout given back to the pool in finally",
+      code: gpHead + `async function f() { const c = await pool.acquire(); try { await Promise.resolve(c.id); } finally { await pool.release(c); } }`,
+      files: gp,
+    },
+    {
+      name: "a pool checkout handed to a helper is the helper's to give back",
+      code: gpHead + `declare function work(c: { id: number }): Promise<void>;\nasync function f() { const c = await pool.acquire(); await work(c); }`,
+      files: gp,
+    },
+    {
+      name: "the resource's own connect() awaited before the try: nothing is open when it fails",
+      code: fsx + `async function f() { const c = new Client2(); await c.connect(); try { await Promise.resolve(); } finally { await c.close(); } }`,
+    },
+    {
+      name: "a chained call whose result is the resource itself (fluent open)",
+      code: fsx + `async function f() { const c = await new Client2().connect(); await c.close(); }`,
+    },
+    {
+      name: "a chained call that returns no promise (a server started for the process's life)",
+      code: `declare function createServer(): { listen(p: number): void; close(): void };\ncreateServer().listen(80);`,
+    },
+    {
+      name: "a private field closed by the class's close()",
+      code:
+        runner +
+        `class Job {\n  private r: Runner;\n  constructor() { this.r = ds.createRunner(); }\n  run() { return this.r.query("x"); }\n  close() { return this.r.release(); }\n}`,
+    },
+    {
+      name: "a private field handed out by a getter is its reader's to close",
+      code: runner + `class Job {\n  private r: Runner;\n  constructor() { this.r = ds.createRunner(); }\n  get runner() { return this.r; }\n}`,
+    },
+    {
+      name: "a hand-written semaphore (acquire and release) is a lock, not a resource",
+      code: `declare class Sem { acquire(): Promise<void>; release(): void }\nasync function f() { const s = new Sem(); await s.acquire(); await Promise.resolve(); s.release(); }\nclass C { #s: Sem; constructor() { this.#s = new Sem(); } }`,
+    },
+    {
+      name: "a public field can be closed by its owner's owner",
+      code: runner + `class Job {\n  r: Runner;\n  constructor() { this.r = ds.createRunner(); }\n  run() { return this.r.query("x"); }\n}`,
+    },
   ],
   invalid: [
+    {
+      name: "a pool checkout not given back when the job throws (generic-pool#85)",
+      code: gpHead + `async function f(n: number) {\n  const c = await pool.acquire();\n  if (n > 1) throw new Error("failed");\n  await pool.release(c);\n}`,
+      files: gp,
+      findings: [{ line: 4, summary: /early exit at line 5 skips the `pool\.release` call/ }],
+    },
+    {
+      name: "an await other than its own open before the try",
+      code:
+        fsx +
+        `declare function load(): Promise<string>;\nasync function f() {\n  const c = new Client2();\n  await load();\n  try { await c.connect(); } finally { await c.close(); }\n}`,
+      findings: [{ line: L + 2, summary: /await that can throw at line 12/ }],
+    },
+    {
+      name: "opened for one call and dropped (typeorm#8790)",
+      code: runner + `async function f() {\n  return await ds.createRunner().query("select 1");\n}`,
+      findings: [{ line: 4, summary: /`ds\.createRunner\(…\)` is opened for one call \(`\.query\(…\)`\) and dropped/ }],
+    },
+    {
+      name: "a private field no code of the class closes (typeorm#1201)",
+      code:
+        runner +
+        `class Job {\n  private readonly r: Runner;\n  constructor(given?: Runner) {\n    this.r = given ?? ds.createRunner();\n  }\n  run() { return this.r.query("x"); }\n}`,
+      findings: [{ line: 6, summary: /`this\.r` holds `ds\.createRunner\(…\)`, and no code of `Job` ever closes it/ }],
+    },
+    {
+      name: "a #private field opened in a method and never closed",
+      code: runner + `class Job {\n  #r?: Runner;\n  async start() {\n    this.#r = ds.createRunner();\n    await this.#r.query("x");\n  }\n}`,
+      findings: [{ line: 6 }],
+    },
     {
       name: "never closed (seed pitfall 3)",
       code: fsx + `async function f() {\n  const fh = await open("a");\n  return fh.read();\n}`,

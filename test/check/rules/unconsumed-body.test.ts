@@ -16,8 +16,35 @@ interface HeadObjectOutput { ContentLength?: number; }
 declare const client: { send(c: "get"): Promise<GetObjectOutput>; send(c: "head"): Promise<HeadObjectOutput>; };
 `;
 
+const undici = {
+  "node_modules/undici/package.json": `{"name":"undici","types":"index.d.ts"}`,
+  "node_modules/undici/index.d.ts": `export interface BodyReadable { text(): Promise<string>; json(): Promise<unknown>; dump(): Promise<void>; pipe<T>(d: T): T; destroy(): void; }
+export interface ResponseData { statusCode: number; headers: Record<string, string | string[] | undefined>; body: BodyReadable; }
+export declare function request(url: string, opts?: { method?: string }): Promise<ResponseData>;`,
+};
+const undiciImp = `import { request } from "undici";\n`;
+
 ruleTester(unconsumedBody, {
   valid: [
+    {
+      name: "undici: the body destructured and read",
+      code: undiciImp + `async function f(u: string) { const { statusCode, body } = await request(u); await body.dump(); return statusCode; }`,
+      files: undici,
+    },
+    {
+      name: "undici: the response's body read through the object",
+      code: undiciImp + `async function f(u: string) { const res = await request(u); return res.statusCode === 200 ? res.body.json() : null; }`,
+      files: undici,
+    },
+    {
+      name: "undici: the whole response handed to the caller",
+      code: undiciImp + `async function f(u: string) { const res = await request(u); return res; }`,
+      files: undici,
+    },
+    {
+      name: "a request() that is not undici's, with a body field",
+      code: `declare function request(u: string): Promise<{ headers: object; body: { text(): Promise<string>; pipe(): void } }>;\nasync function f(u: string) { const { headers } = await request(u); return headers; }\nexport {};`,
+    },
     {
       name: "body read",
       code: `async function f(u: string) { const res = await fetch(u); if (!res.ok) throw new Error(String(res.status)); return res.json(); }`,
@@ -73,6 +100,18 @@ ruleTester(unconsumedBody, {
     { name: "an SDK output without a body", code: s3 + `async function f() { const { ContentLength } = await client.send("head"); return ContentLength; }` },
   ],
   invalid: [
+    {
+      name: "undici: only the headers destructured, the body left unread (sanity#12681)",
+      code: undiciImp + `async function f(u: string) {\n  const { headers } = await request(u);\n  return headers["x-shard"];\n}`,
+      files: undici,
+      findings: [{ line: 3, summary: /the streamed `body` of `request\(…\)` is left out of the destructuring/, fix: /dump/ }],
+    },
+    {
+      name: "undici: the status read, the body never touched",
+      code: undiciImp + `async function f(u: string) {\n  const res = await request(u);\n  return res.statusCode;\n}`,
+      files: undici,
+      findings: [{ line: 3, summary: /its streamed `body` is never read/ }],
+    },
     {
       name: "status only",
       code: `async function f(u: string) {\n  const res = await fetch(u, { method: "HEAD" });\n  return res.ok;\n}`,

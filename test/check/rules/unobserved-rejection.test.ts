@@ -1,10 +1,13 @@
 import { unobservedRejection } from "../../../src/check/rules/unobserved-rejection.js";
 import { ruleTester } from "../rule-tester.js";
+import { stubs } from "../stubs.js";
 
 const lib = `declare function load(x: string): Promise<string>;
 async function quiet(): Promise<void> { try { await load("q"); } catch (err) { console.error(err); } }
 `;
 const L = 3; // the first line after the stubs
+const am = stubs("async-mutex");
+const mutexLib = `import { Mutex } from "async-mutex";\ndeclare function load(x: string): Promise<string>;\nconst m = new Mutex();\n`;
 
 ruleTester(unobservedRejection, {
   valid: [
@@ -30,8 +33,60 @@ ruleTester(unobservedRejection, {
     },
     { name: "a promise that cannot reject started first", code: lib + `async function f() { const q = quiet(); await load("b"); await q; }` },
     { name: "not in an async function", code: lib + `function f() { const a = load("a"); return a; }` },
+    {
+      name: "void on a mutex's scoped call whose callback cannot throw (a follow-up job)",
+      code:
+        mutexLib +
+        `const log: string[] = [];\nfunction enqueue(name: string, then?: string): Promise<void> {\n  return m.runExclusive(async () => {\n    log.push(name);\n    await new Promise((r) => setTimeout(r, 5));\n    if (then) void enqueue(then);\n  });\n}`,
+      files: am,
+    },
+    {
+      name: "void on runExclusive from a listener, the callback only logs",
+      code:
+        mutexLib +
+        `declare const ev: { on(e: string, f: (n: number) => void): void };\nev.on("x", (n) => {\n  void m.runExclusive(async () => { console.log("audit", n); });\n});`,
+      files: am,
+    },
+    {
+      name: "void on an async function awaiting a scoped call that cannot throw (a retry in a timer)",
+      code:
+        mutexLib +
+        `let attempts = 0;\nasync function sync(): Promise<void> {\n  await m.runExclusive(async () => {\n    attempts++;\n    if (attempts < 3) setTimeout(() => { void sync(); }, 10);\n  });\n}\nfunction kick() { void sync(); }`,
+      files: am,
+    },
+    {
+      name: "void on an async function whose body only logs and resolves timers",
+      code:
+        lib +
+        `async function tick(): Promise<void> { console.log(Date.now()); await new Promise<void>((resolve) => { setTimeout(() => resolve(), 1); }); }\nfunction f() { void tick(); }`,
+    },
   ],
   invalid: [
+    {
+      name: "void on a mutex's scoped call whose callback can reject",
+      code: mutexLib + `function f() {\n  void m.runExclusive(async () => { await load("a"); });\n}`,
+      files: am,
+      findings: [{ line: 5 }],
+    },
+    {
+      name: "void on a scoped call of a mutex that is cancelled elsewhere",
+      code: mutexLib + `function f() {\n  void m.runExclusive(async () => { console.log("x"); });\n}\nfunction stop() { m.cancel(); }`,
+      files: am,
+      findings: [{ line: 5 }],
+    },
+    {
+      name: "void on a plain function returning a scoped call whose callback throws",
+      code: mutexLib + `function job(): Promise<void> { return m.runExclusive(async () => { JSON.parse("{"); }); }\nfunction f() {\n  void job();\n}`,
+      files: am,
+      findings: [{ line: 6 }],
+    },
+    {
+      name: "void on an async function whose timer promise can reject",
+      code:
+        lib +
+        `async function tick(): Promise<void> { await new Promise<void>((resolve, reject) => { setTimeout(reject, 1); }); }\nfunction f() {\n  void tick();\n}`,
+      findings: [{ line: L + 2 }],
+    },
     {
       name: "void on a promise that can reject",
       code: lib + `function f() {\n  void load("a");\n}`,
