@@ -1,4 +1,4 @@
-// async-mutex at the drain, in a whole program under debug mode: a bare acquire is never a party
+// async-mutex and generic-pool at the drain, in a whole program under debug mode: a bare acquire is never a party
 // while the loop runs (anyone may release it), but once the loop is empty nobody can. The very
 // call that holds the lock and has not finished, asking for it again or waiting for it to be
 // free, waits for itself: proven deadlock-reentrant at that line, in the exit report too.
@@ -83,5 +83,21 @@ describe("async-mutex: the holder's own wait, proven at the drain", () => {
     const r = run("leaked-by-finished-call.ts");
     assert.deepEqual(reentrant(r.findings), [], JSON.stringify(r.findings, null, 1));
     assert.ok(r.findings.length > 0, "the leak itself is still reported");
+  });
+});
+
+describe("generic-pool: the holder's own second acquire, proven at the drain", () => {
+  it("a pool of one, asked again by the call that holds its resource: deadlock-reentrant at the second acquire", () => {
+    const r = run("pool-nested-acquire.ts");
+    const found = reentrant(r.findings);
+    assert.equal(found.length, 1, JSON.stringify(r.findings, null, 1));
+    assert.equal(found[0]!.site?.line, 8);
+    assert.match(found[0]!.summary, /holds semaphore "sessions \(.*:4\)"/);
+  });
+
+  it("stays silent for two resources of a pool of two taken and released by one call", () => {
+    const r = run("pool-two-within-max.ts");
+    assert.match(r.stdout, /done/);
+    assert.deepEqual(r.findings, []);
   });
 });
