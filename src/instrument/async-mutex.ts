@@ -111,9 +111,9 @@ function onDrain(): void {
   for (const gate of [...state.parked]) {
     if (gate.direct) continue;
     for (const w of [...gate.unlockWaiters]) {
-      const hold = selfRequestedHold(w, gate.shadow._holds);
-      if (hold === undefined) continue;
-      const d = bareReentrantDiagnosis(gate.shadow, hold, w.site, "waits for it to be unlocked (waitForUnlock)", "it can never be unlocked");
+      const self = selfRequestedHold(w, gate.shadow._holds);
+      if (self === undefined) continue;
+      const d = bareReentrantDiagnosis(gate.shadow, self.hold, w.site, "waits for it to be unlocked (waitForUnlock)", "it can never be unlocked", self.awaited);
       gate.unlockWaiters.splice(gate.unlockWaiters.indexOf(w), 1);
       if (gate.unlockWaiters.length === 0) state.parked.delete(gate);
       noteDrainAction();

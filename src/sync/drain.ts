@@ -8,9 +8,9 @@
  * into an error that names the limiter.
  *
  * A bare `acquire()` is never a party while the loop runs (anyone may release it), but at the
- * drain nobody can: a waiter asked for by the very async call that holds the lock, while that
- * call has not finished, is a re-entrant acquire (async-mutex#44: `await m.acquire()` and then
- * `return m.runExclusive(…)`).
+ * drain nobody can: a waiter asked for (or awaited) by the very async call that holds the lock,
+ * while that call has not finished, is a re-entrant acquire (async-mutex#44: `await m.acquire()`
+ * and then `return m.runExclusive(…)`).
  *
  * The check runs before the exit report (it is prepended to `beforeExit`), and says it acted
  * ({@link drainActions}): the rejection it made runs the program on, so the exit report waits
@@ -67,11 +67,12 @@ export function isPending(p: Promise<unknown>): boolean {
 export function selfRequestedHold(
   w: { readonly activation?: Activation | undefined; readonly promise?: unknown },
   holds: readonly Lease<unknown>[],
-): Lease<unknown> | undefined {
+): { hold: Lease<unknown>; awaited: boolean } | undefined {
   for (const h of holds) {
     const holder = h.activation;
     if (h.scoped || holder === undefined || holder.promise === undefined || !isPending(holder.promise)) continue;
-    if (w.activation === holder || (w.promise !== undefined && awaitsThrough(holder.promise, w.promise as object))) return h;
+    const awaited = w.promise !== undefined && awaitsThrough(holder.promise, w.promise as object);
+    if (awaited || w.activation === holder) return { hold: h, awaited };
   }
   return undefined;
 }
@@ -102,7 +103,15 @@ export function drainDiagnosis(w: Waiter): Diagnosis {
   if (knot !== undefined) return provenDiagnosis(w, knot);
   const p = w.prim;
   const self = awaitGraphOn() ? selfRequestedHold(w, p._holds) : undefined;
-  if (self !== undefined) return bareReentrantDiagnosis(p, self, w.site, "asks for it again", "that request can never be granted");
+  if (self !== undefined)
+    return bareReentrantDiagnosis(
+      p,
+      self.hold,
+      w.site,
+      self.awaited ? "asks for it again and awaits it" : "asks for it again",
+      "that request can never be granted",
+      self.awaited,
+    );
   const suspicion = suspectKnot(w);
   const holders = p._holds.map((h) => `"${taskLabel(h.task, h)}" (${Math.round(performance.now() - h.since)} ms${holderWaiting(h.task)})`).join(", ");
   const waited = Math.round(performance.now() - w.since);
@@ -131,7 +140,8 @@ export function drainDiagnosis(w: Waiter): Diagnosis {
  * The drain's re-entrant acquire on a bare hold: `hold`'s holder asked for (or waits until) the
  * lock it holds and never released, and the loop is empty. Shared with the instrumentations
  * (async-mutex's waitForUnlock inside its own hold). `what` continues "the holder …" ("asks for
- * it again"); `outcome` says why that can never end.
+ * it again"); `outcome` says why that can never end; `awaited`, whether the holder awaits it (the
+ * await graph) rather than only having asked.
  */
 export function bareReentrantDiagnosis(
   p: { readonly kind: string; readonly name: string; readonly site: Waiter["site"] },
@@ -139,13 +149,14 @@ export function bareReentrantDiagnosis(
   site: Waiter["site"],
   what: string,
   outcome: string,
+  awaited = true,
 ): Diagnosis {
   const holder = taskLabel(hold.task, hold);
   const at = site ? ` at ${relativeFile(site.file)}:${site.line}` : "";
   return createDiagnosis({
     rule: "deadlock-reentrant",
     certainty: "proven",
-    summary: `task "${holder}" holds ${p.kind} "${p.name}" (a bare acquire() it never released) and ${what}${at} before finishing: the event loop is empty, so ${outcome}: it waits for itself for ever`,
+    summary: `task "${holder}" holds ${p.kind} "${p.name}" (a bare acquire() it never released) and ${what}${at} before finishing: the event loop is empty, so ${outcome}${awaited ? ": it waits for itself for ever" : " (it holds the lock that request waits for)"}`,
     subjects: [
       {
         kind: "task",

@@ -46,7 +46,7 @@ describe("async-mutex: the holder's own wait, proven at the drain", () => {
     assert.equal(found[0]!.site?.line, 8);
     assert.match(
       found[0]!.summary,
-      /task "append\(\) at .*:7" holds mutex "journal \(.*:4\)" \(a bare acquire\(\) it never released\) and asks for it again at .*:8/,
+      /task "append\(\) at .*:7" holds mutex "journal \(.*:4\)" \(a bare acquire\(\) it never released\) and asks for it again(?: and awaits it)? at .*:8/,
     );
     assert.match(r.stdout, /caught DeadlockError/);
   });
@@ -77,6 +77,15 @@ describe("async-mutex: the holder's own wait, proven at the drain", () => {
     const r = run("follow-up-after-release.ts");
     assert.match(r.stdout, /first,follow-up,last/);
     assert.deepEqual(r.findings, []);
+  });
+
+  it("a holder that asks again without awaiting it is named as the holder of what the request waits for, not as waiting for itself", () => {
+    const r = run("ask-without-awaiting.ts");
+    const found = reentrant(r.findings);
+    assert.equal(found.length, 1, JSON.stringify(r.findings, null, 1));
+    assert.equal(found[0]!.site?.line, 9);
+    assert.match(found[0]!.summary, /\(it holds the lock that request waits for\)$/);
+    assert.doesNotMatch(found[0]!.summary, /waits for itself/);
   });
 
   it("a lock leaked by a call that has finished is not called re-entrant", () => {
