@@ -22,6 +22,7 @@ import { leakedResourceDiagnosis, openResources } from "./resources.js";
 import { checkRuleIds } from "./rule-ids.js";
 import { stuckAwaitsReport } from "./stuck-awaits.js";
 import { isExcusedFromExitReport } from "../tasks/default-tracker.js";
+import { drainActions } from "../sync/drain.js";
 
 /** Why the program is ending. */
 export type ExitReason = "drained" | "exit" | "SIGINT" | "SIGTERM";
@@ -177,7 +178,16 @@ export function installExitReport(options: ExitReportOptions = {}): () => void {
       if (!process.exitCode) process.exitCode = 1;
     }
   };
-  const onBeforeExit = () => finish("drained");
+  let drainActionsSeen = drainActions();
+  const onBeforeExit = () => {
+    // a drain check (sync/drain.ts, run first) just rejected a stuck wait: the program runs on
+    const n = drainActions();
+    if (n !== drainActionsSeen) {
+      drainActionsSeen = n;
+      return;
+    }
+    finish("drained");
+  };
   const onExit = () => finish("exit");
   const onSignal = (signal: NodeJS.Signals) => {
     finish(signal === "SIGINT" ? "SIGINT" : "SIGTERM");
@@ -185,7 +195,7 @@ export function installExitReport(options: ExitReportOptions = {}): () => void {
     // the signal's default (terminate) goes on, unless the program has its own handler
     if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
   };
-  process.once("beforeExit", onBeforeExit);
+  process.on("beforeExit", onBeforeExit);
   process.once("exit", onExit);
   process.once("SIGINT", onSignal);
   process.once("SIGTERM", onSignal);

@@ -12,10 +12,14 @@
  * it is *observed*. (An awaited promise collected while pending is proven at once, by
  * promise-tracking.ts.)
  *
- * Chains come from a {@link ChainBuilder}; the default one orders each task's awaits by when they
- * were made. The await graph can replace it with activation chains (setAwaitChainBuilder).
+ * Chains come from a {@link ChainBuilder}. While the await graph records (debug mode), the default
+ * follows its facts: an await of an async call's promise leads to that call's own pending await,
+ * through `Promise.all`-style groups and asyncdoctor's operations ({@link chainsByActivation});
+ * awaits no fact connects, and every await without the graph, are ordered per task by when they
+ * were made ({@link chainsByTask}). setAwaitChainBuilder replaces both.
  */
 import { performance } from "node:perf_hooks";
+import { awaitGraphOn, nodeOf } from "../core/await-graph.js";
 import { createDiagnosis, report } from "../core/diagnosis.js";
 import type { Diagnosis, Step, Subject } from "../core/diagnosis.js";
 import { formatSite } from "../core/site.js";
@@ -98,7 +102,85 @@ export const chainsByTask: ChainBuilder = (awaits) => {
   return out;
 };
 
-let builder: ChainBuilder = chainsByTask;
+const MAX_HOPS = 64;
+
+/** The promises `p`'s settlement waits on that an async call awaits: through activations, groups and operations. */
+function awaitedNext(p: Promise<unknown>): Promise<unknown>[] {
+  const out: Promise<unknown>[] = [];
+  const seen = new Set<unknown>();
+  const visit = (x: unknown, depth: number): void => {
+    if (typeof x !== "object" || x === null || seen.has(x) || depth > MAX_HOPS) return;
+    seen.add(x);
+    const n = nodeOf(x);
+    if (n === undefined) return;
+    if (n.kind === "activation") {
+      // what the call awaits now: that await is the next step (its own record)
+      const awaiting = (n as unknown as { awaiting: unknown }).awaiting;
+      if (awaiting instanceof Promise) out.push(awaiting);
+    } else if (n.kind === "op") visit((n as unknown as { on: unknown }).on, depth + 1);
+    else if (n.kind === "group") for (const m of (n as unknown as { members: readonly unknown[] }).members) visit(m, depth + 1);
+  };
+  visit(p, 0);
+  return out;
+}
+
+/**
+ * Chains of awaiting activations, from the await graph: an await of an async call's promise is
+ * followed by that call's own pending await (through Promise.all and the like, one chain per
+ * branch), outermost first, within one task. Awaits no fact connects go to {@link chainsByTask}.
+ */
+export const chainsByActivation: ChainBuilder = (awaits) => {
+  const byPromise = new Map<Promise<unknown>, PendingAwait[]>();
+  for (const a of awaits) {
+    if (a.promise === undefined) continue;
+    const list = byPromise.get(a.promise) ?? [];
+    list.push(a);
+    byPromise.set(a.promise, list);
+  }
+  const inner = new Map<PendingAwait, PendingAwait[]>();
+  const isInner = new Set<PendingAwait>();
+  // outermost first (an outer await is recorded after the awaits it waits on): each await is the
+  // next step of one await only, so calls that await one shared promise each keep their own
+  for (const a of [...awaits].sort((x, y) => (y.seq ?? 0) - (x.seq ?? 0))) {
+    if (a.promise === undefined) continue;
+    const next: PendingAwait[] = [];
+    for (const p of awaitedNext(a.promise)) {
+      const b = (byPromise.get(p) ?? []).find((c) => c !== a && c.task === a.task && !isInner.has(c) && !next.includes(c));
+      if (b !== undefined) next.push(b);
+    }
+    if (next.length === 0) continue;
+    inner.set(a, next);
+    for (const b of next) isInner.add(b);
+  }
+  const out: AwaitChain[] = [];
+  const walk = (a: PendingAwait, path: PendingAwait[]): void => {
+    const next = (inner.get(a) ?? []).filter((b) => !path.includes(b));
+    const here = [...path, a];
+    if (next.length === 0 || here.length >= MAX_HOPS) out.push({ task: here[0]!.task, awaits: here });
+    else for (const b of next) walk(b, here);
+  };
+  const covered = new Set<PendingAwait>();
+  for (const a of awaits) {
+    if (!inner.has(a) || isInner.has(a)) continue;
+    const before = out.length;
+    walk(a, []);
+    for (const c of out.slice(before)) for (const x of c.awaits) covered.add(x);
+  }
+  // a ring of awaits (each awaited by another): one chain from its oldest
+  for (const a of [...awaits].sort((x, y) => (y.forMs ?? 0) - (x.forMs ?? 0))) {
+    if (!inner.has(a) || covered.has(a)) continue;
+    const before = out.length;
+    walk(a, []);
+    for (const c of out.slice(before)) for (const x of c.awaits) covered.add(x);
+  }
+  out.push(...chainsByTask(awaits.filter((a) => !covered.has(a) && !isInner.has(a))));
+  return out;
+};
+
+/** The default: activation chains while the await graph records, else per task. */
+const chainsByDefault: ChainBuilder = (awaits) => (awaitGraphOn() ? chainsByActivation(awaits) : chainsByTask(awaits));
+
+let builder: ChainBuilder = chainsByDefault;
 
 /** How long an await must have been pending to be stuck, on a live loop (ms). */
 let stuckAfterMs = 1000;
@@ -118,12 +200,17 @@ export function setStuckThreshold(ms: number): void {
 }
 
 /**
- * Replaces how pending awaits become chains (the await graph's activation chains). Undefined
- * restores the default, {@link chainsByTask}.
+ * Replaces how pending awaits become chains. Undefined restores the default:
+ * {@link chainsByActivation} while the await graph records, else {@link chainsByTask}.
+ *
+ * @example
+ * ```ts
+ * setAwaitChainBuilder(chainsByTask); // one chain per task, ordered by when the awaits were made
+ * ```
  */
 export function setAwaitChainBuilder(next: ChainBuilder | undefined): void {
   if (next !== undefined && typeof next !== "function") throw new InvalidArgTypeError("next", "a function or undefined", next);
-  builder = next ?? chainsByTask;
+  builder = next ?? chainsByDefault;
 }
 
 function whenText(reason: StuckReason, operation: string | undefined): string {
@@ -255,6 +342,10 @@ export function stuckAwaitsReport(reason: StuckReason, options: StuckAwaitsOptio
     const hints = hintsFor(chain, looseChains === 1);
     const subjects: Subject[] = [
       { kind: "promise", name: "the awaited promise", role: "awaited here", site: leaf.site, detail: `waiting ${leaf.forMs} ms` },
+      // the outer awaits of the chain, by their lines (the text report shows them as its steps)
+      ...chain.awaits
+        .slice(0, -1)
+        .map((a): Subject => ({ kind: "code", name: `${a.site?.functionName ?? "<anonymous>"}()`, role: "awaits the next step here", site: a.site })),
       ...tasks.slice(0, 5).map((t): Subject => ({ kind: "task", name: t.name, role: "waiting, spawned here", site: t.site })),
       ...hints.map(hintSubject),
       ...keeperSubjects,

@@ -10,8 +10,19 @@
  * What async-mutex does that a FIFO gate cannot model passes straight to async-mutex, unwatched:
  * a non-zero priority, a weight that is not a whole number or exceeds the semaphore's value,
  * `setValue()`, a `release()` with no acquire before it, and semaphores made with a value below 1.
+ *
+ * A `waitForUnlock()` still parked when the event loop drains, on a lock held by a bare
+ * `acquire()` of the very async call that waits (async-mutex#88: `Promise.all([m.acquire(),
+ * m.waitForUnlock()])`), is a re-entrant wait: reported as proven and rejected with a
+ * DeadlockError, as sync/drain.ts does for a queued acquire.
  */
-import { forward, noteBlocked, OpNode, setNode } from "../core/await-graph.js";
+import { currentActivation, forward, noteBlocked, OpNode, setNode } from "../core/await-graph.js";
+import type { Activation } from "../core/await-graph.js";
+import { report } from "../core/diagnosis.js";
+import { DeadlockError } from "../core/errors.js";
+import { captureSite } from "../core/site.js";
+import type { Site } from "../core/site.js";
+import { bareReentrantDiagnosis, noteDrainAction, selfRequestedHold } from "../sync/drain.js";
 import { markCancelOnly } from "../sync/primitive.js";
 import { processWide } from "../core/process-wide.js";
 import type { Lease } from "../sync/lease.js";
@@ -27,6 +38,16 @@ type Releaser = () => void;
 type Ticket = Releaser | [number, Releaser];
 type Fn = (...args: unknown[]) => unknown;
 
+/** A `waitForUnlock()` parked in front of async-mutex while the gate's queue is not empty. */
+interface UnlockWait {
+  readonly promise: Promise<void>;
+  readonly resolve: () => void;
+  readonly reject: (err: unknown) => void;
+  /** The async call that asked (debug mode), and where. */
+  readonly activation: Activation | undefined;
+  readonly site: Site | undefined;
+}
+
 /** What every instrumented instance keeps. */
 interface Gate {
   readonly shadow: AdMutex | AdSemaphore;
@@ -41,7 +62,7 @@ interface Gate {
   internal: boolean;
   /** True once the gate cannot follow async-mutex any more: everything passes straight through. */
   direct: boolean;
-  readonly unlockWaiters: Array<() => void>;
+  readonly unlockWaiters: UnlockWait[];
   /** The acquire with an added time limit, for withTimeout. */
   acquireWithin(timeout: number, weightOrPriority?: unknown, priority?: unknown): Promise<Ticket>;
 }
@@ -51,6 +72,9 @@ interface State {
   readonly standIns: WeakMap<object, object>;
   readonly isStandIn: WeakSet<object>;
   readonly gates: WeakMap<object, Gate>;
+  /** Gates with parked unlock waits, for the drain check. */
+  readonly parked: Set<Gate>;
+  drainWatched: boolean;
 }
 
 const state = processWide<State>("instrumentAsyncMutex", () => ({
@@ -58,6 +82,8 @@ const state = processWide<State>("instrumentAsyncMutex", () => ({
   standIns: new WeakMap(),
   isStandIn: new WeakSet(),
   gates: new WeakMap(),
+  parked: new Set(),
+  drainWatched: false,
 }));
 
 // marks a releaser whose hold a release() by hand had ended already
@@ -73,7 +99,47 @@ function isWholeWeight(w: unknown): w is number {
 function wakeUnlockWaiters(gate: Gate): void {
   if (gate.queued.size !== 0) return;
   const waiters = gate.unlockWaiters.splice(0);
-  for (const w of waiters) w();
+  state.parked.delete(gate);
+  for (const w of waiters) w.resolve();
+}
+
+/**
+ * At the drain: a parked unlock wait whose own async call holds the lock (a bare acquire, not
+ * finished) can never end. Reported and rejected; runs before the exit report.
+ */
+function onDrain(): void {
+  for (const gate of [...state.parked]) {
+    if (gate.direct) continue;
+    for (const w of [...gate.unlockWaiters]) {
+      const self = selfRequestedHold(w, gate.shadow._holds);
+      if (self === undefined) continue;
+      const d = bareReentrantDiagnosis(gate.shadow, self.hold, w.site, "waits for it to be unlocked (waitForUnlock)", "it can never be unlocked", self.awaited);
+      gate.unlockWaiters.splice(gate.unlockWaiters.indexOf(w), 1);
+      if (gate.unlockWaiters.length === 0) state.parked.delete(gate);
+      noteDrainAction();
+      report(d, { thrown: true });
+      w.reject(new DeadlockError("reentrant", d));
+      // one rejection: the program runs on, and what is left is judged at the next drain
+      return;
+    }
+  }
+}
+
+function parkUnlockWait(gate: Gate, site: Site | undefined): Promise<void> {
+  let resolve!: () => void;
+  let reject!: (err: unknown) => void;
+  const promise = new Promise<void>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  gate.unlockWaiters.push({ promise, resolve, reject, activation: currentActivation(), site });
+  state.parked.add(gate);
+  if (!state.drainWatched) {
+    state.drainWatched = true;
+    // before the exit report, which then waits for what this check sets going
+    process.prependListener("beforeExit", onDrain);
+  }
+  return promise;
 }
 
 function instrumentInstance(instance: Record<string, unknown>, isSemaphore: boolean, name: string, cancelErrorDefault: unknown): void {
@@ -282,11 +348,17 @@ function instrumentInstance(instance: Record<string, unknown>, isSemaphore: bool
     isLocked(): boolean {
       return (call("isLocked") as boolean) || (!gate.direct && (shadow instanceof AdSemaphore ? shadow.available <= 0 : shadow.isLocked));
     },
-    waitForUnlock(a?: unknown, b?: unknown): Promise<void> {
+    waitForUnlock: function waitForUnlock(a?: unknown, b?: unknown): Promise<void> {
       const args = a === undefined ? [] : b === undefined ? [a] : [a, b];
-      // async-mutex resolves it only once its queue is empty; the queue is in front of it now
-      if (gate.direct || gate.queued.size === 0) return call("waitForUnlock", ...args) as Promise<void>;
-      return new Promise<void>((resolve) => gate.unlockWaiters.push(resolve)).then(() => call("waitForUnlock", ...args) as Promise<void>);
+      // async-mutex resolves it only once its queue is empty; the queue is in front of it now.
+      // A held mutex waits here too (every release wakes it), so the drain can judge the wait.
+      const held = !isSemaphore && shadow instanceof AdMutex && shadow.isLocked;
+      if (gate.direct || (gate.queued.size === 0 && !held)) return call("waitForUnlock", ...args) as Promise<void>;
+      const parked = parkUnlockWait(gate, captureSite(waitForUnlock));
+      const out = parked.then(() => call("waitForUnlock", ...args) as Promise<void>);
+      // the await graph: awaiting `out` waits for the parked wait
+      forward(out, parked);
+      return out;
     },
   };
   if (isSemaphore) {

@@ -1,6 +1,6 @@
 /**
  * Debug-mode instrumentation of the user's own libraries, at load, with no change to their
- * code: pg, knex, mysql2, generic-pool, async-mutex, async-lock and p-limit as they come from npm feed asyncdoctor's wait-for graph,
+ * code: pg, knex, mysql2, generic-pool, async-mutex, async-lock, p-limit and redlock as they come from npm feed asyncdoctor's wait-for graph,
  * so re-entrance, cycles and pool exhaustion are reported on the user's pool or lock under its
  * own name, and the database's own deadlocks are reported with both sides.
  */
@@ -14,6 +14,7 @@ import { mysql2Instrumentation, mysql2PromiseInstrumentation } from "./mysql2.js
 import type { Instrumentation } from "./library.js";
 import { pLimitInstrumentation } from "./p-limit.js";
 import { pgInstrumentation } from "./pg.js";
+import { redlockInstrumentation } from "./redlock.js";
 
 const LIBRARIES: readonly Instrumentation[] = [
   pgInstrumentation,
@@ -24,6 +25,7 @@ const LIBRARIES: readonly Instrumentation[] = [
   asyncMutexInstrumentation,
   asyncLockInstrumentation,
   pLimitInstrumentation,
+  redlockInstrumentation,
 ];
 
 /** The package an instrumentation belongs to: `mysql2/promise` is mysql2's. */

@@ -378,6 +378,8 @@ export abstract class Primitive implements WaitTarget {
       q.shift();
       this.#endWait(w);
       const lease = this._grant(w.task, w.req, w.lazySite, w.since);
+      // a bare holder outside every task is the async call that asked, not the one releasing now
+      if (w.activation !== undefined && lease.task === undefined) lease.activation = w.activation;
       w.resolve(lease);
       if (this._onChange !== undefined) this._onChange();
     }

@@ -1,6 +1,9 @@
 // monitorLoopBlocking() in-process: a long continuation is named with its task; short ones, and
 // the continuation that was running when the monitor started, are not reported.
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, it } from "node:test";
 import { createHook } from "node:async_hooks";
 import assert from "node:assert/strict";
@@ -166,6 +169,77 @@ describe("monitorLoopBlocking()", () => {
     assert.equal(found.length, 1, found.map((d) => d.summary).join("\n"));
     assert.equal(found[0]!.certainty, "observed");
     assert.match(found[0]!.summary, /in task "shell-out"/);
+  });
+});
+
+/** A CommonJS module whose loading takes `ms` of CPU (a big package, or tsx compiling one). */
+function slowModule(dir: string, name: string, ms: number): string {
+  const file = join(dir, `${name}.cjs`);
+  writeFileSync(
+    file,
+    `const { readFileSync } = require("node:fs");\n` +
+      `const cpu = () => { try { return Number(readFileSync("/proc/thread-self/schedstat", "latin1").split(" ")[0]) / 1e6; } catch { const c = process.cpuUsage(); return (c.user + c.system) / 1000; } };\n` +
+      `const end = cpu() + ${ms};\n` +
+      `while (cpu() < end) {}\n` +
+      `module.exports = ${JSON.stringify(name)};\n`,
+  );
+  return file;
+}
+
+describe("monitorLoopBlocking() and module loading", () => {
+  const require = createRequire(import.meta.url);
+
+  it("does not count a stretch spent loading modules (a lazy require(), as knex loads its driver) as blocking", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "loop-blocking-"));
+    try {
+      const a = slowModule(dir, "driver", 150);
+      const b = slowModule(dir, "dialect", 150);
+      const found = await blocks(async (tracker) => {
+        await tracker.spawn(
+          async () => {
+            await Promise.resolve();
+            require(a);
+          },
+          { name: "first-query" },
+        );
+        // and in a timer callback (the lag check)
+        await new Promise<void>((resolve) =>
+          setTimeout(() => {
+            require(b);
+            resolve();
+          }, 1),
+        );
+      });
+      assert.deepEqual(
+        found.map((d) => d.summary),
+        [],
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("still reports the program's own work in a stretch that also loaded a module, and says how much was loading", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "loop-blocking-"));
+    try {
+      const a = slowModule(dir, "report-lib", 80);
+      const found = await blocks((tracker) =>
+        tracker.spawn(
+          async () => {
+            await Promise.resolve();
+            require(a);
+            busy(150);
+          },
+          { name: "build-report" },
+        ),
+      );
+      assert.equal(found.length, 1, found.map((d) => d.summary).join("\n"));
+      assert.match(found[0]!.summary, /in task "build-report"/);
+      assert.match(found[0]!.summary, /\d+ ms of it was spent loading modules, not counted against the threshold/);
+      assert.ok(Number(found[0]!.data?.loadingMs) > 0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
