@@ -48,12 +48,14 @@ describe("the packed package, installed into a fresh project", () => {
     assert.ok(existsSync(join(root, "dist", "esm", "src", "index.js")), "dist/ is built (npm test builds it first; else run `npm run build`)");
     dir = mkdtempSync(join(tmpdir(), "asyncdoctor-tarball-"));
     const own = pack(".", dir);
-    // the one runtime dependency, packed from this checkout's install: no registry needed
+    // the runtime dependencies, packed from this checkout's install: no registry needed (a
+    // lockfile install caches their tarballs, not the metadata an offline `npm install` asks for)
     const commander = pack(dirname(require.resolve("commander")), dir);
+    const acorn = pack(dirname(require.resolve("acorn/package.json")), dir);
     app = join(dir, "app");
     mkdirSync(app);
     writeFileSync(join(app, "package.json"), JSON.stringify({ name: "app", version: "1.0.0", private: true }));
-    npm(["install", "--offline", "--no-audit", "--no-fund", "--ignore-scripts", own, commander], app);
+    npm(["install", "--offline", "--no-audit", "--no-fund", "--ignore-scripts", own, commander, acorn], app);
   });
   after(() => {
     if (dir) rmSync(dir, { recursive: true, force: true });
