@@ -35,8 +35,12 @@ export class AsyncDoctorError extends Error {
   }
 }
 
-/** The kind of deadlock a {@link DeadlockError} reports. */
-export type DeadlockKind = "reentrant" | "cycle" | "pool-exhaustion" | "lock-order";
+/**
+ * The kind of deadlock a {@link DeadlockError} reports: why an acquire was rejected: it asked for what its task holds, closed a wait-for cycle, was one
+ * of a pool's holders asking for more, inverted a lock order, or (`leaked`) waited, when the event
+ * loop drained, for a lock whose holders had left it held with nothing left to release it.
+ */
+export type DeadlockKind = "reentrant" | "cycle" | "pool-exhaustion" | "lock-order" | "leaked";
 
 /**
  * An acquire that would never complete was rejected instead of hanging.

@@ -92,7 +92,10 @@ function onDrain(): void {
   report(d, { thrown: true });
   w.prim._reject(
     w,
-    new DeadlockError(d.rule === "deadlock-reentrant" ? "reentrant" : d.rule === "pool-exhaustion" ? "pool-exhaustion" : "cycle", d),
+    new DeadlockError(
+      d.rule === "deadlock-reentrant" ? "reentrant" : d.rule === "pool-exhaustion" ? "pool-exhaustion" : d.rule === "leaked-lock" ? "leaked" : "cycle",
+      d,
+    ),
     "deadlock",
   );
 }
@@ -116,7 +119,8 @@ export function drainDiagnosis(w: Waiter): Diagnosis {
   const holders = p._holds.map((h) => `"${taskLabel(h.task, h)}" (${Math.round(performance.now() - h.since)} ms${holderWaiting(h.task)})`).join(", ");
   const waited = Math.round(performance.now() - w.since);
   return createDiagnosis({
-    rule: suspicion?.rule ?? "deadlock-cycle",
+    // no knot is known: what is a fact is that the lock is still held and nothing is left to release it
+    rule: suspicion?.rule ?? "leaked-lock",
     certainty: "proven",
     summary:
       `task "${taskLabel(w.task, w)}" waits for ${p.kind} "${p.name}" for ever: the event loop is empty, so nothing can release it` +

@@ -92,6 +92,12 @@ describe("async-mutex: the holder's own wait, proven at the drain", () => {
     const r = run("leaked-by-finished-call.ts");
     assert.deepEqual(reentrant(r.findings), [], JSON.stringify(r.findings, null, 1));
     assert.ok(r.findings.length > 0, "the leak itself is still reported");
+    // nothing waits in a cycle: the fact is a lock left held with nothing left to release it
+    assert.equal(r.findings.filter((d) => d.rule === "deadlock-cycle").length, 0, JSON.stringify(r.findings, null, 1));
+    const leak = r.findings.find((d) => d.rule === "leaked-lock" && d.certainty === "proven");
+    assert.ok(leak, JSON.stringify(r.findings, null, 1));
+    assert.match(leak.summary, /waits for mutex .* for ever: the event loop is empty/);
+    assert.match(r.stdout, /caught DeadlockError/);
   });
 });
 
