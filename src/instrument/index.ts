@@ -1,6 +1,7 @@
 /**
  * Debug-mode instrumentation of the user's own libraries, at load, with no change to their
- * code: pg, knex, mysql2, generic-pool, async-mutex, async-lock and p-limit as they come from npm feed asyncdoctor's wait-for graph,
+ * code: pg, knex, mysql2, generic-pool, async-mutex, async-lock and p-limit as they come from npm feed asyncdoctor's wait-for graph
+ * (sequelize's and typeorm's managed transactions and query runners are watched too),
  * so re-entrance, cycles and pool exhaustion are reported on the user's pool or lock under its
  * own name, and the database's own deadlocks are reported with both sides.
  */
@@ -14,6 +15,8 @@ import { mysql2Instrumentation, mysql2PromiseInstrumentation } from "./mysql2.js
 import type { Instrumentation } from "./library.js";
 import { pLimitInstrumentation } from "./p-limit.js";
 import { pgInstrumentation } from "./pg.js";
+import { sequelizeInstrumentation } from "./sequelize.js";
+import { typeormInstrumentation } from "./typeorm.js";
 
 const LIBRARIES: readonly Instrumentation[] = [
   pgInstrumentation,
@@ -24,6 +27,8 @@ const LIBRARIES: readonly Instrumentation[] = [
   asyncMutexInstrumentation,
   asyncLockInstrumentation,
   pLimitInstrumentation,
+  sequelizeInstrumentation,
+  typeormInstrumentation,
 ];
 
 /** The package an instrumentation belongs to: `mysql2/promise` is mysql2's. */

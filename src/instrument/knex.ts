@@ -13,6 +13,7 @@ import type { KnexLike } from "../integrations/knex.js";
 import { handOrigin, originHere } from "./database-deadlock.js";
 import type { QueryOrigin } from "./database-deadlock.js";
 import { isInstrumenting } from "./hooks.js";
+import { definer, wrapMethod } from "./prototype-patch.js";
 import type { Instrumentation, LoadedBy } from "./library.js";
 import { constructionName } from "./naming.js";
 
@@ -22,29 +23,10 @@ type KnexFactory = ((...args: unknown[]) => unknown) & { KnexTimeoutError?: unkn
 const state = processWide("instrumentKnex", () => ({
   standIns: new WeakMap<object, object>(),
   isStandIn: new WeakSet<object>(),
-  /** The wrappers put on knex's prototypes (so each is wrapped once). */
-  wrappers: new WeakSet<object>(),
   patchedRunners: new WeakSet<object>(),
   /** Where each builder was made: the user's line of its query. */
   origins: new WeakMap<object, QueryOrigin>(),
 }));
-
-type Method = (this: unknown, ...args: unknown[]) => unknown;
-
-/** The object on `start`'s prototype chain that defines `key` itself. */
-function definer(start: object, key: string): Record<string, unknown> | undefined {
-  for (let o: object | null = start; o !== null; o = Object.getPrototypeOf(o) as object | null) if (Object.hasOwn(o, key)) return o as Record<string, unknown>;
-  return undefined;
-}
-
-function wrapMethod(holder: Record<string, unknown>, key: string, make: (original: Method) => Method): void {
-  const original = holder[key];
-  if (typeof original !== "function" || state.wrappers.has(original)) return;
-  const wrapped = make(original as Method);
-  Object.defineProperty(wrapped, "name", { value: (original as Method).name });
-  state.wrappers.add(wrapped);
-  Object.defineProperty(holder, key, { value: wrapped, configurable: true, writable: true, enumerable: false });
-}
 
 /**
  * A builder's query is sent from its `then()`, which `await` calls a microtask later, so the
