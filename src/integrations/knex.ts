@@ -160,7 +160,7 @@ export function guardKnex<K extends KnexLike>(knex: K, options: GuardKnexOptions
   let starting: object | undefined;
   const markBuilt = (builder: unknown, above: Function): void => {
     if (typeof builder !== "object" && typeof builder !== "function") return;
-    if (builder === null || !guard._captureSites) return;
+    if (builder === null) return;
     const task = currentTask();
     if (scopedHoldOf(guard, task) === undefined) return;
     built.set(builder, { task, site: userFrame(above), activation: currentActivation() });

@@ -23,7 +23,9 @@ const lines = readFileSync(here, "utf8").split("\n");
 
 /** The pool-exhaustion findings, each as the source line of its site. */
 function exhaustionLines(found: readonly Diagnosis[]): string[] {
-  return found.filter((d) => d.rule === "pool-exhaustion").map((d) => (d.site && d.site.file === here ? lines[d.site.line - 1]!.trim() : `elsewhere: ${d.site?.file}`));
+  return found
+    .filter((d) => d.rule === "pool-exhaustion")
+    .map((d) => (d.site && d.site.file === here ? lines[d.site.line - 1]!.trim() : `elsewhere: ${d.site?.file}`));
 }
 
 describe("sequelize instrumented at load (real server)", { skip: pgt.skip }, () => {

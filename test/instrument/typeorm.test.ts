@@ -30,7 +30,10 @@ function exhaustionLines(found: readonly Diagnosis[]): string[] {
 }
 
 /** The open query runners of this file, by the line that created them. */
-const openRunners = (): string[] => openResources().filter((e) => e.name.startsWith("query runner of ")).map((e) => lineAt(e.site));
+const openRunners = (): string[] =>
+  openResources()
+    .filter((e) => e.name.startsWith("query runner of "))
+    .map((e) => lineAt(e.site));
 
 describe("typeorm instrumented at load (real server)", { skip: pgt.skip }, () => {
   let installed: InstalledInstrumentations;
@@ -72,7 +75,10 @@ describe("typeorm instrumented at load (real server)", { skip: pgt.skip }, () =>
     const d = found.find((x) => x.rule === "pool-exhaustion");
     assert.ok(d);
     const sites = [d.site, ...d.subjects.map((s) => s.site)].map(lineAt);
-    assert.ok(sites.some((l) => l.endsWith("// helper")), sites.join(" | "));
+    assert.ok(
+      sites.some((l) => l.endsWith("// helper")),
+      sites.join(" | "),
+    );
     assert.ok(sites.includes(`await audit("y"); // in the transaction`), sites.join(" | "));
   });
 
@@ -82,7 +88,7 @@ describe("typeorm instrumented at load (real server)", { skip: pgt.skip }, () =>
       return ds.transaction(async (manager) => {
         await manager.query("INSERT INTO instrument_typeorm_audit (action) VALUES ('z')");
         await manager.transaction(async (inner) => inner.query("SELECT 1"));
-        return (await manager.query("SELECT 3 AS n")) as { n: number }[];
+        return manager.query<{ n: number }[]>("SELECT 3 AS n");
       });
     });
     assert.deepEqual(result, [{ n: 3 }]);
