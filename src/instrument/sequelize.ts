@@ -16,6 +16,8 @@ import type { Instrumentation, LoadedBy } from "./library.js";
 import { inAnyTransaction, reportSecondConnection, runInTransaction, transactionOf, withUserCall } from "./orm-transaction.js";
 import type { OrmPool } from "./orm-transaction.js";
 import { definer, wrapMethod } from "./prototype-patch.js";
+import { readStarted, saveStarted } from "./sequelize-lost-update.js";
+import type { InstanceLike } from "./sequelize-lost-update.js";
 import type { Method } from "./prototype-patch.js";
 import { processWide } from "../core/process-wide.js";
 
@@ -137,7 +139,64 @@ function patchSequelize(Sequelize: Klass): void {
   wrapMethod(proto, "query", recordingCall);
 }
 
+/** Calls `original`, then `after(value)` once it fulfils; the caller gets the same value or rejection. */
+function thenAfter(result: unknown, after: (value: unknown) => void): unknown {
+  if (result === null || typeof result !== "object" || typeof (result as { then?: unknown }).then !== "function") return result;
+  return (result as Promise<unknown>).then((v) => {
+    after(v);
+    return v;
+  });
+}
+
+/** Reads stamp the instances they load; saves are checked against the other saves of the row. */
+function patchLoadModifySave(Model: Klass): void {
+  const statics = Model as unknown as Record<string, unknown>;
+  const recording = (original: Method, self: unknown, args: unknown[], above: Function): unknown =>
+    inAnyTransaction() ? withUserCall(above, () => original.apply(self, args)) : original.apply(self, args);
+  wrapMethod(
+    statics,
+    "findAll",
+    (original) =>
+      function findAll(this: unknown, ...args: unknown[]): unknown {
+        if (!isInstrumenting(MODULE)) return original.apply(this, args);
+        const stamp = readStarted(findAll);
+        return thenAfter(recording(original, this, args, findAll), stamp);
+      },
+  );
+  wrapMethod(
+    Model.prototype,
+    "reload",
+    (original) =>
+      function reload(this: unknown, ...args: unknown[]): unknown {
+        if (!isInstrumenting(MODULE)) return original.apply(this, args);
+        const stamp = readStarted(reload);
+        return thenAfter(recording(original, this, args, reload), stamp);
+      },
+  );
+  wrapMethod(
+    Model.prototype,
+    "save",
+    (original) =>
+      function save(this: unknown, ...args: unknown[]): unknown {
+        const watch = isInstrumenting(MODULE) && this !== null && typeof this === "object" ? saveStarted(this as InstanceLike, save) : undefined;
+        const result = recording(original, this, args, save);
+        return watch === undefined ? result : thenAfter(result, watch);
+      },
+  );
+  wrapMethod(
+    statics,
+    "create",
+    (original) =>
+      function create(this: unknown, ...args: unknown[]): unknown {
+        const result = recording(original, this, args, create);
+        // a created row is what its instance wrote: later saves of it start from there
+        return isInstrumenting(MODULE) ? thenAfter(result, (made) => readStarted(create)(made)) : result;
+      },
+  );
+}
+
 function patchModel(Model: Klass): void {
+  patchLoadModifySave(Model);
   const statics = Model as unknown as Record<string, unknown>;
   for (const key of MODEL_STATICS) if (Object.hasOwn(statics, key)) wrapMethod(statics, key, recordingCall);
   for (const key of MODEL_METHODS) if (Object.hasOwn(Model.prototype, key)) wrapMethod(Model.prototype, key, recordingCall);

@@ -12,7 +12,7 @@ import type { Sequelize as SequelizeType, ModelStatic, Model as ModelType } from
 import type { Diagnosis } from "../../src/core/diagnosis.js";
 import { installInstrumentations } from "../../src/instrument/index.js";
 import type { InstalledInstrumentations } from "../../src/instrument/index.js";
-import { collecting } from "../helpers.js";
+import { collecting, deferred } from "../helpers.js";
 import { pgForTests } from "../integrations/pg-helper.js";
 
 const pgt = await pgForTests();
@@ -125,4 +125,89 @@ describe("sequelize instrumented at load (real server)", { skip: pgt.skip }, () 
     assert.equal(err.message, "on purpose");
     assert.equal(await Item.count({ where: { name: "rolled back" } }), 0);
   });
+
+  describe("load-modify-save", () => {
+    let Counter: ModelStatic<ModelType & { value: number; label: string | null }>;
+    let Versioned: ModelStatic<ModelType & { value: number }>;
+    before(async () => {
+      const { DataTypes, Model } = await import("sequelize");
+      class SeqCounter extends Model {}
+      SeqCounter.init({ value: DataTypes.INTEGER, label: DataTypes.STRING }, { sequelize, modelName: "instrument_seq_counter" });
+      class SeqVersioned extends Model {}
+      SeqVersioned.init({ value: DataTypes.INTEGER }, { sequelize, modelName: "instrument_seq_versioned", version: true });
+      Counter = SeqCounter as typeof Counter;
+      Versioned = SeqVersioned as typeof Versioned;
+      await sequelize.sync({ force: true });
+    });
+
+    const lostUpdates = (found: readonly Diagnosis[]) => found.filter((d) => d.rule === "lost-update");
+
+    it("two requests load the same row, add to it and save: lost-update at the later save", async () => {
+      const c = await Counter.create({ value: 0 });
+      // both have loaded the row before either saves
+      const both = deferred();
+      let loaded = 0;
+      const addTo = async (amount: number) => {
+        const row = await Counter.findByPk(c.get("id") as number);
+        if (++loaded === 2) both.resolve();
+        await both.promise;
+        row!.value = row!.value + amount;
+        await row!.save(); // load-modify-save
+      };
+      const { found } = await collecting(() => Promise.all([addTo(5), addTo(10)]));
+      const d = lostUpdates(found);
+      assert.equal(d.length, 1, found.map((x) => x.rule).join(", "));
+      assert.equal(d[0]!.certainty, "observed");
+      assert.equal(lineAt(d[0]!.site), "await row!.save(); // load-modify-save");
+      assert.match(d[0]!.summary, /field "value"/);
+      assert.match(d[0]!.fix, /increment/);
+    });
+
+    it("the same requests one after the other, each loading after the other saved: silent", async () => {
+      const c = await Counter.create({ value: 0 });
+      const addTo = async (amount: number) => {
+        const row = await Counter.findByPk(c.get("id") as number);
+        row!.value = row!.value + amount;
+        await row!.save();
+      };
+      const { found } = await collecting(async () => {
+        await addTo(5);
+        await addTo(10);
+      });
+      assert.deepEqual(lostUpdates(found), []);
+      await c.reload();
+      assert.equal(c.value, 15);
+    });
+
+    it("concurrent saves of different fields, and increments done by the database: silent", async () => {
+      const c = await Counter.create({ value: 0, label: "a" });
+      const id = c.get("id") as number;
+      const [a, b] = await Promise.all([Counter.findByPk(id), Counter.findByPk(id)]);
+      const { found } = await collecting(async () => {
+        a!.value = 1;
+        b!.label = "b";
+        await Promise.all([a!.save(), b!.save()]);
+        await Promise.all([Counter.increment("value", { by: 1, where: { id } }), Counter.increment("value", { by: 1, where: { id } })]);
+      });
+      assert.deepEqual(lostUpdates(found), []);
+    });
+
+    it("optimistic locking (version: true): the stale save fails with sequelize's own error, and no lost update is reported", async () => {
+      const v = await Versioned.create({ value: 0 });
+      const id = v.get("id") as number;
+      const [a, b] = await Promise.all([Versioned.findByPk(id), Versioned.findByPk(id)]);
+      const { found } = await collecting(async () => {
+        a!.value = 1;
+        await a!.save();
+        b!.value = 2;
+        const err = await b!.save().catch((e: unknown) => e as Error);
+        assert.equal((err as Error).name, "SequelizeOptimisticLockError");
+      });
+      assert.deepEqual(lostUpdates(found), []);
+    });
+  });
 });
+
+function lineAt(s: { file: string; line: number } | undefined): string {
+  return s?.file === here ? lines[s.line - 1]!.trim() : `elsewhere: ${s?.file}`;
+}
