@@ -3,7 +3,7 @@
  * outside asyncdoctor, Node and `node_modules` (else the first outside asyncdoctor and Node).
  */
 import { sep } from "node:path";
-import { captureFrames, captureStack, frameFileName, frameToSite, isInternalFile } from "../core/site.js";
+import { captureStack, frameFileName, frameToSite, isInternalFile } from "../core/site.js";
 import type { Site } from "../core/site.js";
 
 const NODE_MODULES = `${sep}node_modules${sep}`;
@@ -11,6 +11,35 @@ const NODE_MODULES = `${sep}node_modules${sep}`;
 /** True when `file` is the program's own code: not asyncdoctor, not Node, not a package. */
 export function isUserFile(file: string): boolean {
   return !isInternalFile(file) && !file.includes(NODE_MODULES) && !file.includes("/node_modules/");
+}
+
+/**
+ * V8's stack above `above`, captured now without being formatted: `Error.captureStackTrace`
+ * records the frames, and V8 formats them only when `stack` is first read (with the
+ * `Error.prepareStackTrace` in place then). Reading it later as CallSites costs what a report
+ * costs; a capture nobody reads costs about two thirds of one formatted at once.
+ */
+export class LazyFrames {
+  readonly #holder: { stack?: unknown } = {};
+
+  constructor(above: Function, depth: number) {
+    const prev = Error.stackTraceLimit;
+    Error.stackTraceLimit = depth;
+    Error.captureStackTrace(this.#holder, above);
+    Error.stackTraceLimit = prev;
+  }
+
+  /** The frames, innermost first (empty if the stack was already read as text). */
+  read(): NodeJS.CallSite[] {
+    const prev = Error.prepareStackTrace;
+    Error.prepareStackTrace = (_e, frames) => frames;
+    try {
+      const s = this.#holder.stack;
+      return Array.isArray(s) ? (s as NodeJS.CallSite[]) : [];
+    } finally {
+      Error.prepareStackTrace = prev;
+    }
+  }
 }
 
 /** The user's frame above `above`; costs a stack walk (debug mode only). */
@@ -33,11 +62,11 @@ export function captureUserSite(above: Function = captureUserSite): Site | undef
  * ```
  */
 export class UserFrames {
-  #frames: NodeJS.CallSite[] | undefined;
+  #frames: LazyFrames | undefined;
   #sites: readonly Site[] | undefined;
 
   constructor(above: Function, depth = 12) {
-    this.#frames = captureFrames(above, depth);
+    this.#frames = new LazyFrames(above, depth);
   }
 
   /**
@@ -49,7 +78,7 @@ export class UserFrames {
   get sites(): readonly Site[] {
     if (this.#sites === undefined) {
       const out: Site[] = [];
-      for (const f of this.#frames ?? []) {
+      for (const f of this.#frames?.read() ?? []) {
         const file = frameFileName(f);
         const s = file === undefined || !isUserFile(file) ? undefined : frameToSite(f);
         if (s !== undefined && isUserFile(s.file)) out.push(s);

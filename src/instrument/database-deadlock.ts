@@ -9,10 +9,11 @@
 import { createDiagnosis, report } from "../core/diagnosis.js";
 import { processWide } from "../core/process-wide.js";
 import type { Diagnosis, Step, Subject } from "../core/diagnosis.js";
-import { captureFrames, formatSite, frameFileName, frameToSite, isInternalFile } from "../core/site.js";
+import { formatSite, frameFileName, frameToSite, isInternalFile } from "../core/site.js";
 import type { Site } from "../core/site.js";
 import { currentTask } from "../core/task.js";
 import type { TaskRecord } from "../core/task.js";
+import { LazyFrames } from "../diagnose/user-site.js";
 import { atSite, taskName } from "./naming.js";
 
 /** The rule id of these reports. */
@@ -37,18 +38,19 @@ export interface QueryRecord {
  * else the first frame outside asyncdoctor.
  */
 export class UserSite {
-  #frames: NodeJS.CallSite[] | undefined;
+  #frames: LazyFrames | undefined;
   #site: Site | undefined | null = null;
 
   constructor(above: Function, depth: number) {
-    this.#frames = captureFrames(above, depth);
+    // captured unformatted: most queries never end in a report
+    this.#frames = new LazyFrames(above, depth);
   }
 
   get site(): Site | undefined {
     if (this.#site === null) {
       let fallback: Site | undefined;
       let found: Site | undefined;
-      for (const f of this.#frames ?? []) {
+      for (const f of this.#frames?.read() ?? []) {
         const file = frameFileName(f);
         if (file === undefined || isInternalFile(file)) continue;
         const s = frameToSite(f);
