@@ -7,11 +7,13 @@
  * was aborted, and the query each other backend is waiting in. `proven`: the server says so.
  */
 import { createDiagnosis, report } from "../core/diagnosis.js";
+import { processWide } from "../core/process-wide.js";
 import type { Diagnosis, Step, Subject } from "../core/diagnosis.js";
-import { captureFrames, formatSite, frameFileName, frameToSite, isInternalFile } from "../core/site.js";
+import { formatSite, frameFileName, frameToSite, isInternalFile } from "../core/site.js";
 import type { Site } from "../core/site.js";
 import { currentTask } from "../core/task.js";
 import type { TaskRecord } from "../core/task.js";
+import { LazyFrames } from "../diagnose/user-site.js";
 import { atSite, taskName } from "./naming.js";
 
 /** The rule id of these reports. */
@@ -36,18 +38,19 @@ export interface QueryRecord {
  * else the first frame outside asyncdoctor.
  */
 export class UserSite {
-  #frames: NodeJS.CallSite[] | undefined;
+  #frames: LazyFrames | undefined;
   #site: Site | undefined | null = null;
 
   constructor(above: Function, depth: number) {
-    this.#frames = captureFrames(above, depth);
+    // captured unformatted: most queries never end in a report
+    this.#frames = new LazyFrames(above, depth);
   }
 
   get site(): Site | undefined {
     if (this.#site === null) {
       let fallback: Site | undefined;
       let found: Site | undefined;
-      for (const f of this.#frames ?? []) {
+      for (const f of this.#frames?.read() ?? []) {
         const file = frameFileName(f);
         if (file === undefined || isInternalFile(file)) continue;
         const s = frameToSite(f);
@@ -105,6 +108,25 @@ export class ConnectionRecord {
 export function originHere(above: Function): QueryOrigin {
   // a short stack: the caller of the driver is near the top, and a capture costs by its depth
   return { task: currentTask(), lazySite: new UserSite(above, 10) };
+}
+
+// the origin a layer above the driver (pg's pool.query, a knex builder) gave the next query on a connection
+const handed = processWide("instrumentQueryOrigins", () => new WeakMap<object, QueryOrigin>());
+
+/**
+ * Says that the next query sent on `connection` was issued at `origin`: a library between the
+ * user and the driver (knex starts a builder's query from a microtask, pg's `pool.query()` from
+ * a connect callback) knows the user's line when the driver no longer has it on the stack.
+ */
+export function handOrigin(connection: object, origin: QueryOrigin): void {
+  handed.set(connection, origin);
+}
+
+/** The origin handed for the query being sent on `connection` now, once; else undefined. */
+export function takeOrigin(connection: object): QueryOrigin | undefined {
+  const o = handed.get(connection);
+  if (o !== undefined) handed.delete(connection);
+  return o;
 }
 
 /** Where a query was issued (resolved now, from the frames captured then). */

@@ -1,6 +1,7 @@
 /**
  * Debug-mode instrumentation of the user's own libraries, at load, with no change to their
- * code: pg, knex, mysql2, generic-pool, async-mutex, async-lock, p-limit and redlock as they come from npm feed asyncdoctor's wait-for graph,
+ * code: pg, knex, mysql2, generic-pool, async-mutex, async-lock, p-limit and redlock as they come from npm feed asyncdoctor's wait-for graph
+ * (sequelize's and typeorm's managed transactions and query runners are watched too),
  * so re-entrance, cycles and pool exhaustion are reported on the user's pool or lock under its
  * own name, and the database's own deadlocks are reported with both sides.
  */
@@ -15,6 +16,8 @@ import type { Instrumentation } from "./library.js";
 import { pLimitInstrumentation } from "./p-limit.js";
 import { pgInstrumentation } from "./pg.js";
 import { redlockInstrumentation } from "./redlock.js";
+import { sequelizeInstrumentation } from "./sequelize.js";
+import { typeormInstrumentation } from "./typeorm.js";
 
 const LIBRARIES: readonly Instrumentation[] = [
   pgInstrumentation,
@@ -26,6 +29,8 @@ const LIBRARIES: readonly Instrumentation[] = [
   asyncLockInstrumentation,
   pLimitInstrumentation,
   redlockInstrumentation,
+  sequelizeInstrumentation,
+  typeormInstrumentation,
 ];
 
 /** The package an instrumentation belongs to: `mysql2/promise` is mysql2's. */

@@ -10,14 +10,82 @@
 import { processWide } from "../core/process-wide.js";
 import { guardKnex } from "../integrations/knex.js";
 import type { KnexLike } from "../integrations/knex.js";
+import { handOrigin, originHere } from "./database-deadlock.js";
+import type { QueryOrigin } from "./database-deadlock.js";
 import { isInstrumenting } from "./hooks.js";
+import { definer, wrapMethod } from "./prototype-patch.js";
 import type { Instrumentation, LoadedBy } from "./library.js";
 import { constructionName } from "./naming.js";
 
 const MODULE = "knex";
 type KnexFactory = ((...args: unknown[]) => unknown) & { KnexTimeoutError?: unknown };
 
-const state = processWide("instrumentKnex", () => ({ standIns: new WeakMap<object, object>(), isStandIn: new WeakSet<object>() }));
+const state = processWide("instrumentKnex", () => ({
+  standIns: new WeakMap<object, object>(),
+  isStandIn: new WeakSet<object>(),
+  patchedRunners: new WeakSet<object>(),
+  /** Where each builder was made: the user's line of its query. */
+  origins: new WeakMap<object, QueryOrigin>(),
+}));
+
+/**
+ * A builder's query is sent from its `then()`, which `await` calls a microtask later, so the
+ * driver sees only knex on the stack. The user's line is on it when the builder is made: keep
+ * it (a short raw stack, resolved only by a report), and hand it to the driver when the runner
+ * sends the builder's query on its connection. The methods live on the client's prototype, so
+ * transaction clients (made from the same prototype) are covered too.
+ */
+function instrumentQueries(client: object): void {
+  for (const key of ["queryBuilder", "schemaBuilder", "raw"]) {
+    const holder = definer(client, key);
+    if (holder === undefined) continue;
+    wrapMethod(
+      holder,
+      key,
+      (original) =>
+        function builder(this: unknown, ...args: unknown[]): unknown {
+          const made = original.apply(this, args);
+          if (isInstrumenting(MODULE) && made !== null && (typeof made === "object" || typeof made === "function"))
+            state.origins.set(made, originHere(builder));
+          return made;
+        },
+    );
+  }
+  const holder = definer(client, "runner");
+  if (holder === undefined) return;
+  wrapMethod(
+    holder,
+    "runner",
+    (original) =>
+      function runner(this: unknown, ...args: unknown[]): unknown {
+        const made = original.apply(this, args);
+        if (made !== null && typeof made === "object") patchRunner(made);
+        return made;
+      },
+  );
+}
+
+/** Wraps the runner class's `query(obj)`, which sends one statement of its builder on its connection. */
+function patchRunner(runner: object): void {
+  const proto = Object.getPrototypeOf(runner) as object | null;
+  if (proto === null || state.patchedRunners.has(proto)) return;
+  state.patchedRunners.add(proto);
+  const holder = definer(runner, "query");
+  if (holder === undefined) return;
+  wrapMethod(
+    holder,
+    "query",
+    (original) =>
+      function query(this: unknown, ...args: unknown[]): unknown {
+        const { builder, connection } = (this ?? {}) as { builder?: unknown; connection?: unknown };
+        if (builder !== null && typeof builder === "object" && connection !== null && typeof connection === "object") {
+          const origin = state.origins.get(builder);
+          if (origin !== undefined) handOrigin(connection, origin);
+        }
+        return original.apply(this, args);
+      },
+  );
+}
 
 // knex's own message for a wait past acquireConnectionTimeout
 const KNEX_TIMEOUT_MESSAGE = "Knex: Timeout acquiring a connection. The pool is probably full. Are you missing a .transacting(trx) call?";
@@ -46,6 +114,8 @@ function standIn(factory: KnexFactory): object {
       const instance: unknown = Reflect.apply(target, thisArg, args);
       // knex(existingInstance-config) with a pool-less client (no connection) has nothing to guard
       if (isInstrumenting(MODULE) && isKnexInstance(instance) && typeof instance.client.acquireConnection === "function") {
+        // before guardKnex, which wraps the instance's own builder factories around these
+        instrumentQueries(instance.client);
         guardKnex(instance, { name: constructionName(apply, "knex").name, timeoutError });
       }
       return instance;

@@ -13,7 +13,7 @@
  */
 import { processWide } from "../core/process-wide.js";
 import { Pool } from "../sync/pool.js";
-import { attachDiagnosis, ConnectionRecord, originHere, overlapping, reportDatabaseDeadlock } from "./database-deadlock.js";
+import { attachDiagnosis, ConnectionRecord, originHere, overlapping, reportDatabaseDeadlock, takeOrigin } from "./database-deadlock.js";
 import type { QueryRecord } from "./database-deadlock.js";
 import { isInstrumenting } from "./hooks.js";
 import type { Instrumentation, LoadedBy } from "./library.js";
@@ -122,7 +122,7 @@ function patchConnectionPrototype(conn: object): void {
         const rec = connectionOf(this);
         const threadId = (this as CoreConnection).threadId;
         if (typeof threadId === "number") rec.backend = threadId;
-        const q = rec.add(queryText(args[0]), originHere(wrapped));
+        const q = rec.add(queryText(args[0]), takeOrigin(this) ?? originHere(wrapped));
         rec.inFlight++;
         args[last] = function (this: unknown, err: unknown, ...rest: unknown[]): unknown {
           rec.inFlight--;

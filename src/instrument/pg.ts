@@ -13,8 +13,8 @@ import { isThenable } from "../core/validate.js";
 import { processWide } from "../core/process-wide.js";
 import { guardPool } from "../integrations/pg.js";
 import type { PgClientLike, PgPoolLike } from "../integrations/pg.js";
-import { attachDiagnosis, ConnectionRecord, originHere, parsePgDeadlockDetail, reportDatabaseDeadlock } from "./database-deadlock.js";
-import type { QueryOrigin, QueryRecord } from "./database-deadlock.js";
+import { attachDiagnosis, ConnectionRecord, handOrigin, originHere, parsePgDeadlockDetail, reportDatabaseDeadlock, takeOrigin } from "./database-deadlock.js";
+import type { QueryRecord } from "./database-deadlock.js";
 import { isInstrumenting } from "./hooks.js";
 import type { Instrumentation, LoadedBy } from "./library.js";
 import { constructionName } from "./naming.js";
@@ -32,8 +32,6 @@ interface PgState {
   readonly connections: WeakMap<object, ConnectionRecord>;
   /** Backend PID -> the connection that has it now (a PID is reused only after its backend ended). */
   readonly byPid: Map<number, WeakRef<ConnectionRecord>>;
-  /** The origin a `pool.query()` handed to the client it runs on. */
-  readonly pendingOrigin: WeakMap<object, QueryOrigin>;
 }
 
 const state = processWide<PgState>("instrumentPg", () => ({
@@ -42,7 +40,6 @@ const state = processWide<PgState>("instrumentPg", () => ({
   patchedPrototypes: new WeakSet(),
   connections: new WeakMap(),
   byPid: new Map(),
-  pendingOrigin: new WeakMap(),
 }));
 
 function connectionOf(client: object): ConnectionRecord {
@@ -93,8 +90,7 @@ function patchClientPrototype(proto: { query?: unknown }): void {
     if (!isInstrumenting(MODULE) || (first !== null && typeof first === "object" && typeof (first as { submit?: unknown }).submit === "function")) {
       return original.apply(this, args);
     }
-    const origin = state.pendingOrigin.get(this) ?? originHere(query);
-    state.pendingOrigin.delete(this);
+    const origin = takeOrigin(this) ?? originHere(query);
     const rec = connectionOf(this);
     const pid = (this as { processID?: unknown }).processID;
     if (typeof pid === "number") {
@@ -138,7 +134,7 @@ function instrumentPool(pool: PgPoolLike & object, above: Function): void {
     pgErrors: true,
     onPoolQuery: () => {
       const origin = originHere(guarded.query ?? instrumentPool);
-      return (client: PgClientLike) => state.pendingOrigin.set(client, origin);
+      return (client: PgClientLike) => handOrigin(client, origin);
     },
   });
   guarded.query = pool.query;

@@ -10,9 +10,13 @@
  *
  * knex stays optional: this file never imports it; it works on anything shaped like it.
  */
+import { currentActivation } from "../core/await-graph.js";
+import type { Activation } from "../core/await-graph.js";
 import { TimeoutError } from "../core/errors.js";
 import { captureStack } from "../core/site.js";
+import type { Site } from "../core/site.js";
 import { currentTask } from "../core/task.js";
+import type { TaskRecord } from "../core/task.js";
 import { InvalidArgTypeError, validateInteger, validateObject, validateOptionalString } from "../core/validate.js";
 import type { Lease } from "../sync/lease.js";
 import { Pool } from "../sync/pool.js";
@@ -23,6 +27,11 @@ import { nestedAcquireReporter, scopedHoldOf } from "./nested-acquire.js";
 export interface KnexClientLike {
   acquireConnection(): Promise<unknown>;
   releaseConnection(connection: unknown): unknown;
+  /** knex's builder factories and the runner a builder's `then()` starts (knex 0.95+); used when present. */
+  queryBuilder?(...args: never[]): unknown;
+  schemaBuilder?(...args: never[]): unknown;
+  raw?(...args: never[]): unknown;
+  runner?(builder: never): unknown;
   readonly config?: { readonly pool?: { readonly max?: number } | undefined; readonly acquireConnectionTimeout?: number | undefined } | undefined;
 }
 
@@ -53,6 +62,26 @@ export interface GuardKnexOptions {
 export type GuardedKnex<K> = K & { readonly guard: Pool<unknown> };
 
 const guarded = new WeakSet<object>();
+
+/** A query built on the knex instance inside one of its transactions: where, and in which await. */
+interface BuiltQuery {
+  readonly task: TaskRecord | undefined;
+  readonly site: Site | undefined;
+  /** The async function running when it was built; it awaits the query if its `awaiting` is the builder. */
+  readonly activation: Activation | undefined;
+}
+
+/** The innermost frame of the user's code above `above` (not asyncdoctor, not node_modules). */
+function userFrame(above: Function): Site | undefined {
+  return captureStack(above, 48).find((f) => !/[\\/]node_modules[\\/]/.test(f.file));
+}
+
+/** Where `activation` awaits now, as a site. */
+function awaitSite(activation: Activation | undefined, awaited: unknown): Site | undefined {
+  if (activation === undefined || activation.awaiting !== awaited) return undefined;
+  const l = activation.link();
+  return l.file === "" ? undefined : { file: l.file, line: l.line, column: l.column };
+}
 
 /**
  * Puts a knex instance's pool under deadlock detection, in place. Every connection knex takes
@@ -117,15 +146,57 @@ export function guardKnex<K extends KnexLike>(knex: K, options: GuardKnexOptions
     resource: "connection",
     fix: `inside a transaction, run every query on trx (or add .transacting(trx)), not on the knex instance: each query on it takes another connection of pool "${guard.name}"`,
   });
+  const reportNestedTransaction = nestedAcquireReporter(guard, {
+    resource: "connection",
+    fix: `inside a transaction, start the nested one on trx (trx.transaction(), a savepoint) or pass trx down, not on the knex instance: a transaction on it takes another connection of pool "${guard.name}"`,
+  });
   const leases = new Map<unknown, Lease<unknown>>();
 
+  // knex starts a query from the builder's then(), which `await` calls from a microtask: the
+  // query's own line is not on the stack then. So a builder made on the instance inside one of
+  // its transactions (the suspect case, and the only one that pays for a stack) keeps where it
+  // was built, and the runner it starts says which builder the next acquire is for.
+  const built = new WeakMap<object, BuiltQuery>();
+  let starting: object | undefined;
+  const markBuilt = (builder: unknown, above: Function): void => {
+    if (typeof builder !== "object" && typeof builder !== "function") return;
+    if (builder === null) return;
+    const task = currentTask();
+    if (scopedHoldOf(guard, task) === undefined) return;
+    built.set(builder, { task, site: userFrame(above), activation: currentActivation() });
+  };
+  for (const key of ["queryBuilder", "schemaBuilder", "raw"] as const) {
+    const make = client[key];
+    if (typeof make !== "function") continue;
+    const wrapped = {
+      [key](this: unknown, ...args: never[]): unknown {
+        const builder = make.apply(this, args);
+        markBuilt(builder, wrapped);
+        return builder;
+      },
+    }[key]!;
+    client[key] = wrapped;
+  }
+  const knexRunner = client.runner;
+  if (typeof knexRunner === "function") {
+    client.runner = function runner(this: unknown, builder: never): unknown {
+      starting = builder;
+      return knexRunner.call(this, builder);
+    };
+  }
+
   async function acquireConnection(): Promise<unknown> {
-    const hold = scopedHoldOf(guard, currentTask());
-    // knex starts a query from the builder's then(), which await calls from a microtask: the
-    // query's own line is usually not on the stack, and then the report names the transaction
-    const site = hold ? captureStack(acquireConnection, 48).find((f) => !f.file.includes("/node_modules/")) : undefined;
-    // reported when asked, not when granted: the request may wait until its time limit
-    if (hold) reportNested(hold, "a query on the knex instance inside a transaction", site);
+    const task = currentTask();
+    const hold = scopedHoldOf(guard, task);
+    const builder = starting;
+    starting = undefined;
+    if (hold) {
+      const q = builder === undefined ? undefined : built.get(builder);
+      const mine = q !== undefined && q.task === task ? q : undefined;
+      const site = mine?.site ?? userFrame(acquireConnection);
+      // reported when asked, not when granted: the request may wait until its time limit
+      reportNested(hold, "a query on the knex instance inside a transaction", site, awaitSite(mine?.activation, builder));
+    }
     const lease = convert === undefined ? await guard.acquire(acquireOptions) : await guard.acquire(acquireOptions).catch(convert);
     leases.set(lease.resource, lease);
     return lease.resource;
@@ -144,6 +215,8 @@ export function guardKnex<K extends KnexLike>(knex: K, options: GuardKnexOptions
   function transaction(container?: unknown, config?: unknown): unknown {
     const given = config !== null && typeof config === "object" ? (config as { connection?: unknown }) : undefined;
     if (typeof container !== "function" || given?.connection !== undefined) return knexTransaction(container, config);
+    const hold = scopedHoldOf(guard, currentTask());
+    if (hold) reportNestedTransaction(hold, "a transaction on the knex instance inside a transaction", userFrame(transaction));
     if (convert === undefined) return guard.use((connection) => knexTransaction(container, { ...given, connection }), acquireOptions);
     let granted = false;
     return guard

@@ -28,10 +28,17 @@ export interface NestedAcquireWording {
   readonly fix: string;
 }
 
-/** A reporter for one guarded pool: `report(hold, how, site)` reports once per site. */
-export function nestedAcquireReporter(pool: Pool<unknown>, wording: NestedAcquireWording): (hold: Lease<unknown>, how: string, site: Site | undefined) => void {
+/**
+ * A reporter for one guarded pool: `report(hold, how, site, awaitedAt)` reports once per site.
+ * `awaitedAt` is the await in the user's code that waits for the request, when the await graph
+ * knows it and it is not `site` itself (a query built in a helper and awaited by its caller).
+ */
+export function nestedAcquireReporter(
+  pool: Pool<unknown>,
+  wording: NestedAcquireWording,
+): (hold: Lease<unknown>, how: string, site: Site | undefined, awaitedAt?: Site) => void {
   const reported = new Set<string>();
-  return (hold, how, site) => {
+  return (hold, how, site, awaitedAt) => {
     const key = site ? formatSite(site) : how;
     if (reported.has(key)) return;
     reported.add(key);
@@ -46,6 +53,9 @@ export function nestedAcquireReporter(pool: Pool<unknown>, wording: NestedAcquir
           { kind: "task", name: holder, role: `holds a ${wording.resource} of pool "${pool.name}", acquired here`, site: hold.site },
           { kind: "lock", name: pool.name, role: "pool", site: pool.site, detail: `${max} ${wording.resource}s` },
           { kind: "code", name: how, role: "asks the pool again here", site },
+          ...(awaitedAt !== undefined && (site === undefined || awaitedAt.file !== site.file || awaitedAt.line !== site.line)
+            ? [{ kind: "code" as const, name: how, role: "awaited here, holding the first", site: awaitedAt }]
+            : []),
         ],
         site,
         fix: wording.fix,

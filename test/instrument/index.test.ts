@@ -9,7 +9,18 @@ import { collecting } from "../tasks/helpers.js";
 
 describe("installInstrumentations", () => {
   it("lists the libraries it can instrument", () => {
-    assert.deepEqual([...instrumentableLibraries].sort(), ["async-lock", "async-mutex", "generic-pool", "knex", "mysql2", "p-limit", "pg", "redlock"]);
+    assert.deepEqual([...instrumentableLibraries].sort(), [
+      "async-lock",
+      "async-mutex",
+      "generic-pool",
+      "knex",
+      "mysql2",
+      "p-limit",
+      "pg",
+      "redlock",
+      "sequelize",
+      "typeorm",
+    ]);
   });
 
   it("rejects options that are not an object", () => {
@@ -41,7 +52,7 @@ describe("installInstrumentations", () => {
       name: "RangeError",
       code: "ERR_OUT_OF_RANGE",
       message:
-        /"options.libraries\[1\]" is out of range. It must be one of pg, knex, mysql2, generic-pool, async-mutex, async-lock, p-limit, redlock. Received type string \("mongoose"\)/,
+        /"options.libraries\[1\]" is out of range. It must be one of pg, knex, mysql2, generic-pool, async-mutex, async-lock, p-limit, redlock, sequelize, typeorm. Received type string \("mongoose"\)/,
     });
   });
 

@@ -15,6 +15,15 @@ import { pgForTests } from "../integrations/pg-helper.js";
 
 const DEADLOCK_RULES = new Set(["deadlock-reentrant", "deadlock-cycle", "pool-exhaustion", "lock-order-inversion", "database-deadlock"]);
 import { barrier, collecting, deferred } from "../tasks/helpers.js";
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import type { Diagnosis } from "../../src/core/diagnosis.js";
+
+const here = fileURLToPath(import.meta.url);
+const sourceLines = readFileSync(here, "utf8").split("\n");
+/** The source lines of this file that a finding names (its site and its subjects' sites). */
+const linesOf = (d: Diagnosis): string[] =>
+  [d.site, ...d.subjects.map((s) => s.site)].filter((s) => s?.file === here).map((s) => sourceLines[s!.line - 1]!.trim());
 
 const pgt = await pgForTests();
 after(() => pgt.stop());
@@ -162,4 +171,86 @@ describe("knex instrumented at load (knex + pg, real server)", { skip: pgt.skip 
       "Knex: Timeout acquiring a connection. The pool is probably full. Are you missing a .transacting(trx) call?",
     ]);
   });
+
+  it("a query on the instance inside a transaction: reported at the line that built it, and the await that waits for it", async () => {
+    // the side-by-side test above ran in production mode: the await graph is debug mode's
+    configure({ mode: "debug" });
+    const siteDb = knex({ client: "pg", connection: pgt.server!.url, pool: { min: 0, max: 2 } });
+    instances.push(siteDb);
+    const fetchOne = () => siteDb.raw("select 1 as n"); // built in a helper
+    const { found } = await collecting(() =>
+      siteDb.transaction(async (trx) => {
+        await trx.raw("select 1");
+        await siteDb.raw("select 2"); // on the instance
+        await fetchOne(); // awaited in the transaction
+      }),
+    );
+    const nested = found.filter((d) => d.rule === "pool-exhaustion");
+    assert.equal(nested.length, 2, JSON.stringify(nested.map((d) => [d.site, linesOf(d)])));
+    assert.ok(linesOf(nested[0]!).includes(`await siteDb.raw("select 2"); // on the instance`), linesOf(nested[0]!).join(" | "));
+    assert.ok(linesOf(nested[1]!).includes(`const fetchOne = () => siteDb.raw("select 1 as n"); // built in a helper`), linesOf(nested[1]!).join(" | "));
+    assert.ok(linesOf(nested[1]!).includes(`await fetchOne(); // awaited in the transaction`), linesOf(nested[1]!).join(" | "));
+  });
+
+  it("a transaction on the instance inside a transaction: reported at the line that starts it", async () => {
+    const nestDb = knex({ client: "pg", connection: pgt.server!.url, pool: { min: 0, max: 2 } });
+    instances.push(nestDb);
+    const { found } = await collecting(() =>
+      nestDb.transaction(async (trx) => {
+        await trx.raw("select 1");
+        await nestDb.transaction(async (inner) => inner.raw("select 2")); // a second connection
+      }),
+    );
+    const d = found.find((x) => x.rule === "pool-exhaustion");
+    assert.ok(d, found.map((x) => x.rule).join(", "));
+    assert.equal(d.certainty, "potential");
+    assert.ok(linesOf(d).includes(`await nestDb.transaction(async (inner) => inner.raw("select 2")); // a second connection`), linesOf(d).join(" | "));
+    assert.match(d.fix, /trx\.transaction\(\)/);
+  });
+
+  it("a savepoint on trx, queries on trx, and queries on the instance outside any transaction: silent", async () => {
+    const fineDb = knex({ client: "pg", connection: pgt.server!.url, pool: { min: 0, max: 2 } });
+    instances.push(fineDb);
+    const { found } = await collecting(async () => {
+      await Promise.all([fineDb.raw("select 1"), fineDb.raw("select 2")]);
+      await fineDb.transaction(async (trx) => {
+        await trx.raw("select 1");
+        await trx.transaction(async (sp) => sp.raw("select 2"));
+      });
+      await fineDb.raw("select 3");
+    });
+    assert.deepEqual(
+      found.filter((d) => DEADLOCK_RULES.has(d.rule)).map((d) => d.summary),
+      [],
+    );
+  });
+
+  it("PostgreSQL's deadlock between two knex transactions: reported at the user's query lines, not inside knex", async () => {
+    const rowsDb = knex({ client: "pg", connection: pgt.server!.url, pool: { min: 0, max: 4 } });
+    instances.push(rowsDb);
+    await rowsDb.raw("drop table if exists instrument_knex_rows");
+    await rowsDb.raw("create table instrument_knex_rows (id int primary key, n int)");
+    await rowsDb("instrument_knex_rows").insert([
+      { id: 1, n: 0 },
+      { id: 2, n: 0 },
+    ]);
+    const both = barrier(2);
+    const rename = (first: number, second: number) =>
+      rowsDb.transaction(async (trx) => {
+        await trx("instrument_knex_rows").where({ id: first }).forUpdate(); // first row
+        await both();
+        await trx("instrument_knex_rows").where({ id: second }).update({ n: 1 }); // second row
+      });
+    const { result, found } = await collecting(() => Promise.allSettled([rename(1, 2), rename(2, 1)]));
+    assert.equal(result.filter((r) => r.status === "rejected").length, 1);
+    const d = found.find((x) => x.rule === "database-deadlock");
+    assert.ok(d, found.map((x) => x.rule).join(", "));
+    assert.equal(lineOfSite(d.site), `await trx("instrument_knex_rows").where({ id: second }).update({ n: 1 }); // second row`);
+    assert.ok(linesOf(d).includes(`await trx("instrument_knex_rows").where({ id: first }).forUpdate(); // first row`), linesOf(d).join(" | "));
+    assert.ok(!JSON.stringify(d.subjects.map((s) => s.site?.file)).includes("node_modules/knex/lib/execution"));
+  });
 });
+
+function lineOfSite(s: { file: string; line: number } | undefined): string {
+  return s?.file === here ? sourceLines[s.line - 1]!.trim() : `elsewhere: ${s?.file}`;
+}

@@ -15,8 +15,7 @@ async function settle(ownId: number, otherId: number, lockedOwn: () => void, oth
 }
 
 async function main() {
-  await knex.raw("CREATE DATABASE IF NOT EXISTS corpus");
-  await knex.raw("USE corpus");
+  // the table lives in the database CORPUS_MYSQL_URL names: a `USE` would switch one pooled connection only
   await knex.schema.dropTableIfExists("k5025_central_data");
   await knex.schema.createTable("k5025_central_data", (t) => { t.integer("id").primary(); t.integer("total"); });
   await knex("k5025_central_data").insert([{ id: 4381, total: 0 }, { id: 4382, total: 0 }]);
