@@ -8,10 +8,14 @@
  * finding with its place, for judging (the judged table for the codebases fetched from GitHub
  * is docs/measurements/codebases.md). Nothing of these packages is kept in the repository:
  * they live in .bench/codebases/.
+ *
+ * `CHECK_CODEBASE_DIRS=/a/kysely,/b/grammY` adds codebases already on disk (a checkout with its
+ * TypeScript under src/, such as the five of docs/measurements/codebases.md): each src/ is copied
+ * to .bench/codebases/ and measured the same way. `CHECK_CODEBASES=` (empty) leaves out the npm ones.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { join, relative, resolve } from "node:path";
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { basename, join, relative, resolve } from "node:path";
 import { figure } from "./harness.js";
 
 const root = resolve(import.meta.dirname, "..");
@@ -21,7 +25,10 @@ const rounds = Number(process.env.CHECK_CODEBASES_ROUNDS ?? 3);
 const PACKAGES = (
   process.env.CHECK_CODEBASES ??
   "@supabase/auth-js@2.109.0,@supabase/realtime-js@2.109.0,@supabase/storage-js@2.109.0,@supabase/postgrest-js@2.109.0,openai@6.49.0"
-).split(",");
+)
+  .split(",")
+  .filter((s) => s.length > 0);
+const DIRS = (process.env.CHECK_CODEBASE_DIRS ?? "").split(",").filter((s) => s.length > 0);
 const OWN_RULES = new Set([
   "nested-acquire",
   "lock-order",
@@ -49,6 +56,23 @@ function obtain(spec: string): string {
   if (untar.status !== 0) throw new Error(`tar ${tgz} failed: ${untar.stderr}`);
   const pkg = join(target, "package");
   if (!existsSync(join(pkg, "src"))) throw new Error(`${spec} ships no src/`);
+  configure(pkg);
+  return pkg;
+}
+
+/** A codebase on disk: its src/ copied under .bench/codebases/ (so both tools resolve this repository's node_modules, as for the npm ones). */
+function copyDir(source: string): string {
+  const src = join(resolve(source), "src");
+  if (!existsSync(src)) throw new Error(`CHECK_CODEBASE_DIRS: ${source} has no src/ directory (expected a checkout with its TypeScript under src/)`);
+  const pkg = join(dir, `dir+${basename(resolve(source))}`, "package");
+  rmSync(pkg, { recursive: true, force: true });
+  mkdirSync(pkg, { recursive: true });
+  cpSync(src, join(pkg, "src"), { recursive: true });
+  configure(pkg);
+  return pkg;
+}
+
+function configure(pkg: string): void {
   // its own configuration files would change what either tool does: both get the same fresh ones
   writeFileSync(
     join(pkg, "tsconfig.bench.json"),
@@ -62,7 +86,8 @@ function obtain(spec: string): string {
         skipLibCheck: true,
         noEmit: true,
         allowImportingTsExtensions: true,
-        types: [],
+        // the Node.js API these codebases call (events, streams, timers), typed as they use it
+        types: ["node"],
       },
       include: ["src/**/*.ts"],
     }),
@@ -80,7 +105,6 @@ export default [{
 }];
 `,
   );
-  return pkg;
 }
 
 function countLines(d: string): number {
@@ -120,18 +144,26 @@ interface Diagnosis {
   readonly site: { readonly file: string; readonly line: number };
 }
 
+// ASYNCDOCTOR_BIN: another build's command, to compare two states of the checker on the same codebases
+const bin = process.env.ASYNCDOCTOR_BIN ? resolve(process.env.ASYNCDOCTOR_BIN) : join(root, "bin", "asyncdoctor.js");
 if (!existsSync(join(root, "dist", "esm", "src", "cli", "main.js"))) throw new Error("build first (npm run bench builds)");
 mkdirSync(dir, { recursive: true });
 let totalLines = 0;
 let totalOwn = 0;
 const allRatios: number[] = [];
-for (const spec of PACKAGES) {
-  const pkg = obtain(spec);
+const codebases = [
+  ...PACKAGES.map((spec) => ({ spec, obtain: () => obtain(spec) })),
+  ...DIRS.map((d) => ({ spec: basename(resolve(d)), obtain: () => copyDir(d) })),
+];
+for (const { spec, obtain: get } of codebases) {
+  const pkg = get();
   const lines = countLines(join(pkg, "src"));
   totalLines += lines;
-  const ours = () => run([join(root, "bin", "asyncdoctor.js"), "check", "--project", "tsconfig.bench.json", "--format", "json"], pkg);
+  const ours = () => run([bin, "check", "--project", "tsconfig.bench.json", "--format", "json"], pkg);
   const peer = () => run([join(root, "node_modules", "eslint", "bin", "eslint.js"), "--format", "json", "--no-inline-config", "src"], pkg);
   const ratios: number[] = [];
+  const oursCpu: number[] = [];
+  const peerCpu: number[] = [];
   let last: Run | undefined;
   for (let i = 0; i < rounds; i++) {
     // alternate which goes first, so neither always runs on a warmer machine
@@ -139,6 +171,8 @@ for (const spec of PACKAGES) {
     const p = peer();
     const o = first ?? ours();
     ratios.push(o.cpuMs / p.cpuMs);
+    oursCpu.push(o.cpuMs);
+    peerCpu.push(p.cpuMs);
     last = o;
   }
   const ratio = median(ratios);
@@ -150,7 +184,7 @@ for (const spec of PACKAGES) {
   totalOwn += own.length;
   figure(
     `${spec}`,
-    `${lines} lines; CPU asyncdoctor check / eslint (no-floating-promises + no-misused-promises) ${ratio.toFixed(2)}x (median of ${rounds}; target <= 0.5x: ${ratio <= 0.5 ? "met" : "NOT met"})`,
+    `${lines} lines; CPU asyncdoctor check / eslint (no-floating-promises + no-misused-promises) ${ratio.toFixed(2)}x (${(median(oursCpu) / 1000).toFixed(2)} s / ${(median(peerCpu) / 1000).toFixed(2)} s, medians of ${rounds}; target <= 0.5x: ${ratio <= 0.5 ? "met" : "NOT met"})`,
   );
   figure(
     `  findings`,

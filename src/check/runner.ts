@@ -11,6 +11,7 @@ import { InvalidArgTypeError } from "../core/validate.js";
 import { loadConfig, parseConfig } from "./config.js";
 import type { CheckConfig } from "./config.js";
 import { loadProgram } from "./program.js";
+import { registerProgram } from "./analysis/program-of.js";
 import type { LoadedProgram, LoadProblem } from "./program.js";
 import { optionErrors } from "./rule.js";
 import type { Finding, Rule, Severity } from "./rule.js";
@@ -134,6 +135,8 @@ export function runChecks(loaded: LoadedProgram, options: RunOptions = {}): Chec
     return s === "off" ? r.meta.defaultSeverity : s;
   };
   const { program, checker, sourceFiles } = loaded;
+  // the shared analyses list the program's files through the checker they are given
+  registerProgram(program, checker);
   const problems: LoadProblem[] = [...loaded.problems];
   const raw: { rule: Rule; finding: Finding }[] = [];
   const crashed = (rule: Rule, file: string, err: unknown): void => {

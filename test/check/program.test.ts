@@ -2,11 +2,30 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { symlinkSync } from "node:fs";
 import { join } from "node:path";
+import ts from "typescript";
 import { loadProgram } from "../../src/check/program.js";
+import { programOf } from "../../src/check/analysis/program-of.js";
 import { check } from "../../src/check/runner.js";
 import { CLEAN, FLOATING, tempProject } from "./helpers.js";
 
 describe("loadProgram", () => {
+  it("parses as tsc does: every node of a checked file has its parent once loaded, and its checker is registered", () => {
+    const dir = tempProject({
+      "a.ts": `/** Docs, which no rule reads. @param x a number */\nexport async function f(x: number) { const o = { a: [x, \`t\${x}\`] }; return o.a?.[0] ?? (await g()); }\nasync function g() { return 1; }\n`,
+    });
+    const loaded = loadProgram({ cwd: dir, paths: ["a.ts"] });
+    const sf = loaded.sourceFiles[0]!;
+    let nodes = 0;
+    const visit = (n: ts.Node, parent: ts.Node): void => {
+      nodes++;
+      assert.equal(n.parent, parent, `${ts.SyntaxKind[n.kind]} at ${n.pos} has its parent`);
+      ts.forEachChild(n, (c) => visit(c, n));
+    };
+    ts.forEachChild(sf, (c) => visit(c, sf));
+    assert.ok(nodes > 30);
+    assert.equal(programOf(loaded.checker), loaded.program);
+  });
+
   it("loads the files of the nearest tsconfig", () => {
     const dir = tempProject({ "tsconfig.json": `{"compilerOptions":{"strict":true},"include":["src"]}`, "src/a.ts": FLOATING, "other/b.ts": FLOATING });
     const loaded = loadProgram({ cwd: dir });

@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import path from "node:path";
 import ts from "typescript";
+import { registerProgram } from "../../src/check/analysis/program-of.js";
 import type { Finding, Rule, RuleOptions } from "../../src/check/rule.js";
 
 /** Extra files of a case: path (relative to the case's root) → content. `.d.ts` stubs of packages go under `node_modules/<pkg>/index.d.ts`. */
@@ -83,6 +84,8 @@ export function buildProgram(code: string, files: CaseFiles = {}): ts.Program {
 export function runRule(rule: Rule, c: ValidCase): Finding[] {
   const program = buildProgram(c.code, c.files);
   const checker = program.getTypeChecker();
+  // as the runner does: the shared analyses see the program's files (and skip what cannot matter)
+  registerProgram(program, checker);
   const sourceFiles = program.getSourceFiles().filter((f) => f.fileName.startsWith(ROOT) && !f.fileName.includes("/node_modules/"));
   const found: Finding[] = [];
   const report = (f: Finding) => found.push(f);

@@ -20,6 +20,8 @@ import type { FunctionNode } from "./own-flow.js";
 import { forEachOwnNode, functionName, isAsyncFunction, isFunctionNode, skipOuter } from "./own-flow.js";
 import { calleeOf, functionOfValue } from "./call-graph.js";
 import { isWaited } from "./waited.js";
+import { programOf } from "./program-of.js";
+import { exportedNames, memberNamesOf } from "./member-names.js";
 
 /** A lock held at some point of a walk. */
 export interface Held {
@@ -107,21 +109,48 @@ class Walker {
 
   /** Whether any function of the program takes a lock in its own flow (see onCall). */
   private anyTaker = true;
+  /**
+   * The names a method call must use to reach a function that takes a lock (see onCall), when
+   * every function of the program is known; undefined when not.
+   */
+  private takerNames: ReadonlySet<string> | undefined;
 
   run(sourceFiles: readonly ts.SourceFile[]): void {
     // With nothing held, a call is only followed into a function that takes a lock; when the
-    // program has none (most code), resolving every call's target is wasted work.
-    let taker = false;
-    for (const sf of sourceFiles) {
-      const find = (n: ts.Node): void => {
-        if (taker) return;
-        if (isFunctionNode(n) && this.takesLock(n)) taker = true;
-        else ts.forEachChild(n, find);
-      };
-      ts.forEachChild(sf, find);
-      if (taker) break;
+    // program has none (most code), resolving every call's target is wasted work, and when it
+    // has some, so is resolving a method call named like none of them.
+    const program = programOf(this.checker);
+    if (program) {
+      const names = new Set<string>(["default"]);
+      let unnamed = false;
+      let taker = false;
+      for (const sf of program.getSourceFiles()) {
+        if (sf.isDeclarationFile) continue;
+        const find = (n: ts.Node): void => {
+          if (isFunctionNode(n) && this.takesLock(n)) {
+            taker = true;
+            if (!memberNamesOf(n, names)) unnamed = true;
+          }
+          if (ts.isExportSpecifier(n) || ts.isExportAssignment(n)) exportedNames(n, names);
+          ts.forEachChild(n, find);
+        };
+        ts.forEachChild(sf, find);
+      }
+      this.anyTaker = taker;
+      this.takerNames = unnamed ? undefined : names;
+    } else {
+      let taker = false;
+      for (const sf of sourceFiles) {
+        const find = (n: ts.Node): void => {
+          if (taker) return;
+          if (isFunctionNode(n) && this.takesLock(n)) taker = true;
+          else ts.forEachChild(n, find);
+        };
+        ts.forEachChild(sf, find);
+        if (taker) break;
+      }
+      this.anyTaker = taker;
     }
-    this.anyTaker = taker;
     for (const sf of sourceFiles) {
       this.flow(sf, this.resolver.newFrame(), [], []);
       const visit = (n: ts.Node): void => {
@@ -242,6 +271,10 @@ class Walker {
     if (now.length === 0) {
       if (!this.anyTaker) return;
       if (call.arguments.length === 0 && !ts.isPropertyAccessExpression(callee)) return;
+      // the method a call names is the member of that name (or an export renamed to it): when no
+      // function that takes a lock has it, the call cannot reach one, and its receiver's type
+      // (what resolving the target costs) is not needed
+      if (this.takerNames && ts.isPropertyAccessExpression(callee) && !this.takerNames.has(callee.name.text)) return;
       target = functionOfValue(callee, this.checker);
       if (!target || target === callee || !this.takesLock(target)) return;
     }

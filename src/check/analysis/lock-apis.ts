@@ -7,9 +7,10 @@
 import ts from "typescript";
 import { InvalidArgTypeError } from "../../core/validate.js";
 import { skipOuter } from "./own-flow.js";
-import type { LockKind, LockMode } from "../knowledge/package-knowledge.js";
+import type { LockKind, LockMode, PackageKnowledge } from "../knowledge/package-knowledge.js";
 import { callbackArg, isCallable, numberLiteral, optionValue, packageOfFile, packageOfTypeNode } from "../knowledge/package-knowledge.js";
 import { knowledgeOf, knownMethods } from "../knowledge/index.js";
+import { programOf } from "./program-of.js";
 
 export type { LockKind, LockMode } from "../knowledge/package-knowledge.js";
 export { packageOfFile } from "../knowledge/package-knowledge.js";
@@ -107,8 +108,22 @@ function knownBase(type: ts.Type, checker: ts.TypeChecker): LockType | undefined
   return undefined;
 }
 
+// what a type is as a lock depends on the type alone (and the configured types): many calls
+// share a receiver type (`Array`, `Map`, the program's own classes), so it is worked out once
+const lockTypes = new WeakMap<ts.TypeChecker, WeakMap<CustomTypes, Map<ts.Type, LockType | null>>>();
+
 function lockTypeOf(expr: ts.Expression, checker: ts.TypeChecker, custom: CustomTypes = NO_CUSTOM_TYPES): LockType | undefined {
   const type = checker.getNonNullableType(checker.getTypeAtLocation(expr));
+  let byCustom = lockTypes.get(checker);
+  if (!byCustom) lockTypes.set(checker, (byCustom = new WeakMap()));
+  let known = byCustom.get(custom);
+  if (!known) byCustom.set(custom, (known = new Map<ts.Type, LockType | null>()));
+  let found = known.get(type);
+  if (found === undefined) known.set(type, (found = lockTypeOfType(type, checker, custom) ?? null));
+  return found ?? undefined;
+}
+
+function lockTypeOfType(type: ts.Type, checker: ts.TypeChecker, custom: CustomTypes): LockType | undefined {
   // a union (`Mutex | undefined`) or an intersection (asyncdoctor's `GuardedPool<pg.Pool>` is
   // `pg.Pool & extras`): the first constituent from a known package names it
   const parts = type.isUnion() || type.isIntersection() ? type.types : [type];
@@ -166,6 +181,44 @@ function classifyCustom(
 
 const CUSTOM_METHODS = new Set(["runExclusive", "acquire", "use", "transaction", "connect", "getConnection", "query", "execute"]);
 
+/** What the known packages that have a file in the program can recognise. */
+interface Present {
+  readonly methods: ReadonlySet<string>;
+  /** One of them may recognise any method. */
+  readonly anyMethod: boolean;
+  /** One of them recognises calls of a value (`limit(fn)`). */
+  readonly callsValues: boolean;
+}
+
+const presentIn = new WeakMap<ts.Program, Present>();
+
+/**
+ * What the packages present in the program can recognise, or undefined when the program is not
+ * known. A type is a package's only when it is declared in one of that package's files, so a
+ * package with no file in the program can recognise nothing in it.
+ */
+function presentKnowledge(checker: ts.TypeChecker): Present | undefined {
+  const program = programOf(checker);
+  if (!program) return undefined;
+  let p = presentIn.get(program);
+  if (!p) {
+    const seen = new Set<PackageKnowledge>();
+    for (const sf of program.getSourceFiles()) {
+      const pkg = packageOfFile(sf.fileName);
+      const k = pkg !== undefined ? knowledgeOf(pkg) : undefined;
+      if (k) seen.add(k);
+    }
+    const list = [...seen];
+    p = {
+      methods: new Set(list.flatMap((k) => [...(k.methods ?? [])])),
+      anyMethod: list.some((k) => k.methods === undefined),
+      callsValues: list.some((k) => k.callsValues === true),
+    };
+    presentIn.set(program, p);
+  }
+  return p;
+}
+
 /** Classification through the packages' knowledge and the configured types only (no shapes). */
 export function classifyKnown(call: ts.CallExpression, checker: ts.TypeChecker, custom: CustomTypes = NO_CUSTOM_TYPES): LockUse | undefined {
   const callee = skipOuter(call.expression);
@@ -180,6 +233,12 @@ export function classifyKnown(call: ts.CallExpression, checker: ts.TypeChecker, 
     receiver = callee;
   } else {
     return undefined;
+  }
+  // the receiver's type (what this costs) only matters when a package in the program may
+  // recognise the call: each package's knowledge lists the methods it recognises
+  if (!hasCustom) {
+    const present = presentKnowledge(checker);
+    if (present && (method === undefined ? !present.callsValues : !present.anyMethod && !present.methods.has(method))) return undefined;
   }
   const lt = lockTypeOf(receiver, checker, custom);
   if (!lt) return undefined;

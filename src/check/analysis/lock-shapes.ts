@@ -25,6 +25,8 @@ import type { FunctionNode } from "./own-flow.js";
 import { enclosingFunction, forEachOwnNode, isFunctionNode, skipOuter } from "./own-flow.js";
 import { functionOfValue } from "./call-graph.js";
 import { isWaited } from "./waited.js";
+import { programOf } from "./program-of.js";
+import { addName, exportedNames, memberNamesOf } from "./member-names.js";
 
 /** A function that runs its parameter `index` under a hold. */
 interface Runner {
@@ -35,6 +37,8 @@ interface Runner {
 }
 
 interface State {
+  /** See candidateNames: null when the program's files are not known, or a name is computed. */
+  names?: ReadonlySet<string> | null;
   readonly calls: Map<ts.CallExpression, LockUse | null>;
   readonly runners: Map<FunctionNode, Runner | null>;
   readonly busy: Set<FunctionNode>;
@@ -144,6 +148,32 @@ function candidates(callee: ts.Expression, checker: ts.TypeChecker, st: State): 
   }
   if (ts.isPropertyDeclaration(decl)) return fieldValues(sym, checker, st).map((fn) => ({ fn, made: false }));
   return [];
+}
+
+/**
+ * Every name a member access can reach a candidate by (see candidates): a function with a
+ * parameter (a runner or a limiter takes its callback as one), a variable a call initialises
+ * (a factory's product), a class field (its assigned values), an export's name. Undefined when
+ * the program's files are not known or one of those names is computed.
+ */
+function candidateNames(checker: ts.TypeChecker, st: State): ReadonlySet<string> | undefined {
+  if (st.names !== undefined) return st.names ?? undefined;
+  const program = programOf(checker);
+  if (!program) return (st.names = null) ?? undefined;
+  const names = new Set<string>(["default"]);
+  let fixed = true;
+  const visit = (n: ts.Node): void => {
+    if (!fixed) return;
+    if (isFunctionNode(n) && n.parameters.length > 0 && !memberNamesOf(n, names)) fixed = false;
+    // (a destructuring binding is never a variable declaration a member resolves to)
+    else if (ts.isVariableDeclaration(n) && ts.isIdentifier(n.name) && n.initializer && ts.isCallExpression(skipOuter(n.initializer))) names.add(n.name.text);
+    else if (ts.isPropertyDeclaration(n) && !addName(n.name, names)) fixed = false;
+    else if (ts.isExportSpecifier(n) || ts.isExportAssignment(n)) exportedNames(n, names);
+    ts.forEachChild(n, visit);
+  };
+  for (const sf of program.getSourceFiles()) if (!sf.isDeclarationFile) visit(sf);
+  st.names = fixed ? names : null;
+  return st.names ?? undefined;
 }
 
 /** The variable an access chain starts from (`entry` for `entry.mutex`), if any. */
@@ -446,6 +476,12 @@ function shapeOf(call: ts.CallExpression, checker: ts.TypeChecker, custom: Custo
   }
   if (!call.arguments.some((a) => isFunctionNode(skipOuter(a)) || ts.isIdentifier(skipOuter(a)) || ts.isPropertyAccessExpression(skipOuter(a))))
     return undefined;
+  // a method named like no function, factory-made value or field of the program is none of
+  // them: resolving it (its receiver's type) would find no candidate
+  if (ts.isPropertyAccessExpression(callee)) {
+    const names = candidateNames(checker, st);
+    if (names && !names.has(callee.name.text)) return undefined;
+  }
   for (const { fn, made } of candidates(callee, checker, st)) {
     const r = runnerOf(fn, checker, custom, st) ?? (made ? limiterOf(fn, checker) : undefined);
     const cb = r && call.arguments[r.index];

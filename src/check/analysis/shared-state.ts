@@ -7,7 +7,8 @@
 import ts from "typescript";
 import type { FunctionNode } from "./own-flow.js";
 import { enclosingFunction, skipOuter } from "./own-flow.js";
-import { packageOfType } from "./lock-apis.js";
+import { packageOfFile, packageOfType } from "./lock-apis.js";
+import { programOf } from "./program-of.js";
 
 /** A piece of shared state named by an access expression. */
 export interface SharedTarget {
@@ -134,8 +135,21 @@ export function sharedCell(call: ts.CallExpression, checker: ts.TypeChecker): { 
   if (!ts.isPropertyAccessExpression(callee)) return undefined;
   const op = callee.name.text;
   if (op !== "get" && op !== "set") return undefined;
+  // every `map.get(k)` would cost its receiver's type; with no file of asyncdoctor in the
+  // program, no type is asyncdoctor's `Shared`
+  const program = programOf(checker);
+  if (program && !hasAsyncdoctorFile(program)) return undefined;
   const type = checker.getNonNullableType(checker.getTypeAtLocation(callee.expression));
   const sym = type.getSymbol();
   if (sym?.getName() !== "Shared" || packageOfType(type) !== "asyncdoctor") return undefined;
   return { op, cell: callee.expression };
+}
+
+const withAsyncdoctor = new WeakMap<ts.Program, boolean>();
+
+/** True when some file of the program is asyncdoctor's (where `Shared` is declared). */
+function hasAsyncdoctorFile(program: ts.Program): boolean {
+  let has = withAsyncdoctor.get(program);
+  if (has === undefined) withAsyncdoctor.set(program, (has = program.getSourceFiles().some((sf) => packageOfFile(sf.fileName) === "asyncdoctor")));
+  return has;
 }

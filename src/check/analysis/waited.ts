@@ -75,8 +75,10 @@ function isLocalWaitedLater(decl: ts.VariableDeclaration, checker: ts.TypeChecke
   const fn = enclosingFunction(decl);
   const root: ts.Node = fn ?? decl.getSourceFile();
   let waited = false;
+  const name = (decl.name as ts.Identifier).text;
   forEachOwnNode(root, (n) => {
-    if (waited || !ts.isIdentifier(n) || n.pos < decl.end || n === decl.name) return;
+    // the name first: resolving every identifier of the flow is what this would cost otherwise
+    if (waited || !ts.isIdentifier(n) || n.text !== name || n.pos < decl.end || n === decl.name) return;
     if (checker.getSymbolAtLocation(n) === sym && isWaited(n, checker, depth + 1)) waited = true;
   });
   return waited;

@@ -3,23 +3,25 @@ import { describe, it } from "node:test";
 import type { AcquireEvent } from "../../../src/check/analysis/held-walk.js";
 import { anchorOf, walkHeld } from "../../../src/check/analysis/held-walk.js";
 import { stubs } from "../stubs.js";
+import type { CaseFiles } from "../rule-tester.js";
 import { load } from "./helpers.js";
 
-function events(code: string): AcquireEvent[] {
-  const { checker, sourceFiles } = load(code, stubs("async-mutex"));
+function events(code: string, files: CaseFiles = {}, registered = true): AcquireEvent[] {
+  const { checker, sourceFiles } = load(code, { ...stubs("async-mutex"), ...files }, registered);
   const out: AcquireEvent[] = [];
   walkHeld(sourceFiles, checker, (e) => out.push(e));
   return out;
 }
 
-/** "line: lock [held…] via chain" for each waited acquire, deduplicated (entries overlap). */
-function describeEvents(code: string): string[] {
+/** "file:line: lock [held…] via chain" for each waited acquire (file left out for main.ts), deduplicated (entries overlap). */
+function describeEvents(code: string, files: CaseFiles = {}, registered = true): string[] {
   const seen = new Set<string>();
-  for (const e of events(code)) {
+  for (const e of events(code, files, registered)) {
     const sf = e.use.call.getSourceFile();
     const line = sf.getLineAndCharacterOfPosition(e.use.call.getStart()).line + 1;
+    const file = sf.fileName.endsWith("/main.ts") ? "" : `${sf.fileName.split("/").pop()}:`;
     const held = e.held.map((h) => h.ref.name).join(",");
-    seen.add(`${line}: ${e.ref.name} [${held}]${e.chain.length ? ` via ${e.chain.map((l) => l.name).join(">")}` : ""}`);
+    seen.add(`${file}${line}: ${e.ref.name} [${held}]${e.chain.length ? ` via ${e.chain.map((l) => l.name).join(">")}` : ""}`);
   }
   return [...seen].sort();
 }
@@ -70,5 +72,74 @@ export async function outer() { await a.runExclusive(async () => { await inner()
     walkHeld(sourceFiles, checker, (e) => second.push(e));
     assert.equal(first.length, second.length);
     first.forEach((e, i) => assert.equal(e, second[i]));
+  });
+});
+
+// With the program's files known, the walk skips resolving a method call that no lock-taking
+// function is named like (and the shapes, one no candidate is named like). Each case is walked
+// both ways: the events must be the same, and must include the function entered through the
+// call (by a name other than its own, for the exports).
+describe("held-walk: skipping calls by name changes no event", () => {
+  const lib = `import { Mutex } from "async-mutex";
+export const m = new Mutex();
+async function locked<T>(fn: () => Promise<T>): Promise<T> { return m.runExclusive(fn); }
+export { locked as run };
+export default locked;
+export class Store {
+  private readonly lock = new Mutex();
+  async update(fn: () => Promise<void>): Promise<void> { await this.lock.runExclusive(fn); }
+  async ["quoted"](fn: () => Promise<void>): Promise<void> { await this.lock.runExclusive(fn); }
+  async [Symbol.asyncDispose](): Promise<void> { await this.lock.runExclusive(async () => {}); }
+}
+`;
+  const cases: { name: string; code: string; expect: string }[] = [
+    {
+      name: "a renamed export reached through a namespace import",
+      code: `${prelude}import * as ns from "./lib.js";
+export async function f() { await ns.run(async () => { await b.runExclusive(async () => {}); }); }`,
+      expect: "lib.ts:3: m [] via locked",
+    },
+    {
+      name: "a default export reached as `default`",
+      code: `${prelude}import * as ns from "./lib.js";
+export async function f() { await ns.default(async () => { await b.runExclusive(async () => {}); }); }`,
+      expect: "lib.ts:3: m [] via locked",
+    },
+    {
+      name: "a method with a quoted name",
+      code: `${prelude}import { Store } from "./lib.js";
+export async function f(s: Store) { await s.quoted(async () => { await b.runExclusive(async () => {}); }); }`,
+      expect: "lib.ts:9: s.lock [] via",
+    },
+    {
+      name: "a method called by its own name, among calls named like nothing",
+      code: `${prelude}import { Store } from "./lib.js";
+export async function f(s: Store, xs: number[]) {
+  xs.map((x) => x + 1).filter(Boolean);
+  await s.update(async () => { await b.runExclusive(async () => {}); });
+}`,
+      expect: "lib.ts:8: s.lock [] via Store.update",
+    },
+  ];
+  for (const c of cases) {
+    it(c.name, () => {
+      const fast = describeEvents(c.code, { "lib.ts": lib });
+      const full = describeEvents(c.code, { "lib.ts": lib }, false);
+      assert.deepEqual(fast, full);
+      assert.ok(
+        fast.some((e) => e.startsWith(c.expect)),
+        `expected an event "${c.expect}…" in ${JSON.stringify(fast)}`,
+      );
+    });
+  }
+  it("stays silent, both ways, where the callback takes nothing", () => {
+    const code = `${prelude}import { Store } from "./lib.js";
+export async function f(s: Store, xs: string[]) {
+  xs.map((x) => x.trim());
+  await s.update(async () => { xs.push("done"); });
+}`;
+    const fast = describeEvents(code, { "lib.ts": lib });
+    assert.deepEqual(fast, describeEvents(code, { "lib.ts": lib }, false));
+    assert.ok(!fast.some((e) => !e.startsWith("lib.ts:")), JSON.stringify(fast));
   });
 });

@@ -1,6 +1,7 @@
 /** Finds nodes in a rule-test program's main.ts for the analysis tests. */
 import ts from "typescript";
 import { buildProgram, type CaseFiles } from "../rule-tester.js";
+import { registerProgram } from "../../../src/check/analysis/program-of.js";
 
 export interface Loaded {
   readonly checker: ts.TypeChecker;
@@ -8,11 +9,18 @@ export interface Loaded {
   readonly sourceFiles: readonly ts.SourceFile[];
 }
 
-export function load(code: string, files: CaseFiles = {}): Loaded {
+/**
+ * Builds the program; registered with its checker as the runner does it (so the analyses list
+ * its files and skip what cannot matter) unless `registered` is false (as a caller that only
+ * has a checker, such as the ESLint adapter).
+ */
+export function load(code: string, files: CaseFiles = {}, registered = true): Loaded {
   const program = buildProgram(code, files);
   const main = program.getSourceFile("/virtual/main.ts")!;
   const sourceFiles = program.getSourceFiles().filter((f) => f.fileName.startsWith("/virtual") && !f.fileName.includes("/node_modules/"));
-  return { checker: program.getTypeChecker(), main, sourceFiles };
+  const checker = program.getTypeChecker();
+  if (registered) registerProgram(program, checker);
+  return { checker, main, sourceFiles };
 }
 
 /** Every call expression whose source text starts with `prefix`, in source order. */
