@@ -112,9 +112,23 @@ export function transformAwaits(input: TransformInput): string | undefined {
   let topLevelAwait = false;
   const moduleResumes: number[] = [];
 
+  // how a report names the callee: "this.sender.send", "emitter.on", else just the method's name
+  // (the source here may be a compiler's output, reprinted: only names are kept from it)
+  const dotted = (n: AnyNode): string | undefined => {
+    if (n.type === "Identifier") return String(n.name);
+    if (n.type === "ThisExpression") return "this";
+    if (n.type === "MemberExpression" && !n.computed && (n.property as AnyNode).type === "Identifier") {
+      const o = dotted(n.object as AnyNode);
+      return o === undefined ? undefined : `${o}.${String((n.property as AnyNode).name)}`;
+    }
+    return undefined;
+  };
   const codeOf = (n: AnyNode): string => {
-    const text = source.slice(n.start, n.end).replace(/\s+/g, " ");
-    return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+    const d = dotted(n);
+    if (d !== undefined && d.length <= 60) return d;
+    if (n.type === "MemberExpression" && !n.computed && (n.property as AnyNode).type === "Identifier") return String((n.property as AnyNode).name);
+    const inner = n.type === "ParenthesizedExpression" ? (n.expression as AnyNode) : n;
+    return inner.type === "FunctionExpression" || inner.type === "ArrowFunctionExpression" ? "a function expression" : "a call";
   };
   const dropSite = (at: AnyNode, code: string, kind: DropKind): number => {
     const [line, column] = position(at);

@@ -103,11 +103,17 @@ function ignoredArgument(kind: DropKind, recv: unknown): number {
   }
 }
 
-/** The first frame in the user's own code above `above` (for a listener: the emit() that called it). */
-function userCallerSite(above: Function): Site | undefined {
+/**
+ * The user's line that called Node's emitter machinery above `above` (a listener's: the
+ * `emit()` that called it), or undefined when what called it is not the user's code (Node's own
+ * I/O, a library, code made by `eval`): then no line of theirs dropped it.
+ */
+function emitCallerSite(above: Function): Site | undefined {
   for (const f of captureFrames(above, 12)) {
     const file = frameFileName(f);
-    if (file === undefined || isInternalFile(file) || file.includes(NODE_MODULES)) continue;
+    // Node's own frames (emit, a builtin) sit between the listener and whoever emitted
+    if (file === undefined ? !f.isEval() : file.startsWith("node:")) continue;
+    if (file === undefined || isInternalFile(file) || file.includes(NODE_MODULES)) return undefined;
     return frameToSite(f);
   }
   return undefined;
@@ -174,7 +180,7 @@ const handlers: DropHandlers = {
     const kind = kindOf(meta, at);
     if (kind === undefined) return recv;
     let perFile = state.verdicts.get(meta);
-    if (perFile === undefined) state.verdicts.set(meta, (perFile = new Map()));
+    if (perFile === undefined) state.verdicts.set(meta, (perFile = new Map<number, number>()));
     perFile.set(at, ignoredArgument(kind, recv));
     if (kind === "iterate") {
       if (state.frames.length >= MAX_FRAMES) state.frames.shift();
@@ -193,7 +199,7 @@ const handlers: DropHandlers = {
       if (v instanceof Promise) {
         const here = siteOf(meta, at);
         // a listener's promise is dropped by the emit() that called it: name that line
-        const emitAt = kind === "listener" ? userCallerSite(wrapped) : undefined;
+        const emitAt = kind === "listener" ? emitCallerSite(wrapped) : undefined;
         const d = record(v, meta, at, kind, emitAt ?? here, emitAt !== undefined ? here : undefined);
         if (d !== undefined && frame !== undefined) frame.drops.push(d);
       }
@@ -275,6 +281,9 @@ export function droppedPromiseFindings(reason: DropReportReason): Diagnosis[] {
   if (!Object.prototype.hasOwnProperty.call(WHEN, reason)) {
     throw new RangeError(`reason: expected one of ${Object.keys(WHEN).join(", ")}, got ${String(reason)}`);
   }
+  // a program that handles the signal itself may still await what it kept (a graceful shutdown):
+  // nothing is certain yet, and its own exit or drain comes too late for this report
+  if ((reason === "SIGINT" || reason === "SIGTERM") && process.listenerCount(reason) > 0) return [];
   // a promise whose settling waits on the code that is running now (the one calling process.exit()) was not cut off
   const running = runningActivations()
     .map((a) => a.promise)
@@ -283,8 +292,7 @@ export function droppedPromiseFindings(reason: DropReportReason): Diagnosis[] {
   for (const d of state.live) {
     if (d.handled || d.reported) continue;
     const p = d.promise.deref();
-    const atExit =
-      p !== undefined && d.kind !== "chain" && isPending(p) && !running.some((r) => r === p || awaitsThrough(p, r));
+    const atExit = p !== undefined && d.kind !== "chain" && isPending(p) && !running.some((r) => r === p || awaitsThrough(p, r));
     if (d.pendingWhenReturned === undefined && !atExit) continue;
     const key = `${d.site.file}:${d.site.line}:${d.site.column}:${d.kind}`;
     let g = groups.get(key);
@@ -303,18 +311,23 @@ function droppedDiagnosis(g: Group, when: string): Diagnosis {
   const them = n === 1 ? "it" : "them";
   const facts: string[] = [];
   if (g.whenReturned.size > 0) facts.push(`still pending when ${[...g.whenReturned].join(" / ")} returned, and nothing ever waited for ${them}`);
-  if (g.atExit > 0) facts.push(`${g.atExit === n ? (n === 1 ? "it was" : "they were") : `${g.atExit} were`} still pending ${when}: ${g.atExit === 1 ? "its" : "their"} work was cut off`);
+  if (g.atExit > 0)
+    facts.push(
+      `${g.atExit === n ? (n === 1 ? "it was" : "they were") : `${g.atExit} were`} still pending ${when}: ${g.atExit === 1 ? "its" : "their"} work was cut off`,
+    );
   const what = n === 1 ? "a promise" : `${n} promises`;
   let summary: string;
   let fix: string;
   switch (d.kind) {
     case "iterate":
       summary = `${d.code} at ${at} ignores what its callback returns: ${what} of the async callback dropped, ${facts.join("; ")}`;
-      fix = "forEach never waits for an async callback: use `for (const x of items) await f(x)` to run them in turn, or `await Promise.all(items.map(async (x) => …))` to run them together";
+      fix =
+        "forEach never waits for an async callback: use `for (const x of items) await f(x)` to run them in turn, or `await Promise.all(items.map(async (x) => …))` to run them together";
       break;
     case "listener":
       summary = `the emitter ignores what a listener returns: ${what} of the listener registered by ${d.code} dropped at ${at}, ${facts.join("; ")}`;
-      fix = "an emitter never waits for an async listener: make the work the listener starts something the program awaits (a queue, a TaskTracker) before it ends, and catch inside the listener";
+      fix =
+        "an emitter never waits for an async listener: make the work the listener starts something the program awaits (a queue, a TaskTracker) before it ends, and catch inside the listener";
       break;
     case "timer":
       summary = `${d.code}'s callback returned ${what} that the timer ignores (at ${at}), ${facts.join("; ")}`;
@@ -326,7 +339,8 @@ function droppedDiagnosis(g: Group, when: string): Diagnosis {
       break;
     default:
       summary = `${what} returned by ${d.code} at ${at} ${n === 1 ? "was" : "were"} dropped: nothing awaits or handles ${them}; ${facts.join("; ")}`;
-      fix = "await it, or return it to a caller that awaits it; for background work on purpose, keep the promise and await it before exiting (or spawn it on a TaskTracker), and attach .catch() so its failure is reported";
+      fix =
+        "await it, or return it to a caller that awaits it; for background work on purpose, keep the promise and await it before exiting (or spawn it on a TaskTracker), and attach .catch() so its failure is reported";
   }
   const subjects: Subject[] = [{ kind: "promise", name: d.code, role: "dropped here", site: d.site, detail: n > 1 ? `${n} promises` : undefined }];
   if (d.registeredAt !== undefined) subjects.push({ kind: "code", name: d.code, role: "listener registered here", site: d.registeredAt });
