@@ -95,6 +95,27 @@ export interface DropHandlers {
 const DROP = Symbol.for("asyncdoctor.dropRecord");
 type DropCarrier = { [DROP]?: DropRecord };
 
+/**
+ * How a report says what dropped the promise: "`this.sender.send()`, whose value its statement
+ * throws away", "the emitter, which ignores what the listener registered by `emitter.on()` returns".
+ */
+export function dropPhrase(r: DropRecord): string {
+  switch (r.kind) {
+    case "void":
+      return `\`void ${r.code}\``;
+    case "chain":
+      return `the end of a \`${r.code}\` chain, which nothing handles`;
+    case "iterate":
+      return `\`${r.code}\`, which ignores what its callback returns`;
+    case "listener":
+      return `the emitter, which ignores what the listener registered by \`${r.code}\` returns`;
+    case "timer":
+      return `\`${r.code}\`, which ignores what its callback returns`;
+    default:
+      return `\`${r.code}\`, whose value its statement throws away`;
+  }
+}
+
 /** The drop record of a promise, if it was dropped at a site debug mode watches. */
 export function dropRecordOf(promise: object): DropRecord | undefined {
   return (promise as DropCarrier)[DROP];

@@ -218,6 +218,11 @@ export function transformAwaits(input: TransformInput): string | undefined {
     }
   };
 
+  // the header goes first: pushed before every other edit, it stays outside one made at the same
+  // offset (a file that starts with `main();`); its text is known once the file has been visited
+  const headerEdit: [number, string] = [afterDirectives(program, source), ""];
+  edits.push(headerEdit);
+
   const visit = (node: AnyNode, fn: FnInfo | undefined, nameHint: string): void => {
     const type = node.type;
     if (type === "ExpressionStatement") discard(node.expression as AnyNode, fn, "statement");
@@ -320,7 +325,7 @@ export function transformAwaits(input: TransformInput): string | undefined {
   const header =
     `var ${META}=__asyncdoctor$.file(${JSON.stringify(file)},${JSON.stringify(fns)},${JSON.stringify(awaits)},${JSON.stringify(drops)});` +
     (topLevelAwait ? `var ${MOD}=__asyncdoctor$.module(${META});` : "");
-  edits.push([afterDirectives(program, source), header]);
+  headerEdit[1] = header;
   // Applied from the end, so earlier offsets stay valid. Text inserted at an offset goes before
   // what was inserted there already, so at one offset: openers first (the innermost, pushed
   // last, first), then closers (the innermost, pushed last, applied last: it ends up first).

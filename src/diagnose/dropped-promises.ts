@@ -111,9 +111,9 @@ function ignoredArgument(kind: DropKind, recv: unknown): number {
 function emitCallerSite(above: Function): Site | undefined {
   for (const f of captureFrames(above, 12)) {
     const file = frameFileName(f);
-    // Node's own frames (emit, a builtin) sit between the listener and whoever emitted
-    if (file === undefined ? !f.isEval() : file.startsWith("node:")) continue;
-    if (file === undefined || isInternalFile(file) || file.includes(NODE_MODULES)) return undefined;
+    // Node's own frames (emit, a builtin) and asyncdoctor's (its emit watch) sit between the listener and whoever emitted
+    if (file === undefined ? !f.isEval() : isInternalFile(file)) continue;
+    if (file === undefined || file.includes(NODE_MODULES)) return undefined;
     return frameToSite(f);
   }
   return undefined;

@@ -13,7 +13,7 @@ import type { TaskRecord } from "../core/task.js";
 import { validateObject } from "../core/validate.js";
 import { processWide } from "../core/process-wide.js";
 import { errorSite } from "./task.js";
-import { dropRecordOf } from "../core/await-graph.js";
+import { dropPhrase, dropRecordOf } from "../core/await-graph.js";
 
 /** Options of {@link installGuards}. */
 export interface GuardOptions {
@@ -70,7 +70,7 @@ export function installGuards(options: GuardOptions = {}): () => void {
       drop.reported = true;
       subjects.push({ kind: "code", name: drop.code, role: "dropped here", site: drop.site });
     }
-    const dropped = drop ? `; it was dropped by ${drop.code} at ${formatSite(drop.site)}` : "";
+    const dropped = drop ? `; it was dropped at ${formatSite(drop.site)} by ${dropPhrase(drop)}` : "";
     report(
       createDiagnosis({
         rule: "unhandled-rejection",

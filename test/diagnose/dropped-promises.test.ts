@@ -327,3 +327,55 @@ describe("dropped promises: what is not", () => {
     });
   });
 });
+
+describe("dropped promises: the marks keep the program's behaviour", () => {
+  it("a wrapped callback gets the same this, arguments and return value", () => {
+    const seen: unknown[] = [];
+    const self = { tag: "this-arg" };
+    [7].forEach(function (this: unknown, v: number, i: number, all: number[]) {
+      seen.push(this, v, i, all.length);
+    }, self);
+    const emitter = new EventEmitter();
+    emitter.on("x", function (this: unknown, a: number, b: number) {
+      seen.push(this === emitter, a + b);
+    });
+    emitter.emit("x", 1, 2);
+    assert.deepEqual(seen, [self, 7, 0, 1, true, 3]);
+  });
+
+  it("timer callbacks get their extra arguments", async () => {
+    const got = deferred<number[]>();
+    setTimeout((a: number, b: number) => got.resolve([a, b]), 0, 4, 5);
+    assert.deepEqual(await got.promise, [4, 5]);
+  });
+
+  it("a forEach whose callback throws: the error goes through, and the next forEach is watched as before", async () => {
+    assert.throws(
+      () =>
+        [1].forEach(() => {
+          throw new Error("from the callback");
+        }),
+      /from the callback/,
+    );
+    const gate = deferred();
+    const line = lineBelow();
+    [1].forEach(() => work(gate.promise));
+    assert.equal(findings()[0]?.site?.line, line);
+    gate.resolve();
+    await nextMacrotask();
+  });
+
+  it("a call through optional chaining, a statement that is not a call, and a call in a condition", async () => {
+    const gate = deferred();
+    const maybe: { go?: () => Promise<string> } = { go: () => work(gate.promise) };
+    const line = lineBelow();
+    maybe.go?.();
+    const other = 1 > 0 && work(gate.promise);
+    assert.ok(other instanceof Promise);
+    const [d, ...rest] = findings();
+    assert.equal(d?.site?.line, line);
+    assert.equal(rest.length, 0, "a promise kept in a variable is not dropped");
+    gate.resolve();
+    await other;
+  });
+});
