@@ -188,8 +188,11 @@ export class Activation implements AwaitNode {
   at = -1;
   /** The activation that called this one, until this one first suspends (then it is its caller's turn). */
   caller: Activation | undefined;
-  /** The promises its own code dropped (`f();` in its body), for the dropped-promise detector. */
-  drops: unknown[] | undefined = undefined;
+  /**
+   * The promises its own code dropped (`f();` in its body), for the dropped-promise detector.
+   * Declared, not initialised: most activations drop nothing, and each one costs less without it.
+   */
+  declare drops: unknown[] | undefined;
 
   constructor(promise: Promise<unknown> | undefined, meta: FileMeta | undefined, fn: number) {
     this.promise = promise;
