@@ -201,7 +201,8 @@ export function transformAwaits(input: TransformInput): string | undefined {
       const a = args[i];
       if (a === undefined || a.type === "SpreadElement") return false;
       const inner = a.type === "ParenthesizedExpression" ? (a.expression as AnyNode) : a;
-      return !literalOnly || inner.type === "FunctionExpression" || inner.type === "ArrowFunctionExpression";
+      // a named function expression may remove itself (`socket.off("data", onData)` inside onData): not wrapped
+      return !literalOnly || (inner.type === "FunctionExpression" && !inner.id) || inner.type === "ArrowFunctionExpression";
     });
     if (cbs.length === 0) return;
     const k = dropSite(at, `${codeOf(callee)}()`, kind);

@@ -78,6 +78,12 @@ describe("the transform's drop marks", () => {
     assert.doesNotMatch(body("class A extends B { constructor() { super(); go(); } }"), /d\(super\(\)/);
     const out = body("emitter.on('e', onEvent);");
     assert.doesNotMatch(out, /\.w\(/);
+    assert.doesNotMatch(
+      body("socket.on('data', function onData() { socket.off('data', onData); });"),
+      /\.w\(/,
+      "a named listener may remove itself by its name",
+    );
+    assert.match(body("socket.on('data', function () {});"), /\.w\(function/);
     assert.match(body("items.forEach(handle);"), /__asyncdoctor\$\.w\(handle,\$ad\$f,1,0\)/, "forEach keeps no reference to its callback: it may be wrapped");
     assert.doesNotMatch(body("items?.forEach(handle);"), /\.w\(/, "optional calls are left as they are");
   });
