@@ -60,15 +60,30 @@ const state = processWide("droppedPromises", () => ({
   frames: [] as IterateFrame[],
   // per file, per drop site: which argument the verified callee ignores (-1: not a callee that ignores it)
   verdicts: new WeakMap<FileMeta, Map<number, number>>(),
+  // drops whose promise was collected with nothing having reacted to it: final findings, per site
+  final: new Map<string, Group>(),
 }));
 
 const MAX_FRAMES = 256;
 const NODE_MODULES = `${sep}node_modules${sep}`;
 
 const collected = new FinalizationRegistry<Drop>((d) => {
-  // collected: nothing can react to it any more; only a finding-to-be needs its record
-  if (d.pendingWhenReturned === undefined || d.handled || d.reported) state.live.delete(d);
+  // collected: nothing can react to it any more. A finding-to-be is final now: it is folded into
+  // its site's count, so a long-running program keeps one record per site, not one per drop
+  state.live.delete(d);
+  if (d.pendingWhenReturned === undefined || d.handled || d.reported) return;
+  const key = groupKey(d);
+  const f = state.final.get(key);
+  if (f === undefined) state.final.set(key, { first: d, count: 1, whenReturned: new Set([d.pendingWhenReturned]), atExit: 0 });
+  else {
+    f.count++;
+    f.whenReturned.add(d.pendingWhenReturned);
+  }
 });
+
+function groupKey(d: Drop): string {
+  return `${d.site.file}:${d.site.line}:${d.site.column}:${d.kind}`;
+}
 
 function siteOf(meta: FileMeta, at: number): Site {
   const s = meta.drops?.[at];
@@ -150,7 +165,7 @@ function record(p: Promise<unknown>, meta: FileMeta, at: number, kind: DropKind,
   // a promise dropped twice keeps its first drop
   if (!setDropRecord(p, d)) return undefined;
   state.live.add(d);
-  collected.register(p, d);
+  collected.register(p, d, d);
   if (state.live.size > state.pruneAt) prune();
   return d;
 }
@@ -249,6 +264,7 @@ export function watchDroppedPromises(): () => void {
 export function resetDroppedPromises(): void {
   for (const d of state.live) collected.unregister(d);
   state.live.clear();
+  state.final.clear();
   state.frames.length = 0;
   state.pruneAt = 4096;
 }
@@ -289,12 +305,13 @@ export function droppedPromiseFindings(reason: DropReportReason): Diagnosis[] {
     .map((a) => a.promise)
     .filter((p): p is Promise<unknown> => p !== undefined);
   const groups = new Map<string, Group>();
+  for (const [key, f] of state.final) groups.set(key, { first: f.first, count: f.count, whenReturned: new Set(f.whenReturned), atExit: 0 });
   for (const d of state.live) {
     if (d.handled || d.reported) continue;
     const p = d.promise.deref();
     const atExit = p !== undefined && d.kind !== "chain" && isPending(p) && !running.some((r) => r === p || awaitsThrough(p, r));
     if (d.pendingWhenReturned === undefined && !atExit) continue;
-    const key = `${d.site.file}:${d.site.line}:${d.site.column}:${d.kind}`;
+    const key = groupKey(d);
     let g = groups.get(key);
     if (g === undefined) groups.set(key, (g = { first: d, count: 0, whenReturned: new Set(), atExit: 0 }));
     g.count++;

@@ -177,6 +177,25 @@ describe("dropped promises: what is reported", () => {
   });
 });
 
+describe("dropped promises: a long-running program", () => {
+  it("keeps a finding once its promises are garbage-collected (folded per site)", async () => {
+    const gc = (globalThis as { gc?: () => void }).gc;
+    assert.ok(gc, "the tests run with --expose-gc");
+    const line = lineBelow();
+    const run = () => [1, 2, 3].forEach(async () => await Promise.resolve());
+    run();
+    await nextMacrotask();
+    for (let i = 0; i < 5; i++) {
+      gc();
+      await nextMacrotask();
+    }
+    const [d, ...rest] = findings();
+    assert.deepEqual(rest.map((x) => x.summary), []);
+    assert.equal(d?.site?.line, line);
+    assert.equal(d.data?.count, 3);
+  });
+});
+
 describe("dropped promises: what is not", () => {
   it("awaited, stored then awaited, pushed to a field, returned, in Promise.all, or with .catch()", async () => {
     const gate = deferred();
