@@ -45,10 +45,11 @@ export interface FileMeta {
   /** [line, column] of each await, by index. */
   readonly awaits: readonly (readonly [number, number])[];
   /**
-   * [line, column, code, kind] of each place whose value the code discards (`f();`, `void f()`,
-   * the callback of `forEach`, a listener, a timer), by index: the dropped-promise detector's sites.
+   * [line, column, code, kind, top] of each place whose value the code discards (`f();`, `void f()`,
+   * the callback of `forEach`, a listener, a timer), by index: the dropped-promise detector's
+   * sites. `top` is 1 at the module's top level (a script's `main();`).
    */
-  readonly drops?: readonly (readonly [number, number, string, DropKind])[] | undefined;
+  readonly drops?: readonly (readonly [number, number, string, DropKind, number?])[] | undefined;
 }
 
 /**

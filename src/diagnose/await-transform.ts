@@ -106,7 +106,7 @@ export function transformAwaits(input: TransformInput): string | undefined {
 
   const fns: [string, number, number][] = [];
   const awaits: [number, number][] = [];
-  const drops: [number, number, string, DropKind][] = [];
+  const drops: [number, number, string, DropKind, number][] = [];
   // [offset, text, closes]: a closer ends something opened at an earlier offset
   const edits: [number, string, boolean?][] = [];
   let topLevelAwait = false;
@@ -130,9 +130,10 @@ export function transformAwaits(input: TransformInput): string | undefined {
     const inner = n.type === "ParenthesizedExpression" ? (n.expression as AnyNode) : n;
     return inner.type === "FunctionExpression" || inner.type === "ArrowFunctionExpression" ? "a function expression" : "a call";
   };
-  const dropSite = (at: AnyNode, code: string, kind: DropKind): number => {
+  // the last field is 1 at the module's top level (a script's `main();`), else 0
+  const dropSite = (at: AnyNode, code: string, kind: DropKind, fn: FnInfo | undefined): number => {
     const [line, column] = position(at);
-    drops.push([line, column, code, kind]);
+    drops.push([line, column, code, kind, fn === undefined ? 1 : 0]);
     return drops.length - 1;
   };
   // a call whose value is thrown away: $ad$.d(call, k) in an async function's own body, else the runtime's d
@@ -144,7 +145,7 @@ export function transformAwaits(input: TransformInput): string | undefined {
       const name = (callee.property as AnyNode).name;
       if (name === "then" || name === "catch" || name === "finally") k = "chain";
     }
-    const at = dropSite(whole, `${codeOf(callee)}()`, k);
+    const at = dropSite(whole, `${codeOf(callee)}()`, k, fn);
     if (fn !== undefined && fn.instrumented) {
       edits.push([whole.start, `${ACT}.d(`]);
       edits.push([whole.end, `,${at})`, true]);
@@ -178,7 +179,7 @@ export function transformAwaits(input: TransformInput): string | undefined {
     }
   };
   // forEach(cb), emitter.on(evt, cb), setTimeout(cb): the callee ignores what cb returns
-  const markCallbackDropper = (call: AnyNode): void => {
+  const markCallbackDropper = (call: AnyNode, fn: FnInfo | undefined): void => {
     if (call.optional === true) return;
     const callee = call.callee as AnyNode;
     const args = call.arguments as AnyNode[];
@@ -205,7 +206,7 @@ export function transformAwaits(input: TransformInput): string | undefined {
       return !literalOnly || (inner.type === "FunctionExpression" && !inner.id) || inner.type === "ArrowFunctionExpression";
     });
     if (cbs.length === 0) return;
-    const k = dropSite(at, `${codeOf(callee)}()`, kind);
+    const k = dropSite(at, `${codeOf(callee)}()`, kind, fn);
     if (kind === "iterate") {
       edits.push([call.start, `${RT}.ce(`]);
       edits.push([call.end, `,${META},${k})`, true]);
@@ -227,7 +228,7 @@ export function transformAwaits(input: TransformInput): string | undefined {
   const visit = (node: AnyNode, fn: FnInfo | undefined, nameHint: string): void => {
     const type = node.type;
     if (type === "ExpressionStatement") discard(node.expression as AnyNode, fn, "statement");
-    else if (type === "CallExpression") markCallbackDropper(node);
+    else if (type === "CallExpression") markCallbackDropper(node, fn);
     if (type === "FunctionDeclaration" || type === "FunctionExpression" || type === "ArrowFunctionExpression") {
       const own = node as AnyNode & {
         async: boolean;

@@ -309,7 +309,11 @@ export function droppedPromiseFindings(reason: DropReportReason): Diagnosis[] {
   for (const d of state.live) {
     if (d.handled || d.reported) continue;
     const p = d.promise.deref();
-    const atExit = p !== undefined && d.kind !== "chain" && isPending(p) && !running.some((r) => r === p || awaitsThrough(p, r));
+    // when the loop drained or a signal came, a script's `main();` still pending is stuck (never-settled
+    // says why) or was stopped, not dropped work: only process.exit() cuts off the module's own drops
+    const topLevel = d.meta.drops?.[d.at]?.[4] === 1;
+    const atExit =
+      p !== undefined && d.kind !== "chain" && (reason === "exit" || !topLevel) && isPending(p) && !running.some((r) => r === p || awaitsThrough(p, r));
     if (d.pendingWhenReturned === undefined && !atExit) continue;
     const key = groupKey(d);
     let g = groups.get(key);

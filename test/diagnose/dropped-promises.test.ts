@@ -9,6 +9,7 @@ import { fileURLToPath } from "node:url";
 import { dropRecordOf, startAwaitGraph } from "../../src/core/await-graph.js";
 import type { Diagnosis } from "../../src/core/diagnosis.js";
 import { droppedPromiseFindings, resetDroppedPromises, watchDroppedPromises } from "../../src/diagnose/dropped-promises.js";
+import { transformAwaits } from "../../src/diagnose/await-transform.js";
 import { deferred, nextMacrotask } from "../helpers.js";
 
 startAwaitGraph();
@@ -190,7 +191,10 @@ describe("dropped promises: a long-running program", () => {
       await nextMacrotask();
     }
     const [d, ...rest] = findings();
-    assert.deepEqual(rest.map((x) => x.summary), []);
+    assert.deepEqual(
+      rest.map((x) => x.summary),
+      [],
+    );
     assert.equal(d?.site?.line, line);
     assert.equal(d.data?.count, 3);
   });
@@ -319,6 +323,19 @@ describe("dropped promises: what is not", () => {
     });
     await done.promise;
     assert.deepEqual(atExit, []);
+  });
+
+  it("a script's top-level `main();` still pending when the loop drains is stuck, not dropped work: only process.exit() reports it", async () => {
+    const gate = deferred();
+    const file = "/script/main.js";
+    const compiled = transformAwaits({ source: "const { gate } = env;\nasync function main() { await gate; }\nmain();\n", file, format: "commonjs" })!;
+    // eslint-disable-next-line @typescript-eslint/no-implied-eval
+    (new Function("env", compiled) as (env: { gate: Promise<void> }) => void)({ gate: gate.promise });
+    const at = (reason: "drained" | "exit") => droppedPromiseFindings(reason).filter((d) => d.site?.file === file);
+    assert.deepEqual(at("drained"), []);
+    assert.equal(at("exit")[0]?.site?.line, 3);
+    gate.resolve();
+    await nextMacrotask();
   });
 
   it("nothing at a signal the program handles itself: its shutdown may still await what it kept", async () => {
