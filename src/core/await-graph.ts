@@ -44,6 +44,89 @@ export interface FileMeta {
   readonly fns: readonly (readonly [string, number, number])[];
   /** [line, column] of each await, by index. */
   readonly awaits: readonly (readonly [number, number])[];
+  /**
+   * [line, column, code, kind, top] of each place whose value the code discards (`f();`, `void f()`,
+   * the callback of `forEach`, a listener, a timer), by index: the dropped-promise detector's
+   * sites. `top` is 1 at the module's top level (a script's `main();`).
+   */
+  readonly drops?: readonly (readonly [number, number, string, DropKind, number?])[] | undefined;
+}
+
+/**
+ * How a value is discarded at a drop site: a call's value thrown away by its statement
+ * (`f();`), explicitly (`void f()`), the last link of a `.then/.catch/.finally` chain, or the
+ * value a callback returns to code that ignores it (`forEach`, an EventEmitter listener, a timer).
+ */
+export type DropKind = "statement" | "void" | "chain" | "iterate" | "listener" | "timer";
+
+/**
+ * A promise discarded at a drop site (debug mode's dropped-promise detector makes them). It
+ * lives on the promise under a registered symbol, so the await graph's promise hook can mark it
+ * handled the moment anything reacts to it (an await, a `.then`, `Promise.all`).
+ */
+export interface DropRecord {
+  readonly kind: DropKind;
+  readonly meta: FileMeta;
+  /** Index in meta.drops. */
+  readonly at: number;
+  /** Where it was dropped (for a listener: the `emit()` that called it), in the user's code. */
+  readonly site: { readonly file: string; readonly line: number; readonly column: number };
+  /** The code that dropped it ("this.sender.send()", "arr.forEach()"). */
+  readonly code: string;
+  /** Something reacted to the promise after it was dropped. */
+  handled: boolean;
+  /** An unhandled-rejection report named this drop already. */
+  reported: boolean;
+}
+
+/** What the dropped-promise detector supplies (diagnose/dropped-promises.ts); core only calls it. */
+export interface DropHandlers {
+  /** A value discarded at drop site `at` of `meta`, by code of activation `by` (undefined: not an async function's own body). */
+  dropped(value: unknown, meta: FileMeta, at: number, by: Activation | undefined): void;
+  /** An activation that dropped promises has returned (or thrown). */
+  returned(act: Activation): void;
+  /** `recv.forEach(` / `recv.on(` / `setTimeout(` at drop site `at` is about to be called on `recv`. */
+  callee<T>(recv: T, meta: FileMeta, at: number): T;
+  /** A callback passed at drop site `at`: the function to pass instead (or `fn` itself). */
+  callback<T>(fn: T, meta: FileMeta, at: number, index: number): T;
+  /** The call at drop site `at` returned `value`. */
+  ended<T>(value: T, meta: FileMeta, at: number): T;
+}
+
+const DROP = Symbol.for("asyncdoctor.dropRecord");
+type DropCarrier = { [DROP]?: DropRecord };
+
+/**
+ * How a report says what dropped the promise: "`this.sender.send()`, whose value its statement
+ * throws away", "the emitter, which ignores what the listener registered by `emitter.on()` returns".
+ */
+export function dropPhrase(r: DropRecord): string {
+  switch (r.kind) {
+    case "void":
+      return `\`void ${r.code}\``;
+    case "chain":
+      return `the end of a \`${r.code}\` chain, which nothing handles`;
+    case "iterate":
+      return `\`${r.code}\`, which ignores what its callback returns`;
+    case "listener":
+      return `the emitter, which ignores what the listener registered by \`${r.code}\` returns`;
+    case "timer":
+      return `\`${r.code}\`, which ignores what its callback returns`;
+    default:
+      return `\`${r.code}\`, whose value its statement throws away`;
+  }
+}
+
+/** The drop record of a promise, if it was dropped at a site debug mode watches. */
+export function dropRecordOf(promise: object): DropRecord | undefined {
+  return (promise as DropCarrier)[DROP];
+}
+
+/** Attaches a drop record to a promise (not enumerable); false when the promise cannot carry one. */
+export function setDropRecord(promise: object, record: DropRecord): boolean {
+  if (DROP in promise || !Object.isExtensible(promise)) return false;
+  Object.defineProperty(promise, DROP, { value: record, writable: true, enumerable: false, configurable: true });
+  return true;
 }
 
 const MAX_DEPTH = 256;
@@ -80,6 +163,8 @@ interface GraphState {
   /** Called when an await makes an activation wait on a queued waiter (sync/ decides). */
   onBlocked: ((leaves: Set<object>) => void) | undefined;
   restore: (() => void) | undefined;
+  /** The dropped-promise detector, while debug mode has it on. */
+  drops: DropHandlers | undefined;
 }
 
 const state = processWide<GraphState>("awaitGraph", () => ({
@@ -89,6 +174,7 @@ const state = processWide<GraphState>("awaitGraph", () => ({
   stopHook: undefined,
   onBlocked: undefined,
   restore: undefined,
+  drops: undefined,
 }));
 
 /** An async function call: the promise it returns, and what it awaits now. */
@@ -103,6 +189,11 @@ export class Activation implements AwaitNode {
   at = -1;
   /** The activation that called this one, until this one first suspends (then it is its caller's turn). */
   caller: Activation | undefined;
+  /**
+   * The promises its own code dropped (`f();` in its body), for the dropped-promise detector.
+   * Declared, not initialised: most activations drop nothing, and each one costs less without it.
+   */
+  declare drops: unknown[] | undefined;
 
   constructor(promise: Promise<unknown> | undefined, meta: FileMeta | undefined, fn: number) {
     this.promise = promise;
@@ -148,6 +239,13 @@ export class Activation implements AwaitNode {
   x(): void {
     if (state.current === this) state.current = this.caller;
     this.caller = undefined;
+    if (this.drops !== undefined) state.drops?.returned(this);
+  }
+
+  /** Its code discards `v` at drop site `k` (the transform writes `$ad$.d(f(), k)` for `f();`); returns v. */
+  d<T>(v: T, k: number): T {
+    if (typeof v === "object" && v !== null && state.drops !== undefined) state.drops.dropped(v, this.meta!, k, this);
+    return v;
   }
 
   /** This activation as a chain link. */
@@ -172,6 +270,9 @@ const OFF = new (class extends Activation {
   }
   override x(): void {}
   override r<T>(v: T): T {
+    return v;
+  }
+  override d<T>(v: T): T {
     return v;
   }
 })(undefined, undefined, -1);
@@ -309,13 +410,30 @@ export function nodeOf(promise: object): AwaitNode | undefined {
   return nodes.get(promise);
 }
 
+/** The dropped-promise detector installs its handlers (undefined removes them). */
+export function setDropHandlers(handlers: DropHandlers | undefined): void {
+  state.drops = handlers;
+}
+
+/** The activations running now: the current one and the callers it has not yet suspended back to. */
+export function runningActivations(): Activation[] {
+  const out: Activation[] = [];
+  for (let a = state.on ? state.current : undefined; a !== undefined && out.length < MAX_DEPTH; a = a.caller) out.push(a);
+  return out;
+}
+
 /** sync/ installs the check run when an await makes an activation wait on queued waiters. */
 export function onAwaitBlocked(check: ((leaves: Set<object>) => void) | undefined): void {
   state.onBlocked = check;
 }
 
-function onInit(promise: Promise<unknown>): void {
+function onInit(promise: Promise<unknown>, parent: Promise<unknown> | undefined): void {
   state.lastInit = promise;
+  // a reaction to a dropped promise (an await, a .then, Promise.all): someone handles it after all
+  if (parent !== undefined && state.drops !== undefined) {
+    const r = (parent as DropCarrier)[DROP];
+    if (r !== undefined) r.handled = true;
+  }
 }
 
 /**
@@ -337,8 +455,8 @@ export function currentActivation(): Activation | undefined {
  * before the body ran), `module()` is the activation of a module's top-level awaits.
  */
 export const transformRuntime = {
-  file(file: string, fns: FileMeta["fns"], awaits: FileMeta["awaits"]): FileMeta {
-    return { file, fns, awaits };
+  file(file: string, fns: FileMeta["fns"], awaits: FileMeta["awaits"], drops?: FileMeta["drops"]): FileMeta {
+    return { file, fns, awaits, drops };
   },
   enter(meta: FileMeta | undefined, fn: number): Activation {
     if (!state.on || meta === undefined) return OFF;
@@ -349,6 +467,23 @@ export const transformRuntime = {
     act.caller = state.current;
     state.current = act;
     return act;
+  },
+  /** A value discarded at drop site `k` of `meta` by code outside every async function's own body. */
+  d<T>(v: T, meta: FileMeta | undefined, k: number): T {
+    if (typeof v === "object" && v !== null && state.on && meta !== undefined) state.drops?.dropped(v, meta, k, undefined);
+    return v;
+  },
+  /** The receiver (or function) of a call at drop site `k` whose callback's value is ignored. */
+  fe<T>(recv: T, meta: FileMeta | undefined, k: number): T {
+    return state.on && meta !== undefined && state.drops !== undefined ? state.drops.callee(recv, meta, k) : recv;
+  },
+  /** A callback passed at drop site `k`. */
+  w<T>(fn: T, meta: FileMeta | undefined, k: number, index: number): T {
+    return state.on && meta !== undefined && state.drops !== undefined ? state.drops.callback(fn, meta, k, index) : fn;
+  },
+  /** The call at drop site `k` has returned `v`. */
+  ce<T>(v: T, meta: FileMeta | undefined, k: number): T {
+    return state.on && meta !== undefined && state.drops !== undefined ? state.drops.ended(v, meta, k) : v;
   },
   module(meta: FileMeta | undefined): Activation {
     if (!state.on || meta === undefined) return OFF;

@@ -19,6 +19,7 @@ export type RuntimeRule =
   | "lost-update"
   | "task-failed"
   | "unhandled-rejection"
+  | "dropped-promise"
   | "leaked-task"
   | "leaked-resource"
   | "leaked-lock"

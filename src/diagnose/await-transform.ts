@@ -4,12 +4,20 @@
  * `await x` becomes `await $ad$.a(x, k)`, where `k` names the await's line in a table built
  * here, so a report can say where each activation waits without capturing a stack.
  *
+ * It also marks the places where the code discards a value that may be a promise, for the
+ * dropped-promise detector (diagnose/dropped-promises.ts): a call whose value its statement
+ * throws away (`f();` becomes `$ad$.d(f(),k)`), `void f()`, and a callback whose value the
+ * callee ignores (`forEach`, lodash's `_.forEach`, an EventEmitter listener, a timer), whose
+ * receiver, callback and end are marked (`fe`, `w`, `ce`) so the runtime can check the callee
+ * really is one that ignores it.
+ *
  * Only insertions are made, and none adds a line: stack traces and source maps keep their
  * lines. A function whose parameters run code (defaults, computed keys) is left alone: its
  * activation's promise could not be told apart from promises those parameters create.
  */
 import { parse } from "acorn";
 import type { Node } from "acorn";
+import type { DropKind } from "../core/await-graph.js";
 import { SourceMap } from "node:module";
 import { shiftSourceMap, withoutInlineMap } from "./source-map-shift.js";
 
@@ -34,6 +42,30 @@ const ACT = "$ad$";
 const SKIP: FnInfo = { node: undefined as unknown as AnyNode, index: -1, instrumented: false };
 const META = "$ad$f";
 const MOD = "$ad$m";
+const RT = "__asyncdoctor$";
+
+/** Methods whose callback's return value is ignored, and at which argument the callback is. */
+const CALLBACK_DROPPERS: Readonly<Record<string, readonly [DropKind, readonly number[], boolean]>> = {
+  // [kind, argument indexes that may be the callback, only an inline function literal]
+  // Array/Map/Set forEach take it first; lodash/underscore's _.forEach(collection, fn) second
+  forEach: ["iterate", [0, 1], false],
+  forEachRight: ["iterate", [1], false],
+  each: ["iterate", [1], false],
+  eachRight: ["iterate", [1], false],
+  forOwn: ["iterate", [1], false],
+  forOwnRight: ["iterate", [1], false],
+  forIn: ["iterate", [1], false],
+  forInRight: ["iterate", [1], false],
+  // a listener passed by reference is left alone: off(listener) must still find it
+  on: ["listener", [1], true],
+  once: ["listener", [1], true],
+  addListener: ["listener", [1], true],
+  prependListener: ["listener", [1], true],
+  prependOnceListener: ["listener", [1], true],
+  addEventListener: ["listener", [1], true],
+  nextTick: ["timer", [0], false],
+};
+const TIMERS = new Set(["setTimeout", "setInterval", "setImmediate", "queueMicrotask"]);
 
 /**
  * The source with the await graph's calls inserted, or undefined when there is nothing to do
@@ -47,7 +79,6 @@ const MOD = "$ad$m";
  */
 export function transformAwaits(input: TransformInput): string | undefined {
   const { source, file, format } = input;
-  if (!source.includes("async") && !source.includes("await")) return undefined;
   let program: AnyNode;
   try {
     program = parse(source, {
@@ -75,13 +106,129 @@ export function transformAwaits(input: TransformInput): string | undefined {
 
   const fns: [string, number, number][] = [];
   const awaits: [number, number][] = [];
+  const drops: [number, number, string, DropKind, number][] = [];
   // [offset, text, closes]: a closer ends something opened at an earlier offset
   const edits: [number, string, boolean?][] = [];
   let topLevelAwait = false;
   const moduleResumes: number[] = [];
 
+  // how a report names the callee: "this.sender.send", "emitter.on", else just the method's name
+  // (the source here may be a compiler's output, reprinted: only names are kept from it)
+  const dotted = (n: AnyNode): string | undefined => {
+    if (n.type === "Identifier") return String(n.name);
+    if (n.type === "ThisExpression") return "this";
+    if (n.type === "MemberExpression" && !n.computed && (n.property as AnyNode).type === "Identifier") {
+      const o = dotted(n.object as AnyNode);
+      return o === undefined ? undefined : `${o}.${String((n.property as AnyNode).name)}`;
+    }
+    return undefined;
+  };
+  const codeOf = (n: AnyNode): string => {
+    const d = dotted(n);
+    if (d !== undefined && d.length <= 60) return d;
+    if (n.type === "MemberExpression" && !n.computed && (n.property as AnyNode).type === "Identifier") return String((n.property as AnyNode).name);
+    const inner = n.type === "ParenthesizedExpression" ? (n.expression as AnyNode) : n;
+    return inner.type === "FunctionExpression" || inner.type === "ArrowFunctionExpression" ? "a function expression" : "a call";
+  };
+  // the last field is 1 at the module's top level (a script's `main();`), else 0
+  const dropSite = (at: AnyNode, code: string, kind: DropKind, fn: FnInfo | undefined): number => {
+    const [line, column] = position(at);
+    drops.push([line, column, code, kind, fn === undefined ? 1 : 0]);
+    return drops.length - 1;
+  };
+  // a call whose value is thrown away: $ad$.d(call, k) in an async function's own body, else the runtime's d
+  const markCall = (whole: AnyNode, call: AnyNode, fn: FnInfo | undefined, kind: DropKind): void => {
+    const callee = call.callee as AnyNode;
+    if (callee.type === "Super") return;
+    let k = kind;
+    if (kind === "statement" && callee.type === "MemberExpression" && !callee.computed) {
+      const name = (callee.property as AnyNode).name;
+      if (name === "then" || name === "catch" || name === "finally") k = "chain";
+    }
+    const at = dropSite(whole, `${codeOf(callee)}()`, k, fn);
+    if (fn !== undefined && fn.instrumented) {
+      edits.push([whole.start, `${ACT}.d(`]);
+      edits.push([whole.end, `,${at})`, true]);
+    } else {
+      edits.push([whole.start, `${RT}.d(`]);
+      edits.push([whole.end, `,${META},${at})`, true]);
+    }
+  };
+  const discard = (e: AnyNode, fn: FnInfo | undefined, kind: DropKind): void => {
+    switch (e.type) {
+      case "ParenthesizedExpression":
+        return discard(e.expression as AnyNode, fn, kind);
+      case "UnaryExpression":
+        if (e.operator === "void") discard(e.argument as AnyNode, fn, "void");
+        return;
+      case "LogicalExpression":
+        return discard(e.right as AnyNode, fn, kind);
+      case "ConditionalExpression":
+        discard(e.consequent as AnyNode, fn, kind);
+        return discard(e.alternate as AnyNode, fn, kind);
+      case "SequenceExpression":
+        for (const x of e.expressions as AnyNode[]) discard(x, fn, kind);
+        return;
+      case "ChainExpression":
+        if ((e.expression as AnyNode).type === "CallExpression") markCall(e, e.expression as AnyNode, fn, kind);
+        return;
+      case "CallExpression":
+        return markCall(e, e, fn, kind);
+      default:
+        return;
+    }
+  };
+  // forEach(cb), emitter.on(evt, cb), setTimeout(cb): the callee ignores what cb returns
+  const markCallbackDropper = (call: AnyNode, fn: FnInfo | undefined): void => {
+    if (call.optional === true) return;
+    const callee = call.callee as AnyNode;
+    const args = call.arguments as AnyNode[];
+    let spec: readonly [DropKind, readonly number[], boolean] | undefined;
+    let target: AnyNode;
+    let at: AnyNode;
+    if (callee.type === "MemberExpression" && !callee.computed && callee.optional !== true && (callee.object as AnyNode).type !== "Super") {
+      const name = (callee.property as AnyNode).name as string;
+      spec = Object.prototype.hasOwnProperty.call(CALLBACK_DROPPERS, name) ? CALLBACK_DROPPERS[name] : undefined;
+      target = callee.object as AnyNode;
+      at = callee.property as AnyNode;
+    } else if (callee.type === "Identifier" && TIMERS.has(callee.name as string)) {
+      spec = ["timer", [0], false];
+      target = callee;
+      at = call;
+    } else return;
+    if (spec === undefined) return;
+    const [kind, indexes, literalOnly] = spec;
+    const cbs = indexes.filter((i) => {
+      const a = args[i];
+      if (a === undefined || a.type === "SpreadElement") return false;
+      const inner = a.type === "ParenthesizedExpression" ? (a.expression as AnyNode) : a;
+      // a named function expression may remove itself (`socket.off("data", onData)` inside onData): not wrapped
+      return !literalOnly || (inner.type === "FunctionExpression" && !inner.id) || inner.type === "ArrowFunctionExpression";
+    });
+    if (cbs.length === 0) return;
+    const k = dropSite(at, `${codeOf(callee)}()`, kind, fn);
+    if (kind === "iterate") {
+      edits.push([call.start, `${RT}.ce(`]);
+      edits.push([call.end, `,${META},${k})`, true]);
+    }
+    edits.push([target.start, `${RT}.fe(`]);
+    edits.push([target.end, `,${META},${k})`, true]);
+    for (const i of cbs) {
+      const a = args[i]!;
+      edits.push([a.start, `${RT}.w(`]);
+      edits.push([a.end, `,${META},${k},${i})`, true]);
+    }
+  };
+
+  // the header goes first: pushed before every other edit, it stays outside one made at the same
+  // offset (a file that starts with `main();`); its text is known once the file has been visited
+  const headerEdit: [number, string] = [afterDirectives(program, source), ""];
+  edits.push(headerEdit);
+
   const visit = (node: AnyNode, fn: FnInfo | undefined, nameHint: string): void => {
     const type = node.type;
+    if (type === "ExpressionStatement") discard(node.expression as AnyNode, fn, "statement");
+    else if (type === "CallExpression") markCallbackDropper(node, fn);
     if (type === "FunctionDeclaration" || type === "FunctionExpression" || type === "ArrowFunctionExpression") {
       const own = node as AnyNode & {
         async: boolean;
@@ -170,7 +317,7 @@ export function transformAwaits(input: TransformInput): string | undefined {
     }
   };
   visit(program, undefined, "");
-  if (fns.length === 0 && awaits.length === 0) return undefined;
+  if (fns.length === 0 && awaits.length === 0 && drops.length === 0) return undefined;
 
   if (topLevelAwait) {
     for (const at of moduleResumes) edits.push([at, `${MOD}.r();`]);
@@ -178,9 +325,9 @@ export function transformAwaits(input: TransformInput): string | undefined {
     edits.push([withoutInlineMap(source).trimEnd().length, `;${MOD}.x();`, true]);
   }
   const header =
-    `var ${META}=__asyncdoctor$.file(${JSON.stringify(file)},${JSON.stringify(fns)},${JSON.stringify(awaits)});` +
+    `var ${META}=__asyncdoctor$.file(${JSON.stringify(file)},${JSON.stringify(fns)},${JSON.stringify(awaits)},${JSON.stringify(drops)});` +
     (topLevelAwait ? `var ${MOD}=__asyncdoctor$.module(${META});` : "");
-  edits.push([afterDirectives(program, source), header]);
+  headerEdit[1] = header;
   // Applied from the end, so earlier offsets stay valid. Text inserted at an offset goes before
   // what was inserted there already, so at one offset: openers first (the innermost, pushed
   // last, first), then closers (the innermost, pushed last, applied last: it ends up first).

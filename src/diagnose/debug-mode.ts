@@ -10,6 +10,7 @@ import { installExitReport } from "./exit-report.js";
 import type { ExitReportOptions } from "./exit-report.js";
 import { monitorLoopBlocking } from "./loop-blocking.js";
 import { trackPromises } from "./promise-tracking.js";
+import { watchDroppedPromises } from "./dropped-promises.js";
 import { installDebugReach } from "./debug-reach.js";
 import { timeoutStuckAwaits } from "./stuck-awaits.js";
 import { setTimeoutExplainer } from "../core/timeout-explainer.js";
@@ -51,6 +52,7 @@ export function enableDebugMode(options: DebugModeOptions = {}): () => void {
   const stops = [
     installGuards(),
     trackPromises(),
+    watchDroppedPromises(),
     monitorLoopBlocking({ skipStartup: true }),
     installExitReport(exitOptions),
     dumpOnSignal(),

@@ -23,6 +23,7 @@ import { checkRuleIds } from "./rule-ids.js";
 import { stuckAwaitsReport } from "./stuck-awaits.js";
 import { isExcusedFromExitReport } from "../tasks/default-tracker.js";
 import { drainActions } from "../sync/drain.js";
+import { droppedPromiseFindings } from "./dropped-promises.js";
 
 /** Why the program is ending. */
 export type ExitReason = "drained" | "exit" | "SIGINT" | "SIGTERM";
@@ -93,6 +94,8 @@ export function exitFindings(reason: ExitReason): Diagnosis[] {
   for (const r of openResources()) out.push(leakedResourceDiagnosis(r, "observed", drained ? "before the program ended" : when));
   // proven when drained; at exit() or a signal, the awaits pending past the threshold, observed
   out.push(...stuckAwaitsReport(reason));
+  // promises the code dropped that were still pending when their caller returned, or now
+  out.push(...droppedPromiseFindings(reason));
   return out;
 }
 

@@ -15,6 +15,7 @@ const RULES: Record<RuntimeRule, true> = {
   "lost-update": true,
   "task-failed": true,
   "unhandled-rejection": true,
+  "dropped-promise": true,
   "leaked-task": true,
   "leaked-resource": true,
   "leaked-lock": true,

@@ -28,6 +28,7 @@ const plainWords: Record<string, string> = {
   "lost-update": "lost update",
   "task-failed": "background task failed",
   "unhandled-rejection": "unhandled rejection",
+  "dropped-promise": "dropped promise",
   "leaked-task": "leaked task",
   "leaked-resource": "leaked resource",
   "leaked-lock": "lock still held",

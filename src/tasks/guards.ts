@@ -7,12 +7,13 @@ import { inspect } from "node:util";
 import { createDiagnosis, report } from "../core/diagnosis.js";
 import type { Subject } from "../core/diagnosis.js";
 import { isDebug } from "../core/config.js";
-import { LazySite } from "../core/site.js";
+import { formatSite, LazySite } from "../core/site.js";
 import { currentTask } from "../core/task.js";
 import type { TaskRecord } from "../core/task.js";
 import { validateObject } from "../core/validate.js";
 import { processWide } from "../core/process-wide.js";
 import { errorSite } from "./task.js";
+import { dropPhrase, dropRecordOf } from "../core/await-graph.js";
 
 /** Options of {@link installGuards}. */
 export interface GuardOptions {
@@ -63,11 +64,18 @@ export function installGuards(options: GuardOptions = {}): () => void {
     const createdAt = origin?.site?.site;
     if (createdAt) subjects.push({ kind: "promise", name: "the rejected promise", role: "created here", site: createdAt });
     if (thrownAt) subjects.push({ kind: "code", name: message, role: "rejected here", site: thrownAt });
+    // debug mode's dropped-promise detector saw the code throw this promise away: name that line too
+    const drop = dropRecordOf(promise);
+    if (drop) {
+      drop.reported = true;
+      subjects.push({ kind: "code", name: drop.code, role: "dropped here", site: drop.site });
+    }
+    const dropped = drop ? `; it was dropped at ${formatSite(drop.site)} by ${dropPhrase(drop)}` : "";
     report(
       createDiagnosis({
         rule: "unhandled-rejection",
         certainty: "proven",
-        summary: `a promise rejected with no handler${task ? ` in task "${task.name}"` : ""}: ${message}`,
+        summary: `a promise rejected with no handler${task ? ` in task "${task.name}"` : ""}: ${message}${dropped}`,
         subjects,
         site: createdAt ?? thrownAt,
         fix: "await the promise, return it to a caller that awaits it, or add .catch() where it is created; spawn background work on a TaskTracker so its failures are reported with the task's name",
