@@ -13,6 +13,8 @@ import { functionCannotReject } from "../analysis/rejects.js";
 const ITERATION = new Set(["forEach", "each", "forOwn", "forOwnRight", "forIn", "forInRight", "forEachRight", "eachRight"]);
 const PREDICATES = new Set(["filter", "some", "every", "find", "findIndex", "findLast", "findLastIndex"]);
 const LISTENERS = new Set(["on", "once", "addListener", "prependListener", "prependOnceListener", "addEventListener"]);
+/** Calls that take a listener back: they never call it, so nothing of its result is dropped there (the registration is the finding). */
+const REMOVERS = new Set(["off", "removeListener", "removeEventListener"]);
 const TIMERS = new Set(["setTimeout", "setInterval", "setImmediate", "queueMicrotask", "nextTick"]);
 /** Promise methods whose callbacks are awaited: `p.finally(() => cleanup())` waits for cleanup. */
 const CHAIN = new Set(["then", "catch", "finally"]);
@@ -136,6 +138,10 @@ export const asyncCallbackMisuse: Rule = {
       if ((ts.isCallExpression(n) || ts.isNewExpression(n)) && n.arguments) {
         const name = calleeName(n);
         const isExecutor = ts.isNewExpression(n) && name === "Promise";
+        if (name !== undefined && REMOVERS.has(name)) {
+          ts.forEachChild(n, visit);
+          return;
+        }
         n.arguments.forEach((arg, i) => {
           const fn = unbound(unwrap(arg));
           if (!mayReturnPromise(checker, fn)) return;

@@ -5,7 +5,7 @@ import { ruleTester } from "../rule-tester.js";
 const save = `declare function save(x: string): Promise<void>;\n`;
 const events = {
   "node_modules/events/package.json": `{"name":"events","types":"index.d.ts"}`,
-  "node_modules/events/index.d.ts": `export declare class EventEmitter { on(event: string, listener: (...args: unknown[]) => void): this; }`,
+  "node_modules/events/index.d.ts": `export declare class EventEmitter { on(event: string, listener: (...args: unknown[]) => void): this; off(event: string, listener: (...args: unknown[]) => void): this; removeListener(event: string, listener: (...args: unknown[]) => void): this; }`,
 };
 const timers = `declare function later(cb: () => void, ms: number): void;\n`;
 const lodash = {
@@ -15,6 +15,13 @@ const lodash = {
 
 ruleTester(asyncCallbackMisuse, {
   valid: [
+    {
+      name: "taking an async listener back with off() / removeListener(): neither calls it (Baileys event-buffer.ts)",
+      code:
+        save +
+        `import { EventEmitter } from "events";\nfunction f(e: EventEmitter, listener: () => Promise<void>) {\n  e.off("x", listener);\n  e.removeListener("x", async () => { await save("a"); });\n}`,
+      files: events,
+    },
     {
       name: "an async listener whose body cannot throw (it only logs and waits on a timer)",
       code: `import { EventEmitter } from "events";\nfunction f(e: EventEmitter) {\n  e.on("x", async () => { console.log("x"); await new Promise((r) => setTimeout(r, 5)); });\n}`,
@@ -94,6 +101,14 @@ ruleTester(asyncCallbackMisuse, {
     },
   ],
   invalid: [
+    {
+      name: "the registration of a listener that is later taken back with off() is still the finding",
+      code:
+        save +
+        `import { EventEmitter } from "events";\nfunction f(e: EventEmitter) {\n  const listener = async () => { await save("a"); };\n  e.on("x", listener);\n  e.off("x", listener);\n}`,
+      files: events,
+      findings: [{ line: 5 }],
+    },
     {
       name: "async forEach",
       code: save + `function f(xs: string[]) {\n  xs.forEach(async (x) => { await save(x); });\n}`,
