@@ -244,31 +244,17 @@ export const checkThenAct: Rule = {
   checkProgram(ctx) {
     const ids = new Ids();
     const held = new LockHeld(ctx.checker, new ReferenceIndex(ctx.sourceFiles, ctx.checker));
+    // one finding per write: a write reached from its own function's test and from a caller's
+    // (through an awaited call) is one bug; the most direct test names it
+    const best = new Map<ts.Node, { c: Check; act: Act }>();
     const check = (fn: FunctionNode): void => {
-      const reported = new Set<ts.Node>();
       for (const c of checksOf(fn, ctx.checker, ids)) {
         const act = actOf(c, fn, ctx.checker, ids);
-        if (!act || reported.has(act.write)) continue;
+        if (!act) continue;
+        const prev = best.get(act.write);
+        if (prev !== undefined && prev.act.via.length <= act.via.length) continue;
         if (held.heldAcross(c.test.getStart(), act.write)) continue;
-        reported.add(act.write);
-        const name = c.target.name;
-        ctx.report({
-          node: act.write,
-          summary: `\`${name}\` is tested at ${shortSite(c.test)} and set here after an \`await\` (${shortSite(act.wait)})${viaText(act)}: every call that arrives during the await passes the same test and repeats the work, and the last write wins`,
-          fix: fixOf(c, act),
-          subjects: [
-            { kind: "code", name, role: "tested", site: siteOf(c.test) },
-            { kind: "code", name: act.wait.getText().slice(0, 60), role: "await: other calls pass the test here", site: siteOf(act.wait) },
-            { kind: "code", name, role: "set after the await", site: siteOf(act.write) },
-          ],
-          steps: [
-            { text: `\`${name}\` tested`, site: siteOf(c.test) },
-            ...act.via.map((call) => ({ text: `awaits ${call.expression.getText()}()`, site: siteOf(call) })),
-            { text: "await: a concurrent call tests it too, and passes", site: siteOf(act.wait) },
-            { text: `\`${name}\` set, by each caller`, site: siteOf(act.write) },
-          ],
-          data: { variable: name },
-        });
+        best.set(act.write, { c, act });
       }
     };
     const visit = (n: ts.Node): void => {
@@ -276,5 +262,25 @@ export const checkThenAct: Rule = {
       ts.forEachChild(n, visit);
     };
     for (const sf of ctx.sourceFiles) visit(sf);
+    for (const { c, act } of best.values()) {
+      const name = c.target.name;
+      ctx.report({
+        node: act.write,
+        summary: `\`${name}\` is tested at ${shortSite(c.test)} and set here after an \`await\` (${shortSite(act.wait)})${viaText(act)}: every call that arrives during the await passes the same test and repeats the work, and the last write wins`,
+        fix: fixOf(c, act),
+        subjects: [
+          { kind: "code", name, role: "tested", site: siteOf(c.test) },
+          { kind: "code", name: act.wait.getText().slice(0, 60), role: "await: other calls pass the test here", site: siteOf(act.wait) },
+          { kind: "code", name, role: "set after the await", site: siteOf(act.write) },
+        ],
+        steps: [
+          { text: `\`${name}\` tested`, site: siteOf(c.test) },
+          ...act.via.map((call) => ({ text: `awaits ${call.expression.getText()}()`, site: siteOf(call) })),
+          { text: "await: a concurrent call tests it too, and passes", site: siteOf(act.wait) },
+          { text: `\`${name}\` set, by each caller`, site: siteOf(act.write) },
+        ],
+        data: { variable: name },
+      });
+    }
   },
 };

@@ -178,6 +178,23 @@ export async function flush() {
       ],
     },
     {
+      name: "a write reached from its own function's test and from a caller's is one finding, named by the direct test (Baileys chats.ts)",
+      code: `${decls}export class Sync {
+  private state = "idle";
+  private async sync() {
+    if (this.state === "syncing") return;
+    await start();
+    this.state = "online";
+  }
+  async onEvent() {
+    if (this.state !== "online") {
+      await this.sync();
+    }
+  }
+}`,
+      findings: [{ line: 9, summary: /`this\.state` is tested at main\.ts:7 and set here after an `await` \(main\.ts:8\): every call/ }],
+    },
+    {
       name: "a module flag set by an awaited function after its await",
       code: `${decls}let ready = false;
 async function init() {
