@@ -16,6 +16,7 @@ import { Mutex } from "../sync/mutex.js";
 import { isInstrumenting } from "./hooks.js";
 import type { Instrumentation, LoadedBy } from "./library.js";
 import { constructionName } from "./naming.js";
+import { standInFor } from "./library.js";
 
 const MODULE = "async-lock";
 type Fn = (...args: unknown[]) => unknown;
@@ -134,18 +135,13 @@ function instrumentLock(lock: AsyncLockLike & Record<string, unknown>, name: str
 }
 
 function standInClass(Klass: Fn): object {
-  const known = state.standIns.get(Klass);
-  if (known !== undefined) return known;
-  const proxy = new Proxy(Klass, {
+  return standInFor(state, Klass, {
     construct: function construct(target, args, newTarget) {
       const lock = Reflect.construct(target, args, newTarget) as AsyncLockLike & Record<string, unknown>;
       if (isInstrumenting(MODULE)) instrumentLock(lock, constructionName(construct, "async-lock").name);
       return lock;
     },
   });
-  state.standIns.set(Klass, proxy);
-  state.isStandIn.add(proxy);
-  return proxy;
 }
 
 /** async-lock's instrumentation (its exports are the class itself). */

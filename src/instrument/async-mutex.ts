@@ -31,6 +31,7 @@ import { Semaphore as AdSemaphore } from "../sync/semaphore.js";
 import { isInstrumenting } from "./hooks.js";
 import type { Instrumentation, LoadedBy } from "./library.js";
 import { constructionName } from "./naming.js";
+import { standInFor } from "./library.js";
 
 const MODULE = "async-mutex";
 
@@ -375,9 +376,7 @@ function instrumentInstance(instance: Record<string, unknown>, isSemaphore: bool
 }
 
 function standInClass(Klass: Fn, isSemaphore: boolean, cancelErrorDefault: unknown): object {
-  const known = state.standIns.get(Klass);
-  if (known !== undefined) return known;
-  const proxy = new Proxy(Klass, {
+  return standInFor(state, Klass, {
     construct: function construct(target, args, newTarget) {
       const instance = Reflect.construct(target, args, newTarget) as Record<string, unknown>;
       if (isInstrumenting(MODULE))
@@ -385,9 +384,6 @@ function standInClass(Klass: Fn, isSemaphore: boolean, cancelErrorDefault: unkno
       return instance;
     },
   });
-  state.standIns.set(Klass, proxy);
-  state.isStandIn.add(proxy);
-  return proxy;
 }
 
 type WithTimeout = (sync: Record<string, Fn>, timeout: number, timeoutError?: unknown) => unknown;

@@ -18,6 +18,7 @@ import { Semaphore } from "../sync/semaphore.js";
 import { isInstrumenting } from "./hooks.js";
 import type { Instrumentation, LoadedBy } from "./library.js";
 import { constructionName } from "./naming.js";
+import { standInFor } from "./library.js";
 
 const MODULE = "generic-pool";
 type Fn = (...args: unknown[]) => unknown;
@@ -158,33 +159,23 @@ function instrumentPool(pool: GenericPool, name: string): void {
 }
 
 function standInCreatePool(createPool: Fn): Fn {
-  const known = state.standIns.get(createPool);
-  if (known !== undefined) return known as Fn;
-  const proxy = new Proxy(createPool, {
+  return standInFor(state, createPool, {
     apply: function apply(target, thisArg, args: unknown[]) {
       const pool = Reflect.apply(target, thisArg, args) as GenericPool;
       if (isInstrumenting(MODULE) && pool !== null && typeof pool === "object") instrumentPool(pool, constructionName(apply, "generic pool").name);
       return pool;
     },
   });
-  state.standIns.set(createPool, proxy);
-  state.isStandIn.add(proxy);
-  return proxy;
 }
 
 function standInPoolClass(Klass: Fn): object {
-  const known = state.standIns.get(Klass);
-  if (known !== undefined) return known;
-  const proxy = new Proxy(Klass, {
+  return standInFor(state, Klass, {
     construct: function construct(target, args, newTarget) {
       const pool = Reflect.construct(target, args, newTarget) as GenericPool;
       if (isInstrumenting(MODULE)) instrumentPool(pool, constructionName(construct, "generic pool").name);
       return pool;
     },
   });
-  state.standIns.set(Klass, proxy);
-  state.isStandIn.add(proxy);
-  return proxy;
 }
 
 function patchHolder(holder: Record<string, unknown>): void {

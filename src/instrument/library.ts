@@ -24,3 +24,23 @@ export interface Instrumentation {
    */
   patch(exports: Record<string, unknown>, by: LoadedBy): unknown;
 }
+
+/** Where an instrumentation keeps its stand-ins: one per original, and the set of them. */
+export interface StandIns {
+  readonly standIns: WeakMap<object, object>;
+  readonly isStandIn: WeakSet<object>;
+}
+
+/**
+ * The one stand-in (a Proxy with `handler`) for `original`: made once, so a library loaded by both
+ * `require` and `import` hands out the same object, and recorded as a stand-in, so it is never
+ * wrapped again.
+ */
+export function standInFor<T extends object>(registry: StandIns, original: T, handler: ProxyHandler<T>): T {
+  const known = registry.standIns.get(original);
+  if (known !== undefined) return known as T;
+  const proxy = new Proxy(original, handler);
+  registry.standIns.set(original, proxy);
+  registry.isStandIn.add(proxy);
+  return proxy;
+}

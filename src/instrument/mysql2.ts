@@ -18,6 +18,7 @@ import type { QueryRecord } from "./database-deadlock.js";
 import { isInstrumenting } from "./hooks.js";
 import type { Instrumentation, LoadedBy } from "./library.js";
 import { constructionName } from "./naming.js";
+import { standInFor } from "./library.js";
 
 const MODULE = "mysql2";
 type Fn = (...args: unknown[]) => unknown;
@@ -34,7 +35,7 @@ interface CoreConnection {
 }
 
 interface State {
-  readonly factories: WeakMap<object, object>;
+  readonly standIns: WeakMap<object, object>;
   readonly isStandIn: WeakSet<object>;
   readonly patchedPrototypes: WeakSet<object>;
   readonly guardedPools: WeakSet<object>;
@@ -44,7 +45,7 @@ interface State {
 }
 
 const state = processWide<State>("instrumentMysql2", () => ({
-  factories: new WeakMap(),
+  standIns: new WeakMap(),
   isStandIn: new WeakSet(),
   patchedPrototypes: new WeakSet(),
   guardedPools: new WeakSet(),
@@ -205,9 +206,7 @@ function corePoolOf(made: unknown): CorePool | undefined {
 }
 
 function standInCreatePool(createPool: Fn): Fn {
-  const known = state.factories.get(createPool);
-  if (known !== undefined) return known as Fn;
-  const proxy = new Proxy(createPool, {
+  return standInFor(state, createPool, {
     apply: function apply(target, thisArg, args: unknown[]) {
       const made: unknown = Reflect.apply(target, thisArg, args);
       const core = isInstrumenting(MODULE) ? corePoolOf(made) : undefined;
@@ -215,15 +214,10 @@ function standInCreatePool(createPool: Fn): Fn {
       return made;
     },
   });
-  state.factories.set(createPool, proxy);
-  state.isStandIn.add(proxy);
-  return proxy;
 }
 
 function standInCreateConnection(createConnection: Fn): Fn {
-  const known = state.factories.get(createConnection);
-  if (known !== undefined) return known as Fn;
-  const proxy = new Proxy(createConnection, {
+  return standInFor(state, createConnection, {
     apply(target, thisArg, args: unknown[]) {
       const made: unknown = Reflect.apply(target, thisArg, args);
       if (!isInstrumenting(MODULE)) return made;
@@ -238,9 +232,6 @@ function standInCreateConnection(createConnection: Fn): Fn {
       return made;
     },
   });
-  state.factories.set(createConnection, proxy);
-  state.isStandIn.add(proxy);
-  return proxy;
 }
 
 function patchHolder(holder: Record<string, unknown>): void {

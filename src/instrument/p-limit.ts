@@ -14,6 +14,7 @@ import { Semaphore } from "../sync/semaphore.js";
 import { isInstrumenting } from "./hooks.js";
 import type { Instrumentation, LoadedBy } from "./library.js";
 import { constructionName } from "./naming.js";
+import { standInFor } from "./library.js";
 
 const MODULE = "p-limit";
 
@@ -133,9 +134,7 @@ function instrumentLimit(limit: Limit, name: string, rejectOnClear: boolean): Li
 const CLEARED_SILENTLY: unique symbol = Symbol("asyncdoctor.p-limit.cleared");
 
 function standIn(pLimit: PLimit): PLimit {
-  const known = state.standIns.get(pLimit);
-  if (known !== undefined) return known as PLimit;
-  const proxy = new Proxy(pLimit, {
+  return standInFor(state, pLimit, {
     apply: function apply(target, thisArg, args: unknown[]) {
       const limit = Reflect.apply(target, thisArg, args) as Limit;
       if (!isInstrumenting(MODULE)) return limit;
@@ -144,9 +143,6 @@ function standIn(pLimit: PLimit): PLimit {
       return instrumentLimit(limit, constructionName(apply, "p-limit").name, rejectOnClear);
     },
   });
-  state.standIns.set(pLimit, proxy);
-  state.isStandIn.add(proxy);
-  return proxy;
 }
 
 function standInLimitFunction(instrumentedPLimit: PLimit): (fn: (...a: unknown[]) => unknown, options: unknown) => unknown {
