@@ -18,7 +18,7 @@ import { Semaphore } from "../sync/semaphore.js";
 import { isInstrumenting } from "./hooks.js";
 import type { Instrumentation, LoadedBy } from "./library.js";
 import { constructionName } from "./naming.js";
-import { standInFor } from "./library.js";
+import { patchExportsAndDefault, standInFor } from "./library.js";
 
 const MODULE = "generic-pool";
 type Fn = (...args: unknown[]) => unknown;
@@ -189,9 +189,7 @@ export const genericPoolInstrumentation: Instrumentation = {
   esmExports: ["createPool", "Pool"],
   esmDefault: true,
   patch(exports: Record<string, unknown>, by: LoadedBy): undefined {
-    patchHolder(exports);
-    const inner = by === "import" ? exports.default : undefined;
-    if (inner !== null && typeof inner === "object") patchHolder(inner as Record<string, unknown>);
+    patchExportsAndDefault(exports, by, patchHolder);
     return undefined;
   },
 };

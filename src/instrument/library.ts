@@ -44,3 +44,14 @@ export function standInFor<T extends object>(registry: StandIns, original: T, ha
   registry.isStandIn.add(proxy);
   return proxy;
 }
+
+/**
+ * Calls `patchHolder` on `exports` and, for an `import`, on its `default` too when that is the
+ * package's CommonJS object (an object or a function): both module systems then share one
+ * instrumented class.
+ */
+export function patchExportsAndDefault(exports: Record<string, unknown>, by: LoadedBy, patchHolder: (holder: Record<string, unknown>) => void): void {
+  patchHolder(exports);
+  const inner = by === "import" ? exports.default : undefined;
+  if (inner !== null && inner !== exports && (typeof inner === "object" || typeof inner === "function")) patchHolder(inner as Record<string, unknown>);
+}

@@ -18,7 +18,7 @@ import type { QueryRecord } from "./database-deadlock.js";
 import { isInstrumenting } from "./hooks.js";
 import type { Instrumentation, LoadedBy } from "./library.js";
 import { constructionName } from "./naming.js";
-import { standInFor } from "./library.js";
+import { patchExportsAndDefault, standInFor } from "./library.js";
 
 const MODULE = "mysql2";
 type Fn = (...args: unknown[]) => unknown;
@@ -250,9 +250,7 @@ function instrumentation(module: string): Instrumentation {
     esmExports: ["createPool", "createConnection"],
     esmDefault: true,
     patch(exports: Record<string, unknown>, by: LoadedBy): undefined {
-      patchHolder(exports);
-      const inner = by === "import" ? exports.default : undefined;
-      if (inner !== null && typeof inner === "object") patchHolder(inner as Record<string, unknown>);
+      patchExportsAndDefault(exports, by, patchHolder);
       return undefined;
     },
   };

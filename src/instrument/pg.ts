@@ -18,6 +18,7 @@ import type { QueryRecord } from "./database-deadlock.js";
 import { isInstrumenting } from "./hooks.js";
 import type { Instrumentation, LoadedBy } from "./library.js";
 import { constructionName } from "./naming.js";
+import { patchExportsAndDefault } from "./library.js";
 
 const MODULE = "pg";
 
@@ -185,10 +186,8 @@ export const pgInstrumentation: Instrumentation = {
   esmExports: ["Pool", "Client"],
   esmDefault: true,
   patch(exports: Record<string, unknown>, by: LoadedBy): undefined {
-    patchHolder(exports);
-    // pg's ESM entry re-exports its CommonJS object as default: patch that object too
-    const inner = by === "import" ? exports.default : undefined;
-    if (inner !== null && (typeof inner === "object" || typeof inner === "function")) patchHolder(inner as Record<string, unknown>);
+    // pg's ESM entry re-exports its CommonJS object as default: that object is patched too
+    patchExportsAndDefault(exports, by, patchHolder);
     return undefined;
   },
 };

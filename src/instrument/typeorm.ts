@@ -26,6 +26,7 @@ import { reportSecondConnection, runInTransaction, transactionOf } from "./orm-t
 import type { OrmPool } from "./orm-transaction.js";
 import { wrapMethod } from "./prototype-patch.js";
 import type { Method } from "./prototype-patch.js";
+import { patchExportsAndDefault } from "./library.js";
 
 /** A class, as far as patching its prototype goes. */
 interface Klass {
@@ -171,13 +172,10 @@ export const typeormInstrumentation: Instrumentation = {
   esmExports: [],
   esmDefault: true,
   patch(exports: Record<string, unknown>, by: LoadedBy): undefined {
-    const inner = by === "import" ? exports.default : undefined;
-    for (const holder of [exports, inner]) {
-      if (holder === null || (typeof holder !== "object" && typeof holder !== "function")) continue;
-      const h = holder as Record<string, unknown>;
+    patchExportsAndDefault(exports, by, (h) => {
       if (isClass(h.DataSource)) patchDataSource(h.DataSource);
       if (isClass(h.EntityManager)) patchEntityManager(h.EntityManager);
-    }
+    });
     return undefined;
   },
 };
